@@ -1,0 +1,44 @@
+# One entry point for the course. `make help` lists the targets.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+JOBS ?=
+PYTEST_ARGS ?=
+
+.PHONY: help setup demo test release sync clean-notebooks autograde report clean-demo
+
+help:
+	@echo "make demo             release, autograde the example class in demo/, feedback, grade table"
+	@echo "make test             the whole test suite"
+	@echo "make release          regenerate release/ from source/ (after editing a source notebook)"
+	@echo "make sync             copy shipped files (gradecheck.py, backprop.csv) into source/"
+	@echo "make clean-notebooks  strip outputs and editor metadata from source notebooks"
+	@echo "make setup            create .venv with the pinned dependencies"
+
+$(INSTALLED): requirements.txt pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "the course pins Python 3.11, found " + sys.version'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+setup: $(INSTALLED)
+
+demo: setup
+	$(BIN)/python -m backprop_course demo
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+release: setup sync
+	$(BIN)/python -m backprop_course release
+
+sync: setup
+	$(BIN)/python -m backprop_course sync
+
+clean-notebooks: setup
+	$(BIN)/python -m backprop_course clean-notebooks
+
+clean-demo:
+	rm -rf demo

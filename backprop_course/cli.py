@@ -1,0 +1,49 @@
+"""Command line of the course tooling: ``python -m backprop_course <command>``."""
+import argparse
+
+from . import ASSIGNMENTS, REPO_ROOT
+
+
+def command_release(args):
+    from .course import release_all
+    release_all()
+
+
+def command_sync(args):
+    from .notebooks import sync_shipped_files
+    sync_shipped_files()
+
+
+def command_clean_notebooks(args):
+    from .notebooks import clean_source_notebooks
+    clean_source_notebooks()
+
+
+def command_fixtures(args):
+    from .course import Course
+    from .fixtures import write_fixtures
+    for assignment in args.assignments or ASSIGNMENTS:
+        points = Course(REPO_ROOT).test_cells(assignment)
+        print(f"wrote {write_fixtures(assignment, points).relative_to(REPO_ROOT)} and its notebooks")
+
+
+def command_demo(args):
+    from .demo import run_demo
+    run_demo(assignments=args.assignments or ASSIGNMENTS)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m backprop_course", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("release", help="regenerate release/ from source/ with nbgrader")
+    commands.add_parser("sync", help="copy gradecheck.py and backprop.csv into source/")
+    commands.add_parser("clean-notebooks", help="strip outputs and editor metadata from source/")
+    for name, helptext in (("fixtures", "regenerate tests/fixtures from the catalogs"),
+                           ("demo", "release, autograde the example class in demo/, feedback")):
+        sub = commands.add_parser(name, help=helptext)
+        sub.add_argument("assignments", nargs="*", choices=[*ASSIGNMENTS, []])
+    args = parser.parse_args(argv)
+    handlers = {"release": command_release, "sync": command_sync,
+                "clean-notebooks": command_clean_notebooks, "fixtures": command_fixtures,
+                "demo": command_demo}
+    handlers[args.command](args)

@@ -1,0 +1,60 @@
+"""The demo: the whole grading cycle on the bundled example class.
+
+The example class is the fixture submissions under tests/fixtures: each
+made-up student is named after what their notebook does. The demo grades
+them in demo/, a throw-away course directory with its own gradebook, so it
+never mixes made-up students into the instructor's real gradebook.db.
+"""
+import json
+import time
+
+from . import ASSIGNMENTS, REPO_ROOT
+from .course import Course
+from .fixtures import FIXTURES_DIR, fixture_notebook_path
+
+DEMO_DIR = REPO_ROOT / "demo"
+
+
+def example_class(assignment, fixtures_dir=FIXTURES_DIR):
+    """[(student id, notebook path)] of the bundled example class."""
+    expected = json.loads((fixtures_dir / assignment / "expected.json").read_text())
+    return [(name, fixture_notebook_path(assignment, name, fixtures_dir)) for name in expected]
+
+
+def grade_table(course, assignment):
+    """Lines of a plain-text grade table: one row per student."""
+    tests = course.test_cells(assignment)
+    scores = course.scores(assignment)
+    max_auto = sum(tests.values())
+    lines = [f"{assignment}: automatic points per student (hand-graded parts not included)",
+             f"  {'student':<26} {'score':>9}  lost points on"]
+    for student in sorted(scores):
+        cells = scores[student]
+        lost = [name for name, points in tests.items() if cells.get(name, 0) < points]
+        lines.append(f"  {student:<26} {sum(cells.values()):>4g} / {max_auto:<3g} "
+                     f"{', '.join(lost) if lost else '-'}")
+    return lines
+
+
+def run_demo(assignments=ASSIGNMENTS, demo_dir=DEMO_DIR):
+    started = time.monotonic()
+    course = Course.scratch_copy(demo_dir)
+    print(f"Demo course directory: {course.root} (its own gradebook; the real one is untouched)")
+    for assignment in assignments:
+        course.release(assignment)
+        students = example_class(assignment)
+        for student, notebook in students:
+            course.submit(student, assignment, notebook)
+        print(f"{assignment}: released; autograding {len(students)} example submissions ...")
+        course.autograde(assignment)
+        course.generate_feedback(assignment)
+    grades_csv = course.root / "grades.csv"
+    course.export_grades(grades_csv)
+    print()
+    for assignment in assignments:
+        print("\n".join(grade_table(course, assignment)))
+        print()
+    print(f"Feedback (what students get): {course.root / 'feedback'}/<student>/<assignment>/*.html")
+    print(f"Autograded notebooks (for TAs): {course.root / 'autograded'}/")
+    print(f"Grades exported with nbgrader export: {grades_csv}")
+    print(f"Done in {time.monotonic() - started:.0f} s.")

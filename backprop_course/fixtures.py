@@ -1,0 +1,117 @@
+"""Fixture submissions: real student notebooks with known expected outcomes.
+
+Every fixture starts from the released notebook, the file a student receives.
+``reference`` fills each answer cell with the source's solution; ``blank``
+leaves the release untouched; every other fixture is the reference with a few
+documented text edits in named answer cells, each a mistake that students
+really make. The expected outcome names the test cells that must lose their
+points; every other test cell must keep all of them.
+
+``python -m backprop_course fixtures`` writes the notebooks and
+``expected.json`` under ``tests/fixtures/<assignment>/``; a test keeps the
+committed files equal to what this module generates.
+"""
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from . import REPO_ROOT
+
+FIXTURES_DIR = REPO_ROOT / "tests" / "fixtures"
+BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace ``old`` (which must occur exactly once) by ``new`` in one answer cell."""
+    cell: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class Fixture:
+    name: str
+    description: str
+    edits: tuple = ()
+    loses: frozenset = field(default_factory=frozenset)
+    blank: bool = False
+
+
+def solution_text(source):
+    """A solution cell's source as a student would write it: markers removed."""
+    return "\n".join(line for line in source.splitlines()
+                     if line.strip() not in (BEGIN_SOLUTION, END_SOLUTION))
+
+
+def answer_cells(notebook):
+    return {cell.metadata["nbgrader"]["grade_id"]: cell for cell in notebook.cells
+            if cell.metadata.get("nbgrader", {}).get("solution")}
+
+
+def reference_submission(source_path, release_path):
+    """The released notebook with every answer cell filled in from the source."""
+    solutions = answer_cells(nbformat.read(source_path, as_version=4))
+    notebook = nbformat.read(release_path, as_version=4)
+    for grade_id, cell in answer_cells(notebook).items():
+        cell.source = solution_text(solutions[grade_id].source)
+    return notebook
+
+
+def apply_edits(notebook, edits):
+    cells = answer_cells(notebook)
+    for edit in edits:
+        source = cells[edit.cell].source
+        count = source.count(edit.old)
+        if count != 1:
+            raise ValueError(f"edit of cell {edit.cell!r} expects {edit.old!r} once, found {count}")
+        cells[edit.cell].source = source.replace(edit.old, edit.new)
+    return notebook
+
+
+def build_submission(fixture, source_path, release_path):
+    if fixture.blank:
+        return nbformat.read(release_path, as_version=4)
+    return apply_edits(reference_submission(source_path, release_path), fixture.edits)
+
+
+def catalog(assignment):
+    from . import catalogs
+    return getattr(catalogs, assignment.upper())
+
+
+def fixture_notebook_path(assignment, fixture_name, fixtures_dir=FIXTURES_DIR):
+    return Path(fixtures_dir) / assignment / fixture_name / f"{assignment}.ipynb"
+
+
+def expected_outcomes(assignment, test_points):
+    """{fixture: {"description", "loses", "score", "max_score"}} from the catalog."""
+    all_tests = set(test_points)
+    outcomes = {}
+    for fixture in catalog(assignment):
+        loses = sorted(all_tests if fixture.blank else fixture.loses)
+        unknown = set(loses) - all_tests
+        if unknown:
+            raise ValueError(f"{fixture.name}: no test cells named {sorted(unknown)}")
+        max_score = sum(test_points.values())
+        outcomes[fixture.name] = {
+            "description": fixture.description,
+            "loses": loses,
+            "score": max_score - sum(test_points[name] for name in loses),
+            "max_score": max_score,
+        }
+    return outcomes
+
+
+def write_fixtures(assignment, test_points, root=REPO_ROOT, fixtures_dir=FIXTURES_DIR):
+    source_path = root / "source" / assignment / f"{assignment}.ipynb"
+    release_path = root / "release" / assignment / f"{assignment}.ipynb"
+    for fixture in catalog(assignment):
+        path = fixture_notebook_path(assignment, fixture.name, fixtures_dir)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(build_submission(fixture, source_path, release_path), path)
+    expected = Path(fixtures_dir) / assignment / "expected.json"
+    expected.write_text(json.dumps(expected_outcomes(assignment, test_points), indent=2) + "\n")
+    return expected

@@ -1,0 +1,34 @@
+"""Shared fixtures: a scratch course directory autograded once per test session."""
+import json
+import os
+
+import pytest
+
+from backprop_course import ASSIGNMENTS
+from backprop_course.course import Course
+from backprop_course.demo import example_class
+from backprop_course.fixtures import FIXTURES_DIR
+
+
+@pytest.fixture(scope="session")
+def graded_course(tmp_path_factory):
+    """A copy of the course with every fixture submission autograded and fed back.
+
+    Built once, because each autograde starts a real kernel per notebook.
+    """
+    course = Course.scratch_copy(tmp_path_factory.mktemp("graded") / "course")
+    for assignment in ASSIGNMENTS:
+        course.release(assignment)
+        for student, notebook in example_class(assignment):
+            course.submit(student, assignment, notebook)
+        course.autograde(assignment)
+        course.generate_feedback(assignment)
+    return course
+
+
+def expected_outcomes(assignment):
+    return json.loads((FIXTURES_DIR / assignment / "expected.json").read_text())
+
+
+def fixture_cases():
+    return [(assignment, name) for assignment in ASSIGNMENTS for name in expected_outcomes(assignment)]

@@ -1,0 +1,89 @@
+"""nbgrader autograde gives every fixture submission exactly its expected outcome.
+
+One scratch course autogrades all fixtures once (see conftest.graded_course);
+each test reads its gradebook, autograded notebooks or feedback.
+"""
+import nbformat
+import pytest
+
+from backprop_course import ASSIGNMENTS, REPO_ROOT
+from backprop_course.course import Course
+from backprop_course.fixtures import build_submission, catalog, fixture_notebook_path
+from backprop_course.feedback import is_test_cell
+from backprop_course.leaks import found_secrets, html_text, notebook_secrets
+
+from conftest import expected_outcomes, fixture_cases
+
+
+@pytest.mark.parametrize("assignment,student", fixture_cases())
+def test_fixture_loses_points_exactly_where_expected(graded_course, assignment, student):
+    expected = expected_outcomes(assignment)[student]
+    tests = graded_course.test_cells(assignment)
+    cells = graded_course.scores(assignment)[student]
+    assert set(cells) == set(tests), "every test cell must be in the gradebook"
+    lost = sorted(name for name, points in tests.items() if cells[name] < points)
+    kept_partially = [name for name in lost if cells[name] > 0]
+    assert lost == expected["loses"], expected["description"]
+    assert kept_partially == [], "test cells are all-or-nothing"
+    assert sum(cells.values()) == expected["score"]
+
+
+def notebook_text(notebook):
+    return "\n".join(cell.source for cell in notebook.cells)
+
+
+def failure_messages(autograded_notebook):
+    notebook = nbformat.read(autograded_notebook, as_version=4)
+    return [f"{output.ename}: {output.evalue}".splitlines()[0].rstrip(": ") for cell in notebook.cells if cell.cell_type == "code"
+            for output in cell.outputs if output.output_type == "error"]
+
+
+@pytest.mark.parametrize("assignment,student", fixture_cases())
+def test_feedback_shows_messages_but_no_secrets(graded_course, assignment, student):
+    root = graded_course.root
+    feedback = html_text((root / "feedback" / student / assignment / f"{assignment}.html").read_text())
+    for message in failure_messages(root / "autograded" / student / assignment / f"{assignment}.ipynb"):
+        assert message in feedback
+    secrets = notebook_secrets(REPO_ROOT / "source" / assignment / f"{assignment}.ipynb")
+    # What is already the student's may show: their code, what it printed
+    # outside the test cells, and the release.
+    autograded = nbformat.read(root / "autograded" / student / assignment / f"{assignment}.ipynb", 4)
+    already_theirs = "\n".join(
+        [notebook_text(nbformat.read(fixture_notebook_path(assignment, student), 4))]
+        + [notebook_text(nbformat.read(REPO_ROOT / "release" / assignment / f"{assignment}.ipynb", 4))]
+        + [output.get("text", "") for cell in autograded.cells if not is_test_cell(cell)
+           for output in cell.get("outputs", [])])
+    assert found_secrets(feedback, secrets, allowed_text=already_theirs) == []
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_blank_feedback_names_the_stub(graded_course, assignment):
+    feedback = (graded_course.root / "feedback" / "blank" / assignment / f"{assignment}.html").read_text()
+    assert "NotImplementedError" in feedback
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_committed_fixtures_match_the_catalog(assignment):
+    source = REPO_ROOT / "source" / assignment / f"{assignment}.ipynb"
+    release = REPO_ROOT / "release" / assignment / f"{assignment}.ipynb"
+    assert sorted(expected_outcomes(assignment)) == sorted(f.name for f in catalog(assignment))
+    for fixture in catalog(assignment):
+        committed = nbformat.read(fixture_notebook_path(assignment, fixture.name), as_version=4)
+        assert committed == build_submission(fixture, source, release), \
+            f"{fixture.name} is stale: run `python -m backprop_course fixtures`"
+
+
+def test_unfiltered_feedback_would_leak(graded_course):
+    """Without our filter, nbgrader's own feedback shows hidden tests (nbgrader #917).
+
+    This proves the leak checks above can fail, and that the filter is what passes them.
+    """
+    student, assignment = "missing_factor_2", "chain_rule"
+    graded_course.nbgrader("generate_feedback", assignment, "--force", f"--student={student}",
+                           "--CourseDirectory.feedback_directory=feedback_unfiltered",
+                           "--GenerateFeedback.preprocessors=['nbgrader.preprocessors.GetGrades']")
+    page = graded_course.root / "feedback_unfiltered" / student / assignment / f"{assignment}.html"
+    secrets = notebook_secrets(REPO_ROOT / "source" / assignment / f"{assignment}.ipynb")
+    hits = found_secrets(html_text(page.read_text()), secrets)
+    assert any(hit.startswith("hidden test line") for hit in hits)
+    assert any(hit.startswith("reference value") for hit in hits)

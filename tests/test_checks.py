@@ -1,0 +1,113 @@
+"""The check helpers diagnose mistakes in words a student can act on."""
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+from backprop_course.checks import (CheckFailed, central_difference, diagnose, expect_close,
+                                    expect_pair_of_numbers, expect_shape, expect_unchanged,
+                                    quietly, substituted)
+from backprop_course.feedback import without_hidden_tests
+
+WANT = np.array([[0.5], [-1.25], [2.0]])
+
+
+@pytest.mark.parametrize("got,phrase", [
+    (WANT * 2, "factor of 2"),
+    (WANT / 2, "factor of 1/2"),
+    (-WANT, "sign flipped"),
+    (WANT * 3, "factor of 3"),
+    (WANT.ravel(), "shape (3,)"),
+    (WANT.T, "transposed"),
+    (WANT + WANT.ravel(), "broadcasts to a square"),
+    (np.array([[np.nan], [1.0], [2.0]]), "NaN"),
+    (WANT + [[0.0], [0.0], [1.0]], "wrong values"),
+])
+def test_diagnosis_names_the_mistake(got, phrase):
+    assert phrase in diagnose(np.asarray(got, float), WANT)
+
+
+def test_factor_of_n_is_named_as_a_missing_mean():
+    assert "division by N" in diagnose(WANT * 3, WANT) or "factor of 3" in diagnose(WANT * 3, WANT)
+    want = np.arange(1.0, 8.0).reshape(7, 1)
+    assert "missing division by N" in diagnose(want * 7, want)
+
+
+def test_swapped_pair_is_named():
+    assert "wrong order" in diagnose(np.array([2.0, 1.0]), np.array([1.0, 2.0]))
+
+
+def test_correct_answers_pass_within_documented_tolerance():
+    assert diagnose(WANT * (1 + 1e-7), WANT) is None
+    expect_close("f", WANT.tolist(), WANT)
+
+
+@pytest.mark.parametrize("value,phrase", [(None, "returned None"), (len, "returned a function"),
+                                          ("0.5", "text"), ({"a": 1}, "dict")])
+def test_wrong_types_get_a_clear_message(value, phrase):
+    with pytest.raises(CheckFailed, match=phrase):
+        expect_close("f(x)", value, WANT)
+
+
+def test_known_mistakes_are_described_by_name():
+    with pytest.raises(CheckFailed, match="is cos; A is sin"):
+        expect_close("A(z)", np.cos(WANT), np.sin(WANT), mistakes={"is cos; A is sin": np.cos(WANT)})
+
+
+def test_fake_equality_objects_are_judged_by_their_numbers():
+    class AlwaysEqual(np.ndarray):
+        def __eq__(self, other):
+            return True
+    fake = np.zeros((3, 1)).view(AlwaysEqual)
+    with pytest.raises(CheckFailed):
+        expect_close("f", fake, WANT)
+
+
+def test_pair_of_numbers_accepts_lists_tuples_and_arrays():
+    for value in ([1.0, 2.0], (1.0, 2.0), np.array([1.0, 2.0]), [np.array([[1.0]]), np.array([[2.0]])]):
+        np.testing.assert_array_equal(expect_pair_of_numbers("g", value), [1.0, 2.0])
+    with pytest.raises(CheckFailed, match="mean"):
+        expect_pair_of_numbers("g", [np.ones((4, 1)), np.ones((4, 1))])
+
+
+def test_checks_that_end_test_cells_return_none():
+    assert expect_close("f", WANT, WANT) is None
+    assert expect_shape("f", WANT, (3, 1)) is None
+    assert expect_unchanged("f", "W", [WANT], [WANT.copy()]) is None
+
+
+def test_mutated_arguments_are_reported():
+    with pytest.raises(CheckFailed, match="changed its argument W"):
+        expect_unchanged("dldw", "W", [WANT + 1], [WANT])
+
+
+def test_central_difference_matches_an_exact_gradient_and_restores_params():
+    weights = np.array([[0.3, -0.7]])
+    original = weights.copy()
+    (estimate,) = central_difference(lambda: float(np.sum(np.sin(weights) ** 2)), [weights])
+    np.testing.assert_allclose(estimate, np.sin(2 * original), rtol=1e-8)
+    np.testing.assert_array_equal(weights, original)
+
+
+def test_quietly_keeps_warnings_and_stderr_out_of_the_cell(capfd):
+    with quietly():
+        warnings.warn("student warning", RuntimeWarning)
+        print("student debug", file=sys.stderr)
+        np.log(np.array([0.0]))
+    assert capfd.readouterr().err == ""
+
+
+def test_substituted_restores_the_namespace_even_on_error():
+    namespace = {"A": "student"}
+    with pytest.raises(RuntimeError), substituted(namespace, A="trusted", B="new"):
+        assert namespace == {"A": "trusted", "B": "new"}
+        raise RuntimeError
+    assert namespace == {"A": "student"}
+
+
+def test_hidden_regions_are_cut_from_feedback_source():
+    source = "visible()\n### BEGIN HIDDEN TESTS\nsecret = 0.123456789\n### END HIDDEN TESTS\nafter()"
+    shown = without_hidden_tests(source)
+    assert "secret" not in shown and "visible()" in shown and "after()" in shown
+    assert "secret" not in without_hidden_tests("### BEGIN HIDDEN TESTS\nsecret()")

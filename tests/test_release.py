@@ -1,0 +1,53 @@
+"""release/ is exactly what nbgrader makes from source/ now, and leaks nothing."""
+import filecmp
+
+import nbformat
+import pytest
+
+from backprop_course import ASSIGNMENTS, REPO_ROOT
+from backprop_course.course import Course
+from backprop_course.leaks import found_secrets, notebook_secrets
+
+
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory):
+    course = Course.scratch_copy(tmp_path_factory.mktemp("release") / "course")
+    for assignment in ASSIGNMENTS:
+        course.release(assignment)
+    return course.root / "release"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_is_current(regenerated, assignment):
+    committed, fresh = REPO_ROOT / "release" / assignment, regenerated / assignment
+    names = sorted(path.name for path in fresh.iterdir())
+    assert sorted(path.name for path in committed.iterdir()) == names, "run `make release`"
+    for name in names:
+        if name.endswith(".ipynb"):
+            assert nbformat.read(committed / name, 4) == nbformat.read(fresh / name, 4), \
+                f"release/{assignment}/{name} is stale: run `make release`"
+        else:
+            assert filecmp.cmp(committed / name, fresh / name, shallow=False), \
+                f"release/{assignment}/{name} is stale: run `make release`"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_leaks_no_solution_hidden_test_or_reference_value(assignment):
+    secrets = notebook_secrets(REPO_ROOT / "source" / assignment / f"{assignment}.ipynb")
+    assert secrets.solution_lines and secrets.hidden_lines and secrets.reference_values
+    for path in (REPO_ROOT / "release" / assignment).iterdir():
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".ipynb":
+            text = "\n".join(cell.source for cell in nbformat.reads(text, 4).cells)
+        assert found_secrets(text, secrets) == [], f"leak in release/{assignment}/{path.name}"
+
+
+def test_leak_scanner_finds_what_it_looks_for():
+    """The scan above is only worth something if it can fail."""
+    source = REPO_ROOT / "source" / "chain_rule" / "chain_rule.ipynb"
+    secrets = notebook_secrets(source)
+    leaked = "\n".join(cell.source for cell in nbformat.read(source, 4).cells)
+    hits = found_secrets(leaked, secrets)
+    assert any(hit.startswith("solution line") for hit in hits)
+    assert any(hit.startswith("hidden test line") for hit in hits)
+    assert any(hit.startswith("reference value") for hit in hits)

@@ -1,0 +1,110 @@
+"""Source notebooks are clean, valid and consistently marked up for nbgrader."""
+import ast
+
+import nbformat
+import pytest
+
+from backprop_course import REPO_ROOT
+from backprop_course.notebooks import source_notebooks
+
+NOTEBOOKS = source_notebooks()
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+HIDDEN_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+# Checks that return None: a test cell may end with a call to one of these
+# without nbgrader reading its value as a partial score.
+NONE_RETURNING_CHECKS = {"expect_close", "expect_shape", "expect_unchanged"}
+
+
+def nbgrader_meta(cell):
+    return cell.metadata.get("nbgrader", {})
+
+
+def is_test_cell(cell):
+    return bool(nbgrader_meta(cell).get("grade")) and not nbgrader_meta(cell).get("solution")
+
+
+def is_answer_cell(cell):
+    return bool(nbgrader_meta(cell).get("solution"))
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=lambda path: path.parent.name)
+def notebook(request):
+    return nbformat.read(request.param, as_version=4)
+
+
+def test_every_assignment_has_a_source_notebook():
+    from backprop_course import ASSIGNMENTS
+    assert [path.parent.name for path in NOTEBOOKS] == sorted(ASSIGNMENTS)
+
+
+def test_valid_nbformat(notebook):
+    nbformat.validate(notebook)
+
+
+def test_no_outputs_counts_or_editor_metadata(notebook):
+    assert set(notebook.metadata) == {"kernelspec"}
+    for cell in notebook.cells:
+        assert set(cell.metadata) <= {"nbgrader"}, cell.metadata
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, cell.source[:80]
+
+
+def test_grade_ids_are_unique_and_metadata_is_consistent(notebook):
+    ids = [nbgrader_meta(cell)["grade_id"] for cell in notebook.cells if nbgrader_meta(cell)]
+    assert len(ids) == len(set(ids)), ids
+    for cell in notebook.cells:
+        meta = nbgrader_meta(cell)
+        if not meta:
+            continue
+        assert meta["schema_version"] == 3
+        if meta["grade"]:
+            assert meta["points"] > 0, meta["grade_id"]
+        if is_test_cell(cell):
+            assert meta["locked"] and cell.cell_type == "code"
+            assert meta["grade_id"].startswith("test_"), meta["grade_id"]
+
+
+def test_markers_only_where_they_belong(notebook):
+    for cell in notebook.cells:
+        lines = [line.strip() for line in cell.source.splitlines()]
+        for markers, allowed in ((SOLUTION_MARKERS, is_answer_cell(cell) and cell.cell_type == "code"),
+                                 (HIDDEN_MARKERS, is_test_cell(cell))):
+            begin, end = (lines.count(marker) for marker in markers)
+            assert begin == end, f"unbalanced {markers[0]} in {cell.source[:60]!r}"
+            if not allowed:
+                assert begin == 0, f"{markers[0]} outside its kind of cell: {cell.source[:60]!r}"
+        if is_answer_cell(cell) and cell.cell_type == "code":
+            assert lines.count(SOLUTION_MARKERS[0]) >= 1, f"answer cell without solution: {cell.source[:60]!r}"
+        if is_test_cell(cell):
+            assert lines.count(HIDDEN_MARKERS[0]) == 1, f"test cell without hidden part: {cell.source[:60]!r}"
+
+
+def test_each_student_function_has_its_own_test_cell(notebook):
+    test_ids = {nbgrader_meta(cell)["grade_id"] for cell in notebook.cells if is_test_cell(cell)}
+    functions = [node.name for cell in notebook.cells
+                 if is_answer_cell(cell) and cell.cell_type == "code"
+                 for node in ast.parse(cell.source).body if isinstance(node, ast.FunctionDef)]
+    assert functions, "no student functions found"
+    for name in functions:
+        assert f"test_{name}" in test_ids, f"no test cell test_{name} for student function {name}"
+
+
+def test_test_cells_read_as_specifications(notebook):
+    """A docstring first, and no bare last expression that nbgrader would read as a score."""
+    for cell in filter(is_test_cell, notebook.cells):
+        body = ast.parse(cell.source).body
+        first = body[0]
+        assert isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
+            and isinstance(first.value.value, str), f"test cell lacks a docstring: {cell.source[:60]!r}"
+        last = body[-1]
+        if isinstance(last, ast.Expr) and last is not first:
+            call = last.value
+            assert isinstance(call, ast.Call) and getattr(call.func, "id", "") in NONE_RETURNING_CHECKS, \
+                f"test cell {nbgrader_meta(cell)['grade_id']} ends with a bare expression"
+
+
+def test_shipped_check_module_is_a_copy_of_the_package_module():
+    canonical = (REPO_ROOT / "backprop_course" / "checks.py").read_bytes()
+    for path in NOTEBOOKS:
+        assert (path.parent / "gradecheck.py").read_bytes() == canonical, \
+            f"{path.parent}/gradecheck.py is stale: run `make sync`"

@@ -14,4 +14,4 @@ Modules:
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENTS = ("chain_rule",)
+ASSIGNMENTS = ("chain_rule", "curve_backprop")

@@ -129,18 +129,19 @@ def _constant_factor(got, want):
     return float(np.sum(got * want)) / scale
 
 
-def _describe_factor(factor, want):
+def _describe_factor(factor):
     rounded = {2.0: "2", 0.5: "1/2", 4.0: "4", 0.25: "1/4"}
     for value, name in rounded.items():
         for sign, prefix in ((1, ""), (-1, "-")):
             if abs(factor - sign * value) < 1e-6 * value:
                 return prefix + name
-    count = want.shape[0] if want.ndim else 1
-    for n in {count, want.size}:
-        if n > 1 and abs(factor * n - 1) < 1e-6:
-            return f"1/{n} (one division by N too many?)"
-        if n > 1 and abs(factor / n - 1) < 1e-6:
-            return f"{n} (a missing division by N, or sum instead of mean?)"
+    # A whole-number factor is almost always a sum where a mean belongs (or
+    # the reverse): name N, since the student knows what their N is.
+    for value, template in ((factor, "{n} (a missing division by N, or a sum instead of a mean?)"),
+                            (1 / factor, "1/{n} (one division by N too many?)")):
+        whole = round(value)
+        if whole > 2 and abs(value - whole) < 1e-6 * whole:
+            return template.format(n=whole)
     return f"about {factor:.3g}"
 
 
@@ -169,7 +170,7 @@ def diagnose(got, want, rtol=RELATIVE_TOLERANCE, atol=ABSOLUTE_TOLERANCE):
         return "is the transpose of the right answer"
     factor = _constant_factor(got, want)
     if factor is not None and abs(factor) > 1e-12 and _close(got, factor * want, 1e-6, 1e-12):
-        return f"is off by a constant factor of {_describe_factor(factor, want)}"
+        return f"is off by a constant factor of {_describe_factor(factor)}"
     return f"has the wrong values (largest relative error {relative_error(got, want):.2g})"
 
 
@@ -221,3 +222,89 @@ def expect_pair_of_numbers(what, got):
 
 HARD_CODED_HINT = ("It was right for the notebook's own inputs, so check that it uses its "
                    "arguments rather than fixed numbers or notebook variables.")
+
+
+# --- The curve_backprop network, re-implemented for the tests -------------
+# These repeat the notebook's *given* code (no student answer is here), so
+# that a test never relies on a name the student could have redefined.
+
+NETWORK_PARAMETERS = ("W1", "b1", "W2", "b2", "W3", "b3")
+
+
+def logistic(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def logistic_slope(z):
+    return 1 / (4 * np.cosh(z / 2) ** 2)
+
+
+def logistic_network(n1, n2, random):
+    """Parameters of a 1 -> n1 -> n2 -> 2 network, drawn as randn(...) / 2."""
+    shapes = {"W1": (n1, 1), "W2": (n2, n1), "W3": (2, n2), "b1": (n1, 1), "b2": (n2, 1), "b3": (2, 1)}
+    return {name: random.randn(*shape) / 2 for name, shape in shapes.items()}
+
+
+def logistic_forward(network, a0):
+    """a0, z1, a1, z2, a2, z3, a3 of the network for inputs a0 of shape (1, N)."""
+    values = [a0]
+    for layer in "123":
+        z = network["W" + layer] @ values[-1] + network["b" + layer]
+        values += [z, logistic(z)]
+    return tuple(values)
+
+
+def logistic_cost(network, x, y):
+    """||a3 - y||_F^2 / N."""
+    return float(np.sum((logistic_forward(network, x)[-1] - y) ** 2) / x.shape[1])
+
+
+def jacobian_by_differences(network, name, x, y):
+    """dC/d(network[name]) by central differences of the trusted cost, in float64."""
+    network = {key: np.array(value, dtype=np.float64) for key, value in network.items()}
+    return central_difference(lambda: logistic_cost(network, x, y), [network[name]])[0]
+
+
+def run_with_network(namespace, function, network, x, y):
+    """Call a student's Jacobian ``function(x, y)`` on a trusted network.
+
+    The network's arrays and the trusted sigma, d_sigma, network_function and
+    cost are put in the notebook's namespace for the call, then the student's
+    own are put back. Fails if the function changed any parameter.
+    """
+    trusted = dict(network, sigma=logistic, d_sigma=logistic_slope,
+                   network_function=lambda a0: logistic_forward(network, a0),
+                   cost=lambda x_, y_: logistic_cost(network, x_, y_))
+    before = {name: value.copy() for name, value in network.items()}
+    with quietly(), substituted(namespace, **trusted):
+        result = function(x.copy(), y.copy())
+    what = f"{getattr(function, '__name__', 'the Jacobian')}(x, y)"
+    for name in network:
+        expect_unchanged(what, name, [network[name]], [before[name]])
+    return result
+
+
+def report_jacobians(namespace, x, y, names=("W3", "b3", "W2", "b2", "W1", "b1")):
+    """Print how each J_<name>(x, y) in a notebook compares with central differences.
+
+    A self-check for students: it uses the notebook's own ``cost`` and
+    parameters, nudging each parameter in place and putting it back.
+    """
+    print(f"{'Jacobian':<10} {'shape':<9} {'relative error':>15}  verdict")
+    for name in names:
+        label = f"J_{name}"
+        try:
+            with quietly():
+                analytic = as_float_array(label, namespace[label](x, y))
+        except NotImplementedError:
+            print(f"{label:<10} {'-':<9} {'-':>15}  not written yet")
+            continue
+        except Exception as error:  # a student's bug: report it, check the others
+            print(f"{label:<10} {'-':<9} {'-':>15}  raised {type(error).__name__}: {error}")
+            continue
+        with quietly():
+            numeric = central_difference(lambda: float(namespace["cost"](x, y)), [namespace[name]])[0]
+        problem = diagnose(analytic, numeric)
+        error = relative_error(analytic, numeric) if analytic.shape == numeric.shape else float("nan")
+        verdict = "ok" if problem is None else problem
+        print(f"{label:<10} {str(analytic.shape):<9} {error:>15.1e}  {verdict}")

@@ -111,3 +111,20 @@ def test_hidden_regions_are_cut_from_feedback_source():
     shown = without_hidden_tests(source)
     assert "secret" not in shown and "visible()" in shown and "after()" in shown
     assert "secret" not in without_hidden_tests("### BEGIN HIDDEN TESTS\nsecret()")
+
+
+def test_run_with_network_restores_the_students_state_and_catches_mutation():
+    from backprop_course.checks import logistic_network, run_with_network
+    student_W3, student_sigma = np.ones((2, 7)), lambda z: z
+    namespace = {"W3": student_W3, "sigma": student_sigma}
+    network = logistic_network(6, 7, np.random.RandomState(0))
+    got = run_with_network(namespace, lambda x, y: namespace["W3"] @ np.ones((7, 1)), network,
+                           np.zeros((1, 3)), np.zeros((2, 3)))
+    np.testing.assert_allclose(got, network["W3"] @ np.ones((7, 1)))
+    assert namespace == {"W3": student_W3, "sigma": student_sigma}
+
+    def mutating_jacobian(x, y):
+        namespace["W3"] -= 1
+        return namespace["W3"]
+    with pytest.raises(CheckFailed, match="changed its argument W3"):
+        run_with_network(namespace, mutating_jacobian, network, np.zeros((1, 3)), np.zeros((2, 3)))

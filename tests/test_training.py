@@ -100,5 +100,22 @@ def test_plot_has_the_curve_panel_and_the_cost_panel(training, monkeypatch):
     curve, cost = figure.axes
     assert curve.get_xlim() == (0, 1) and curve.get_ylim() == (0, 1)
     colors = [line.get_color() for line in curve.get_lines()]
-    assert colors.count("hotpink") == 3 and "green" in colors and "orange" in colors
+    assert "green" in colors and "orange" in colors
+    (history,) = curve.collections
+    assert len(history.get_segments()) == 3, "one faint curve per 100 steps"
     assert cost.get_yscale() == "log" and "->" in cost.get_title()
+
+
+def test_a_jacobian_that_mutates_the_shared_forward_pass_is_stopped_clearly(training):
+    namespace = load_namespace(seed=310)
+    forward = namespace["network_function"]
+
+    def J_b3_in_place(x, y):
+        a3 = namespace["network_function"](x)[-1]
+        a3 -= y
+        return np.sum(a3, axis=1, keepdims=True) / x.size
+
+    namespace["J_b3"] = J_b3_in_place
+    with pytest.raises(ValueError, match="changed an array that network_function returned"):
+        training.train(namespace, steps=5, plot=False)
+    assert namespace["network_function"] is forward

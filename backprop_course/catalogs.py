@@ -3,11 +3,11 @@
 ``loses`` lists the test cells that must lose their points; every other test
 cell must keep all of its points. See ``fixtures`` for how they are built.
 """
-from .fixtures import Edit, Fixture
+from .fixtures import BASELINE, EQUIVALENT, MISTAKE, Edit, Fixture
 
 CHAIN_RULE = (
-    Fixture("reference", "the reference solution"),
-    Fixture("blank", "the release as handed out, nothing filled in", blank=True),
+    Fixture("reference", "the reference solution", kind=BASELINE),
+    Fixture("blank", "the release as handed out, nothing filled in", blank=True, kind=BASELINE),
     Fixture(
         "y_not_column",
         "y loaded with shape (N,): y_pred - y broadcasts to (N, N)",
@@ -45,8 +45,8 @@ CHAIN_RULE = (
 )
 
 CURVE_BACKPROP = (
-    Fixture("reference", "the reference solution"),
-    Fixture("blank", "the release as handed out, nothing filled in", blank=True),
+    Fixture("reference", "the reference solution", kind=BASELINE),
+    Fixture("blank", "the release as handed out, nothing filled in", blank=True, kind=BASELINE),
     Fixture(
         "missing_transpose",
         "J_W1 carries delta2 back through W2 instead of W2.T",
@@ -105,3 +105,293 @@ CURVE_BACKPROP += (
         frozenset({"test_J_b3"}),
     ),
 )
+
+
+# --- chain_rule: the wider mistake suite -----------------------------------
+# Rule of the tests: each test puts the given code (neural_network) and the
+# activation pair (A = sin, der_A = cos) in place, so a wrong A is charged to
+# A alone. Everything else a function calls is the student's own, so a wrong
+# piece (dadw, dhda, dyda, dadh, dldy) also makes dldw, the gradient, wrong.
+
+DLDW_BODY = '''    a1, a2, y_pred = neural_network(W, x)
+    shared = dldy(y_pred, y) * dyda(a2)
+    dl_dw2 = np.mean(shared * dadw(a1))
+    dl_dw1 = np.mean(shared * dadh(W[1]) * dhda(a1) * dadw(x, firstweight=1))
+    return [float(dl_dw1), float(dl_dw2)]'''
+DHDA_RETURN = '''activation's slope there."""
+    return der_A(a)'''
+DYDA_RETURN = '''dy_pred/da2 at the affine value a (N, 1)."""
+    return der_A(a)'''
+DLDY_RETURN = "return 2 * (y_pred - y)"
+DLDW_RESULT = "return [float(dl_dw1), float(dl_dw2)]"
+
+
+def _chain_mistake(name, description, cell, old, new, loses):
+    return Fixture(name, description, (Edit(cell, old, new),), frozenset(loses), kind=MISTAKE)
+
+
+def _chain_equivalent(name, description, *edits):
+    return Fixture(name, description, tuple(edits), kind=EQUIVALENT)
+
+
+CHAIN_RULE += (
+    _chain_mistake("der_A_minus_cos", "der_A returns -cos: a sign error in the derivative",
+                   "activation", 'any shape."""\n    return np.cos(x)', 'any shape."""\n    return -np.cos(x)',
+                   {"test_der_A"}),
+    _chain_mistake("x_not_column", "x left with shape (N,); only y made a column",
+                   "load_data", "x = x.reshape(-1, 1)", "x = x", {"test_data_loaded_as_columns"}),
+    _chain_mistake("dadw_ignores_firstweight", "dadw always returns A(x), even for the first weight",
+                   "partial_derivatives", "    if firstweight:\n        return x\n", "",
+                   {"test_dadw", "test_dldw"}),
+    _chain_mistake("dadw_without_activation", "dadw(a1) returns a1, forgetting h1 = A(a1)",
+                   "partial_derivatives", "    return A(x)", "    return x", {"test_dadw", "test_dldw"}),
+    _chain_mistake("dadw_flag_inverted", "dadw tests the flag the wrong way round",
+                   "partial_derivatives", "if firstweight:", "if not firstweight:", {"test_dadw", "test_dldw"}),
+    _chain_mistake("dhda_uses_A", "dhda evaluates the activation, not its slope",
+                   "partial_derivatives", DHDA_RETURN, DHDA_RETURN.replace("der_A(a)", "A(a)"),
+                   {"test_dhda", "test_dldw"}),
+    _chain_mistake("dyda_times_two", "dyda doubles the slope: an extra factor 2",
+                   "partial_derivatives", DYDA_RETURN, DYDA_RETURN.replace("der_A(a)", "2 * der_A(a)"),
+                   {"test_dyda", "test_dldw"}),
+    _chain_mistake("dadh_reads_global_W", "dadh ignores its argument and returns the notebook's W[1]",
+                   "partial_derivatives", "    return w\n", "    return W[1]\n", {"test_dadh", "test_dldw"}),
+    _chain_mistake("dldy_takes_the_mean", "dldy already averages over the points: one number, not a column",
+                   "partial_derivatives", DLDY_RETURN, "return 2 * np.mean(y_pred - y)",
+                   {"test_dldy", "test_dldw"}),
+    _chain_mistake("dldy_absolute_value", "dldy uses |y_pred - y|, the derivative of another loss",
+                   "partial_derivatives", DLDY_RETURN, "return 2 * np.abs(y_pred - y)",
+                   {"test_dldy", "test_dldw"}),
+    _chain_mistake("dldw_sum_instead_of_mean", "dldw sums over the points: the gradient of N times the loss",
+                   "gradient", "dl_dw2 = np.mean(shared * dadw(a1))\n    dl_dw1 = np.mean(",
+                   "dl_dw2 = np.sum(shared * dadw(a1))\n    dl_dw1 = np.sum(", {"test_dldw"}),
+    _chain_mistake("dldw_extra_factor_2", "dldw multiplies by 2 again although dldy already did",
+                   "gradient", "shared = dldy(y_pred, y) * dyda(a2)", "shared = 2 * dldy(y_pred, y) * dyda(a2)",
+                   {"test_dldw"}),
+    _chain_mistake("dldw_slope_at_wrong_point", "dldw evaluates the output slope at a1 instead of a2",
+                   "gradient", "shared = dldy(y_pred, y) * dyda(a2)", "shared = dldy(y_pred, y) * dyda(a1)",
+                   {"test_dldw"}),
+    _chain_mistake("dldw_missing_dadh", "dL/dw1 leaves out the factor da2/dh1 = w2",
+                   "gradient", "shared * dadh(W[1]) * dhda(a1)", "shared * dhda(a1)", {"test_dldw"}),
+    _chain_mistake("dldw_reads_notebook_y", "dldw ignores its y and reads the notebook's data table",
+                   "gradient", "dldy(y_pred, y)", "dldy(y_pred, table['y'].to_numpy().reshape(-1, 1))",
+                   {"test_dldw"}),
+    _chain_mistake("dldw_hard_coded", "dldw returns the seed-310 gradient, copied from a printout",
+                   "gradient", DLDW_RESULT, "return [-0.0077779005629821825, 0.2788002123149505]",
+                   {"test_dldw"}),
+    _chain_mistake("dldw_mutates_W", "dldw takes a gradient step on W while computing the gradient",
+                   "gradient", DLDW_RESULT, "W[0] -= 0.1 * dl_dw1\n    " + DLDW_RESULT, {"test_dldw"}),
+    _chain_mistake("dldw_returns_dict", "dldw returns a dict instead of a list of two numbers",
+                   "gradient", DLDW_RESULT, "return {'w1': float(dl_dw1), 'w2': float(dl_dw2)}",
+                   {"test_dldw"}),
+    _chain_mistake("dldw_no_mean", "dldw returns one value per point, never averaging",
+                   "gradient", "dl_dw2 = np.mean(shared * dadw(a1))\n    dl_dw1 = np.mean(shared * dadh(W[1]) * dhda(a1) * dadw(x, firstweight=1))\n    return [float(dl_dw1), float(dl_dw2)]",
+                   "dl_dw2 = shared * dadw(a1)\n    dl_dw1 = shared * dadh(W[1]) * dhda(a1) * dadw(x, firstweight=1)\n    return [dl_dw1, dl_dw2]",
+                   {"test_dldw"}),
+    Fixture("redefined_loss_to_match",
+            "dldy drops the factor 2 and the student redefines loss as half the MSE, so the self-check agrees",
+            (Edit("partial_derivatives", DLDY_RETURN, "return y_pred - y"),
+             Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\ndef loss(W, x, y):\n"
+                  "    return float(np.mean((neural_network(W, x)[2] - y) ** 2) / 2)")),
+            frozenset({"test_dldy", "test_dldw"}), kind=MISTAKE),
+)
+
+CHAIN_RULE += (
+    _chain_equivalent("loop_over_points", "dldw accumulates the chain point by point in a Python loop",
+                      Edit("gradient", DLDW_BODY, '''    a1, a2, y_pred = neural_network(W, x)
+    total_w1 = total_w2 = 0.0
+    for i in range(len(x)):
+        upstream = dldy(y_pred[i, 0], y[i, 0]) * dyda(a2[i, 0])
+        total_w2 += upstream * dadw(a1[i, 0])
+        total_w1 += upstream * dadh(W[1][0, 0]) * dhda(a1[i, 0]) * dadw(x[i, 0], firstweight=1)
+    return [total_w1 / len(x), total_w2 / len(x)]''')),
+    _chain_equivalent("einsum", "dldw sums with np.einsum",
+                      Edit("gradient", "dl_dw2 = np.mean(shared * dadw(a1))",
+                           "dl_dw2 = np.einsum('ij,ij->', shared, dadw(a1)) / x.shape[0]")),
+    _chain_equivalent("dot_products", "dldw takes the means as np.dot of columns",
+                      Edit("gradient", DLDW_BODY, '''    a1, a2, y_pred = neural_network(W, x)
+    shared = dldy(y_pred, y) * dyda(a2)
+    n = x.shape[0]
+    dl_dw2 = np.dot(shared.ravel(), dadw(a1).ravel()) / n
+    dl_dw1 = np.dot(shared.ravel(), (dadh(W[1]) * dhda(a1) * dadw(x, firstweight=1)).ravel()) / n
+    return [dl_dw1, dl_dw2]''')),
+    _chain_equivalent("returns_tuple", "dldw returns a tuple", Edit("gradient", DLDW_RESULT,
+                      "return (float(dl_dw1), float(dl_dw2))")),
+    _chain_equivalent("returns_array", "dldw returns a numpy array of (1, 1) arrays' values",
+                      Edit("gradient", DLDW_RESULT, "return np.array([dl_dw1, dl_dw2])")),
+    _chain_equivalent("returns_1x1_arrays", "dldw returns [array([[g1]]), array([[g2]])] from keepdims means",
+                      Edit("gradient", "dl_dw2 = np.mean(shared * dadw(a1))\n    dl_dw1 = np.mean(shared * dadh(W[1]) * dhda(a1) * dadw(x, firstweight=1))\n    return [float(dl_dw1), float(dl_dw2)]",
+                           "dl_dw2 = np.mean(shared * dadw(a1), keepdims=True)\n    dl_dw1 = np.mean(shared * dadh(W[1]) * dhda(a1) * dadw(x, firstweight=1), keepdims=True)\n    return [dl_dw1, dl_dw2]")),
+    _chain_equivalent("helper_function", "a helper of the student's own combines the factors",
+                      Edit("gradient", "def dldw(W, x, y):", "def chain(*factors):\n    product = 1\n    for factor in factors:\n        product = product * factor\n    return np.mean(product)\n\n\ndef dldw(W, x, y):"),
+                      Edit("gradient", "dl_dw2 = np.mean(shared * dadw(a1))", "dl_dw2 = chain(shared, dadw(a1))")),
+    _chain_equivalent("debug_output", "every piece prints debug output to stdout and stderr",
+                      Edit("partial_derivatives", DLDY_RETURN, "import sys\n    print('dldy called', y_pred.shape)\n    print('debug: dldy', file=sys.stderr)\n    " + DLDY_RETURN),
+                      Edit("gradient", DLDW_RESULT, "import sys\n    print('gradient', dl_dw1, dl_dw2, file=sys.stderr)\n    " + DLDW_RESULT)),
+    _chain_equivalent("warnings_raised", "the code raises a RuntimeWarning and a DeprecationWarning",
+                      Edit("partial_derivatives", DLDY_RETURN, "import warnings\n    warnings.warn('old style', DeprecationWarning)\n    np.log(np.zeros(1))\n    " + DLDY_RETURN),
+                      Edit("gradient", DLDW_RESULT, "import warnings\n    warnings.warn('check me', RuntimeWarning)\n    " + DLDW_RESULT)),
+    _chain_equivalent("imports_and_reseeds", "an answer cell imports modules and re-seeds numpy",
+                      Edit("gradient", "def dldw(W, x, y):", "import math\nimport numpy\nnumpy.random.seed(0)\n\n\ndef dldw(W, x, y):")),
+    _chain_equivalent("sin_via_cos", "A written as cos(x - pi/2), der_A as sin(x + pi/2)",
+                      Edit("activation", "return np.sin(x)", "return np.cos(x - np.pi / 2)"),
+                      Edit("activation", "return np.cos(x)", "return np.sin(x + np.pi / 2)")),
+    _chain_equivalent("newaxis_columns", "columns made with [:, np.newaxis] instead of reshape",
+                      Edit("load_data", "x = x.reshape(-1, 1)", "x = x[:, np.newaxis]"),
+                      Edit("load_data", "y = y.reshape(-1, 1)", "y = y[:, np.newaxis]")),
+)
+
+
+# --- curve_backprop: the wider mistake suite --------------------------------
+# Each Jacobian is tested on its own, with trusted sigma, d_sigma,
+# network_function and cost in place, so every mistake below costs exactly
+# the function it is in.
+
+DELTA3 = "delta3 = 2 * (a3 - y) * d_sigma(z3)"
+DELTA2 = "delta2 = (W3.T @ delta3) * d_sigma(z2)"
+DELTA1 = "delta1 = (W2.T @ delta2) * d_sigma(z1)"
+SUM3 = "np.sum(delta3, axis=1, keepdims=True) / x.size"
+SUM2 = "np.sum(delta2, axis=1, keepdims=True) / x.size"
+SUM1 = "np.sum(delta1, axis=1, keepdims=True) / x.size"
+FORWARD = "a0, z1, a1, z2, a2, z3, a3 = network_function(x)"
+
+
+def _curve_mistake(name, description, function, old, new, *more_edits):
+    edits = (Edit(f"answer_{function}", old, new),) + more_edits
+    return Fixture(name, description, edits, frozenset({f"test_{function}"}), kind=MISTAKE)
+
+
+def _curve_equivalent(name, description, *edits):
+    return Fixture(name, description, tuple(edits), kind=EQUIVALENT)
+
+
+CURVE_BACKPROP += (
+    _curve_mistake("b3_sign_flipped", "J_b3 uses y - a3: every entry has the wrong sign",
+                   "J_b3", DELTA3, "delta3 = 2 * (y - a3) * d_sigma(z3)"),
+    _curve_mistake("b3_missing_factor_2", "J_b3 forgets the 2 from the square",
+                   "J_b3", DELTA3, "delta3 = (a3 - y) * d_sigma(z3)"),
+    _curve_mistake("b3_slope_at_activation", "J_b3 evaluates the slope at a3 instead of z3",
+                   "J_b3", DELTA3, "delta3 = 2 * (a3 - y) * d_sigma(a3)"),
+    _curve_mistake("b3_sums_everything", "J_b3 sums over all entries: one number, not one per output",
+                   "J_b3", SUM3, "np.sum(delta3) / x.size"),
+    _curve_mistake("b3_weights_instead_of_bias", "J_b3 multiplies by a2 as if it were J_W3",
+                   "J_b3", SUM3, "np.sum(delta3 @ a2.T, axis=1, keepdims=True) / x.size"),
+    _curve_mistake("b2_default_sizes_only", "J_b2 reshapes to (7, 1): right only for the default n2 = 7",
+                   "J_b2", SUM2, "np.sum(delta2, axis=1).reshape(7, 1) / x.size"),
+    _curve_mistake("b2_divides_by_len", "J_b2 divides by len(x), which is 1 for a (1, N) row",
+                   "J_b2", SUM2, "np.sum(delta2, axis=1, keepdims=True) / len(x)"),
+    _curve_mistake("b2_wrong_layer_slope", "J_b2 uses layer 3's slope d_sigma(z3) in layer 2",
+                   "J_b2", DELTA2, "delta2 = (W3.T @ delta3) * d_sigma(z3).mean(axis=0)"),
+    _curve_mistake("b2_elementwise_for_matrix", "J_b2 multiplies W3.T and delta3 with * where @ belongs",
+                   "J_b2", DELTA2, "delta2 = (W3.T * delta3) * d_sigma(z2)"),
+    _curve_mistake("W1_a1_for_a0", "J_W1 multiplies by a1.T where the input a0.T belongs",
+                   "J_W1", "return delta1 @ a0.T / x.size", "return delta1 @ a1.T / x.size"),
+    _curve_mistake("W1_slope_of_activation", "J_W1 evaluates layer 1's slope at a1 instead of z1",
+                   "J_W1", DELTA1, "delta1 = (W2.T @ delta2) * d_sigma(a1)"),
+    _curve_mistake("W1_hard_coded", "J_W1 returns the seed-310 values, copied from a printout",
+                   "J_W1", "return delta1 @ a0.T / x.size",
+                   "return np.array([[0.002607610034697776], [0.003729332207814553], [-0.0001470327108630659],\n"
+                   "                     [-0.0010552781587916918], [0.00108317298050382], [0.0004289792982351318]])"),
+    _curve_mistake("W1_mutates_W1", "J_W1 takes a descent step on W1 while computing its Jacobian",
+                   "J_W1", "return delta1 @ a0.T / x.size",
+                   "jacobian = delta1 @ a0.T / x.size\n    W1[:] = W1 - 0.1 * jacobian\n    return jacobian"),
+    _curve_mistake("b1_sum_without_mean", "J_b1 sums over the examples: the Jacobian of N times the cost",
+                   "J_b1", SUM1, "np.sum(delta1, axis=1, keepdims=True)"),
+    _curve_mistake("b1_transposed", "J_b1 returns a row (1, n1) instead of a column",
+                   "J_b1", "return " + SUM1, "return (" + SUM1 + ").T"),
+    _curve_mistake("b1_fixed_N", "J_b1 divides by 100, the default N, instead of the number of examples",
+                   "J_b1", SUM1, "np.sum(delta1, axis=1, keepdims=True) / 100"),
+    _curve_mistake("b1_stops_at_layer_2", "J_b1 averages delta2 back through W2 without layer 1's slope",
+                   "J_b1", DELTA1, "delta1 = W2.T @ delta2"),
+    Fixture("redefined_cost_to_match",
+            "J_b3 drops the 2; the student redefines cost as half the true cost, so the self-check agrees",
+            (Edit("answer_J_b3", DELTA3, "delta3 = (a3 - y) * d_sigma(z3)"),
+             Edit("answer_J_b3", "return " + SUM3, "return " + SUM3 + "\n\n\ndef cost(x, y):\n"
+                  "    return np.linalg.norm(network_function(x)[-1] - y) ** 2 / x.size / 2")),
+            frozenset({"test_J_b3"}), kind=MISTAKE),
+)
+
+CURVE_BACKPROP += (
+    _curve_equivalent("loop_over_examples", "J_b3 accumulates one example at a time in a loop",
+                      Edit("answer_J_b3", DELTA3 + "\n    return " + SUM3, DELTA3 + "\n    total = np.zeros((2, 1))\n"
+                           "    for i in range(x.shape[1]):\n        total += delta3[:, i:i + 1]\n"
+                           "    return total / x.shape[1]")),
+    _curve_equivalent("einsum", "J_W1 as np.einsum over neurons and examples",
+                      Edit("answer_J_W1", "return delta1 @ a0.T / x.size",
+                           "return np.einsum('in,jn->ij', delta1, a0) / x.shape[1]")),
+    _curve_equivalent("np_dot", "J_b2 and J_b1 with np.dot instead of @",
+                      Edit("answer_J_b2", DELTA2, "delta2 = np.dot(W3.T, delta3) * d_sigma(z2)"),
+                      Edit("answer_J_b1", DELTA1, "delta1 = np.dot(W2.T, delta2) * d_sigma(z1)")),
+    _curve_equivalent("logistic_slope_product", "J_b2 uses sigma(z) (1 - sigma(z)) instead of d_sigma",
+                      Edit("answer_J_b2", DELTA2, "delta2 = (W3.T @ delta3) * sigma(z2) * (1 - sigma(z2))")),
+    _curve_equivalent("mean_keepdims", "J_b3 and J_b1 use mean(axis=1, keepdims=True)",
+                      Edit("answer_J_b3", SUM3, "np.mean(delta3, axis=1, keepdims=True)"),
+                      Edit("answer_J_b1", SUM1, "np.mean(delta1, axis=1, keepdims=True)")),
+    _curve_equivalent("reshape_not_keepdims", "J_b2 sums to 1-D and reshapes with (-1, 1)",
+                      Edit("answer_J_b2", SUM2, "np.sum(delta2, axis=1).reshape(-1, 1) / x.size")),
+    _curve_equivalent("shared_helper", "a helper of the student's own computes the deltas for J_W1 and J_b1",
+                      Edit("answer_J_W1", "def J_W1(x, y):", "def backward_deltas(x, y):\n"
+                           "    a0, z1, a1, z2, a2, z3, a3 = network_function(x)\n"
+                           "    d3 = 2 * (a3 - y) * d_sigma(z3)\n    d2 = (W3.T @ d3) * d_sigma(z2)\n"
+                           "    return a0, (W2.T @ d2) * d_sigma(z1)\n\n\ndef J_W1(x, y):"),
+                      Edit("answer_J_b1", FORWARD + "\n    " + DELTA3 + "\n    " + DELTA2 + "\n    " + DELTA1,
+                           "a0, delta1 = backward_deltas(x, y)")),
+    _curve_equivalent("debug_output", "the Jacobians print debug output to stdout and stderr",
+                      Edit("answer_J_b3", DELTA3, DELTA3 + "\n    import sys\n    print('J_b3', delta3.shape)\n"
+                           "    print('debug J_b3', file=sys.stderr)"),
+                      Edit("answer_J_W1", DELTA1, DELTA1 + "\n    import sys\n    sys.stderr.write('delta1 ok\\n')")),
+    _curve_equivalent("warnings_raised", "the Jacobians raise a RuntimeWarning and a DeprecationWarning",
+                      Edit("answer_J_b2", DELTA2, DELTA2 + "\n    import warnings\n    np.exp(np.array([1000.0]))\n"
+                           "    warnings.warn('old style', DeprecationWarning)")),
+    _curve_equivalent("imports_and_reseeds", "an answer cell imports numpy again and re-seeds it",
+                      Edit("answer_J_b1", "def J_b1(x, y):", "import numpy\nimport numpy as np\nnp.random.seed(12345)\n\n\ndef J_b1(x, y):")),
+    _curve_equivalent("shape_from_arguments", "the mean divides by x.shape[1] or len(x[0]) instead of x.size",
+                      Edit("answer_J_b2", SUM2, "np.sum(delta2, axis=1, keepdims=True) / x.shape[1]"),
+                      Edit("answer_J_W1", "return delta1 @ a0.T / x.size", "return delta1 @ a0.T / len(x[0])")),
+)
+
+
+# What the failure message must say for a mistake (a phrase of it), so that a
+# student can act on it. Tests check these in the autograded notebooks.
+EXPECTED_MESSAGES = {
+    "chain_rule": {
+        "y_not_column": "must be a column",
+        "x_not_column": "must be a column",
+        "gradient_order_swapped": "wrong order (swapped)",
+        "missing_factor_2": "factor of 1/2",
+        "sign_flipped": "sign flipped",
+        "sin_cos_swapped": "gives cos, not sin",
+        "der_A_minus_cos": "sign flipped",
+        "dadw_without_activation": "apply the activation",
+        "dhda_uses_A": "instead of the slope",
+        "dyda_times_two": "factor of 2",
+        "dldy_takes_the_mean": "shape ()",
+        "dldw_sum_instead_of_mean": "sum instead of a mean",
+        "dldw_extra_factor_2": "factor of 2",
+        "dldw_reads_notebook_y": "raised ValueError",
+        "dldw_hard_coded": "right for the notebook's own inputs",
+        "dldw_mutates_W": "changed W in place",
+        "dldw_returns_dict": "returned a dict",
+        "dldw_no_mean": "forget to take the mean",
+        "dadh_reads_global_W": "right for the notebook's own inputs",
+        "redefined_loss_to_match": "factor of 1/2",
+    },
+    "curve_backprop": {
+        "missing_transpose": "is a transpose missing",
+        "no_division_by_N": "missing division by N",
+        "wrong_sum_axis": "shape (1, 100), expected (6, 1)",
+        "keepdims_missing": "shape (7,), expected (7, 1)",
+        "W2_for_W3": "wrong layer's array",
+        "b3_sign_flipped": "sign flipped",
+        "b3_missing_factor_2": "factor of 1/2",
+        "b3_sums_everything": "shape ()",
+        "b2_default_sizes_only": "cannot reshape",
+        "b2_divides_by_len": "missing division by N",
+        "b2_elementwise_for_matrix": "combined element-wise",
+        "W1_mutates_W1": "changed W1 in place",
+        "b1_sum_without_mean": "sum instead of a mean",
+        "b1_transposed": "shape (1, 6), expected (6, 1)",
+        "b1_fixed_N": "right for the notebook's own inputs",
+        "redefined_d_sigma": "factor of 1/2",
+        "redefined_cost_to_match": "factor of 1/2",
+    },
+}

@@ -60,17 +60,35 @@ def central_difference(loss, params, step=FINITE_DIFFERENCE_STEP):
 
 
 @contextlib.contextmanager
-def quietly():
+def quietly(what=None):
     """Run student code so that its warnings and stderr never reach the cell.
 
     nbgrader gives a test cell zero points if anything appears on stderr, so
     a correct answer that happens to warn (or print debug output to stderr)
-    would otherwise lose its points.
+    would otherwise lose its points. With ``what`` (e.g. "dldw(W, x, y)"), an
+    exception from the student's code is reported as a failed check that
+    names the call; an unfinished stub still raises NotImplementedError.
     """
     with warnings.catch_warnings(), np.errstate(all="ignore"), \
             contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
-        yield
+        try:
+            yield
+        except (CheckFailed, NotImplementedError):
+            raise
+        except Exception as error:
+            if what is None:
+                raise
+            raise CheckFailed(f"{what} raised {type(error).__name__}: {error}{_error_hint(error)}") from None
+
+
+def _error_hint(error):
+    text = str(error)
+    if "matmul" in text or "shapes" in text and "not aligned" in text:
+        return " (the shapes of a matrix product @ do not fit: is a transpose missing, or the wrong layer's array?)"
+    if "broadcast" in text:
+        return " (two arrays of incompatible shapes were combined element-wise: check each shape)"
+    return ""
 
 
 @contextlib.contextmanager
@@ -170,7 +188,11 @@ def diagnose(got, want, rtol=RELATIVE_TOLERANCE, atol=ABSOLUTE_TOLERANCE):
         return "is the transpose of the right answer"
     factor = _constant_factor(got, want)
     if factor is not None and abs(factor) > 1e-12 and _close(got, factor * want, 1e-6, 1e-12):
-        return f"is off by a constant factor of {_describe_factor(factor)}"
+        described = _describe_factor(factor)
+        # Any two numbers differ by "a factor"; only a simple factor, or one
+        # shared by several entries, says something about the mistake.
+        if not described.startswith("about") or np.count_nonzero(want) >= 3:
+            return f"is off by a constant factor of {described}"
     return f"has the wrong values (largest relative error {relative_error(got, want):.2g})"
 
 
@@ -197,8 +219,8 @@ def expect_unchanged(what, name, arrays, originals):
     """Fail if a function changed the arrays it was given (a gradient must not)."""
     for index, (array, original) in enumerate(zip(arrays, originals)):
         if not np.array_equal(np.asarray(array), original):
-            raise CheckFailed(f"{what} changed its argument {name} (entry {index}) in place; "
-                              "compute new arrays instead of modifying the ones you are given")
+            raise CheckFailed(f"{what} changed {name} in place; compute new arrays "
+                              "instead of modifying the parameters or arguments it reads")
 
 
 def expect_shape(what, got, shape):
@@ -276,9 +298,9 @@ def run_with_network(namespace, function, network, x, y):
                    network_function=lambda a0: logistic_forward(network, a0),
                    cost=lambda x_, y_: logistic_cost(network, x_, y_))
     before = {name: value.copy() for name, value in network.items()}
-    with quietly(), substituted(namespace, **trusted):
-        result = function(x.copy(), y.copy())
     what = f"{getattr(function, '__name__', 'the Jacobian')}(x, y)"
+    with quietly(what), substituted(namespace, **trusted):
+        result = function(x.copy(), y.copy())
     for name in network:
         expect_unchanged(what, name, [network[name]], [before[name]])
     return result

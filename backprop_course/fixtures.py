@@ -31,6 +31,11 @@ class Edit:
     new: str
 
 
+# Kinds of fixture: the baselines, the mistakes named in the assignment's
+# issue, the wider mistake suite, and correct-but-different solutions.
+BASELINE, KNOWN_MISTAKE, MISTAKE, EQUIVALENT = "baseline", "known mistake", "mistake", "equivalent"
+
+
 @dataclass(frozen=True)
 class Fixture:
     name: str
@@ -38,6 +43,15 @@ class Fixture:
     edits: tuple = ()
     loses: frozenset = field(default_factory=frozenset)
     blank: bool = False
+    kind: str = KNOWN_MISTAKE
+
+    def __post_init__(self):
+        # A mistake that loses nothing, or an equivalent that loses something,
+        # is a catalogue error, caught before any notebook is graded.
+        if self.kind in (KNOWN_MISTAKE, MISTAKE) and not self.loses:
+            raise ValueError(f"mistake {self.name} must name the test cells it loses")
+        if self.kind == EQUIVALENT and self.loses:
+            raise ValueError(f"equivalent solution {self.name} must lose nothing")
 
 
 def solution_text(source):
@@ -97,6 +111,7 @@ def expected_outcomes(assignment, test_points):
             raise ValueError(f"{fixture.name}: no test cells named {sorted(unknown)}")
         max_score = sum(test_points.values())
         outcomes[fixture.name] = {
+            "kind": fixture.kind,
             "description": fixture.description,
             "loses": loses,
             "score": max_score - sum(test_points[name] for name in loses),

@@ -8,7 +8,9 @@ import pytest
 
 from backprop_course import ASSIGNMENTS, REPO_ROOT
 from backprop_course.course import Course
-from backprop_course.fixtures import build_submission, catalog, fixture_notebook_path
+from backprop_course.catalogs import EXPECTED_MESSAGES
+from backprop_course.fixtures import BASELINE, build_submission, catalog, fixture_notebook_path
+from backprop_course.suites import suite_result
 from backprop_course.feedback import is_test_cell
 from backprop_course.leaks import found_secrets, html_text, notebook_secrets
 
@@ -87,3 +89,31 @@ def test_unfiltered_feedback_would_leak(graded_course):
     hits = found_secrets(html_text(page.read_text()), secrets)
     assert any(hit.startswith("hidden test line") for hit in hits)
     assert any(hit.startswith("reference value") for hit in hits)
+
+
+@pytest.mark.parametrize("assignment,student", [case for case in fixture_cases()
+                                                if case[1] not in ("reference", "blank")])
+def test_every_lost_point_comes_with_a_message_a_student_can_act_on(graded_course, assignment, student):
+    notebook = nbformat.read(graded_course.root / "autograded" / student / assignment / f"{assignment}.ipynb", 4)
+    messages = []
+    for cell in notebook.cells:
+        if is_test_cell(cell):
+            for output in cell.outputs:
+                if output.output_type == "error":
+                    assert output.ename in ("CheckFailed", "AssertionError"), \
+                        f"a raw {output.ename} instead of a check's message: {output.evalue}"
+                    assert len(output.evalue) > 20
+                    messages.append(output.evalue)
+    phrase = EXPECTED_MESSAGES[assignment].get(student)
+    if phrase:
+        assert any(phrase in message for message in messages), messages
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_kill_rate_and_equivalence_pass_rate_are_complete(graded_course, assignment):
+    result = suite_result(assignment, graded_course.scores(assignment), graded_course.test_cells(assignment))
+    print("\n".join(result.lines()))
+    assert result.mistakes >= 20 and result.equivalents >= 8
+    assert result.surprises == []
+    assert result.killed == result.killed_precisely == result.mistakes
+    assert result.equivalents_full_marks == result.equivalents

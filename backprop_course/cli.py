@@ -32,6 +32,13 @@ def command_demo(args):
     run_demo(assignments=args.assignments or ASSIGNMENTS)
 
 
+def command_report(args):
+    from pathlib import Path
+    from .report import write_reports
+    index = write_reports(Path(args.course), args.assignments or ASSIGNMENTS)
+    print(f"Class report: {index}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m backprop_course", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -42,8 +49,11 @@ def main(argv=None):
                            ("demo", "release, autograde the example class in demo/, feedback")):
         sub = commands.add_parser(name, help=helptext)
         sub.add_argument("assignments", nargs="*", choices=[*ASSIGNMENTS, []])
+    report = commands.add_parser("report", help="write the HTML class reports and CSV exports")
+    report.add_argument("--course", default=str(REPO_ROOT), help="course directory (default: the repository)")
+    report.add_argument("assignments", nargs="*")
     args = parser.parse_args(argv)
     handlers = {"release": command_release, "sync": command_sync,
                 "clean-notebooks": command_clean_notebooks, "fixtures": command_fixtures,
-                "demo": command_demo}
+                "demo": command_demo, "report": command_report}
     handlers[args.command](args)

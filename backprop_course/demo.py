@@ -48,13 +48,15 @@ def run_demo(assignments=ASSIGNMENTS, demo_dir=DEMO_DIR):
         print(f"{assignment}: released; autograding {len(students)} example submissions ...")
         course.autograde(assignment)
         course.generate_feedback(assignment)
-    grades_csv = course.root / "grades.csv"
-    course.export_grades(grades_csv)
     print()
     for assignment in assignments:
         print("\n".join(grade_table(course, assignment)))
         print()
+    from .report import write_reports
+    index = write_reports(course.root, assignments)
+    print(f"Class report (for TAs): {index}")
     print(f"Feedback (what students get): {course.root / 'feedback'}/<student>/<assignment>/*.html")
     print(f"Autograded notebooks (for TAs): {course.root / 'autograded'}/")
-    print(f"Grades exported with nbgrader export: {grades_csv}")
+    print(f"Grades (nbgrader export) and per-question scores: {course.root / 'reports'}/grades.csv, "
+          "question_scores.csv")
     print(f"Done in {time.monotonic() - started:.0f} s.")

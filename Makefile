@@ -21,6 +21,8 @@ $(INSTALLED): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -r requirements.txt
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m backprop_course.sandbox install
+	@$(BIN)/python -m backprop_course.sandbox check || echo "WARNING: autograding kernels will not be sandboxed (see README)"
 	touch $@
 
 setup: $(INSTALLED)

@@ -8,11 +8,14 @@ directory, demo/, so made-up students never enter the real gradebook.
 This file imports the course package, so run nbgrader from the course's
 virtual environment (`make setup` creates it; then `. .venv/bin/activate`).
 """
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import GetGrades
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, Execute,
+                                    GetGrades, IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec,
+                                    SaveAutoGrades)
 
-from backprop_course import ASSIGNMENTS
+from backprop_course import ASSIGNMENTS, sandbox
 from backprop_course.feedback import HideHiddenTests
+from backprop_course.tampering import DropDuplicateGradedCells, FlagTampering
 
 c = get_config()  # noqa: F821 (nbgrader provides get_config)
 
@@ -31,6 +34,27 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # 10 s on the reference solution; training is bounded under autograde.
 c.Execute.timeout = 60
 
+# Sanitizing a submission: nbgrader's steps, with duplicated graded cells
+# dropped first (nbgrader #1083 otherwise aborts the whole run).
+c.Autograde.sanitize_preprocessors = [ClearOutput, DropDuplicateGradedCells, DeduplicateIds, OverwriteKernelspec,
+                                      OverwriteCells, CheckCellMetadata]
+# Autograde: nbgrader's own steps, plus FlagTampering after the scores are
+# saved: a notebook whose cells monkeypatch the grader, read course files or
+# import the grading package is flagged and its automatic points withheld
+# until a TA has reviewed it (backprop_course/tampering.py).
+c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                       SaveAutoGrades, FlagTampering, AssignLatePenalties, CheckCellMetadata]
+# Cap each output's size in the autograded notebook: a flood of printing
+# must not make a huge file (nbgrader's default keeps 1000 lines).
+c.LimitOutput.max_lines = 200
+c.LimitOutput.max_traceback = 50
+
 # Feedback: nbgrader's defaults plus our filter that keeps hidden tests,
 # reference values and tracebacks out of what students see (nbgrader #917).
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, HideHiddenTests]
+
+# Every kernel that nbgrader starts (autograde, validate) runs in the
+# bubblewrap sandbox of backprop_course.sandbox: no network, no view of the
+# course root or other students, memory/CPU/process limits. Where bwrap is
+# missing this prints a loud warning and kernels run unconfined.
+sandbox.configure(c)

@@ -39,6 +39,16 @@ def command_report(args):
     print(f"Class report: {index}")
 
 
+def command_autograde(args):
+    from pathlib import Path
+    from .batch import autograde_class, summary_lines
+    from .course import Course
+    course = Course(Path(args.course))
+    for assignment in args.assignments or ASSIGNMENTS:
+        results, seconds = autograde_class(course, assignment)
+        print("\n".join(summary_lines(assignment, results, seconds)))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m backprop_course", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -49,11 +59,15 @@ def main(argv=None):
                            ("demo", "release, autograde the example class in demo/, feedback")):
         sub = commands.add_parser(name, help=helptext)
         sub.add_argument("assignments", nargs="*", choices=[*ASSIGNMENTS, []])
+    batch = commands.add_parser("autograde", help="autograde every submission; record each one's status")
+    batch.add_argument("--course", default=str(REPO_ROOT), help="course directory (default: the repository)")
+    batch.add_argument("assignments", nargs="*")
     report = commands.add_parser("report", help="write the HTML class reports and CSV exports")
     report.add_argument("--course", default=str(REPO_ROOT), help="course directory (default: the repository)")
     report.add_argument("assignments", nargs="*")
     args = parser.parse_args(argv)
     handlers = {"release": command_release, "sync": command_sync,
                 "clean-notebooks": command_clean_notebooks, "fixtures": command_fixtures,
-                "demo": command_demo, "report": command_report}
+                "demo": command_demo, "report": command_report,
+                "autograde": command_autograde}
     handlers[args.command](args)

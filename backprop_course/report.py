@@ -22,7 +22,8 @@ import nbformat
 from .course import Course
 from .feedback import is_test_cell
 
-GRADED, TIMED_OUT, CRASHED, INVALID, MISSING = "graded", "timed out", "crashed", "invalid notebook", "missing"
+GRADED, TIMED_OUT, CRASHED, INVALID, MISSING, TAMPERED = (
+    "graded", "timed out", "crashed", "invalid notebook", "missing", "tampered")
 HARD_CODED_PHRASE = "right for the notebook's own inputs"
 
 
@@ -54,7 +55,10 @@ def _error_lines(cell):
 
 
 def _status_from_notebook(notebook):
-    """(status, reason) read from an autograded notebook's outputs."""
+    """(status, reason) read from an autograded notebook's metadata and outputs."""
+    from .tampering import TAMPERING_KEY
+    if notebook.metadata.get(TAMPERING_KEY):
+        return TAMPERED, "; ".join(notebook.metadata[TAMPERING_KEY]) + " (automatic points withheld)"
     for cell in notebook.cells:
         for line in _error_lines(cell) if cell.cell_type == "code" else []:
             if line.startswith("CellTimeoutError"):
@@ -72,7 +76,11 @@ def _submission_status(submitted_notebook, autograded_notebook):
     except Exception as error:  # any unreadable file is the same outcome for the TA
         return INVALID, f"cannot be read as a notebook ({type(error).__name__})", None
     if not autograded_notebook.exists():
-        return CRASHED, "nbgrader could not autograde it (see its log)", None
+        from .tampering import scan_notebook
+        reasons = scan_notebook(nbformat.read(submitted_notebook, as_version=4))
+        if reasons:  # tampering that also broke the kernel: the TA should know both
+            return TAMPERED, "; ".join(reasons) + " (and nbgrader could not autograde it)", None
+        return CRASHED, "nbgrader could not autograde it: the kernel died or hung (see reports/autograde_log_*)", None
     notebook = nbformat.read(autograded_notebook, as_version=4)
     status, reason = _status_from_notebook(notebook)
     return status, reason, notebook

@@ -1,0 +1,210 @@
+"""The hostile example class: broken and malicious chain_rule submissions.
+
+Each case is built from the reference submission (see ``fixtures``) by text
+edits in answer cells, a change to the notebook's structure, or by writing
+broken files. Its expected status and lost test cells are written here; the
+tests autograde the whole class in one batch, beside correct submissions,
+with tight limits, and assert them.
+"""
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from . import REPO_ROOT
+from .catalogs import DLDW_RESULT, DLDY_RETURN
+from .fixtures import Edit, apply_edits, reference_submission
+
+ASSIGNMENT = "chain_rule"
+NOTEBOOK = f"{ASSIGNMENT}.ipynb"
+HOSTILE_DIR = REPO_ROOT / "tests" / "hostile" / ASSIGNMENT
+ALL_TESTS = "all"  # shorthand in ``loses``: every test cell
+FIRST_LINE_OF_DLDW = "    a1, a2, y_pred = neural_network(W, x)"
+AFTER_THE_PIECES = DLDY_RETURN  # the last line of the partial_derivatives cell
+WRONG_DLDY = Edit("partial_derivatives", DLDY_RETURN, "return y_pred - y")  # costs test_dldy, test_dldw
+
+
+@dataclass(frozen=True)
+class HostileCase:
+    name: str
+    description: str
+    status: str
+    loses: frozenset = frozenset()
+    edits: tuple = ()
+    structure: str = ""        # a named change to the notebook's cells, see _restructure
+    files: str = ""            # a named way of writing broken files, see write_case
+    extra: dict = field(default_factory=dict)
+
+
+def _cell_index(notebook, grade_id):
+    return next(i for i, cell in enumerate(notebook.cells)
+                if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def _restructure(notebook, structure):
+    cells = notebook.cells
+    if structure == "delete_test_dldw":
+        del cells[_cell_index(notebook, "test_dldw")]
+    elif structure == "duplicate_test_dldw":
+        index = _cell_index(notebook, "test_dldw")
+        cells.insert(index + 1, nbformat.from_dict(json.loads(json.dumps(cells[index]))))
+    elif structure == "test_dldw_is_pass":
+        cells[_cell_index(notebook, "test_dldw")].source = "pass"
+    elif structure == "points_raised":
+        cells[_cell_index(notebook, "test_dldw")].metadata["nbgrader"]["points"] = 100
+    elif structure == "grade_id_renamed":
+        cells[_cell_index(notebook, "test_dldw")].metadata["nbgrader"]["grade_id"] = "my_own_test"
+    elif structure == "test_before_answer":
+        test = cells.pop(_cell_index(notebook, "test_dldw"))
+        cells.insert(_cell_index(notebook, "gradient"), test)
+    elif structure:
+        raise ValueError(f"unknown structure change {structure!r}")
+    return notebook
+
+
+# Modules a tampering student might plant (stray files).
+FAKE_CHECKS = "def expect_close(*args, **kwargs):\n    pass\n"
+
+# Prints one JSON line saying what the kernel can reach; the tests read it.
+PROBE = """import json, os, socket
+reach = {name: os.path.exists(path) for name, path in (
+    ('gradebook', '../../../gradebook.db'), ('source', '../../../source'),
+    ('classmate', '../../reference'), ('submitted', '../../../submitted'))}
+try:
+    socket.create_connection(('1.1.1.1', 53), timeout=2)
+    reach['network'] = True
+except OSError:
+    reach['network'] = False
+try:
+    import backprop_course
+    reach['grading_package'] = True
+except ImportError:
+    reach['grading_package'] = False
+print('SANDBOX-PROBE', json.dumps(reach))"""
+
+CASES = (
+    # Runaway code
+    HostileCase("infinite_loop", "dldw never returns", "timed out", frozenset({"test_dldw"}),
+                (Edit("gradient", FIRST_LINE_OF_DLDW, "    while True:\n        pass\n" + FIRST_LINE_OF_DLDW),)),
+    HostileCase("sleeps_forever", "an answer cell sleeps after defining a correct dldw", "timed out",
+                edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nimport time\ntime.sleep(10 ** 6)"),)),
+    HostileCase("memory_bomb", "dldw allocates 100 GB", "graded", frozenset({"test_dldw"}),
+                (Edit("gradient", FIRST_LINE_OF_DLDW, "    block = bytearray(100 * 2 ** 30)\n" + FIRST_LINE_OF_DLDW),)),
+    HostileCase("process_spawning", "an answer cell starts processes in a loop", "graded",
+                edits=(Edit("partial_derivatives", AFTER_THE_PIECES, AFTER_THE_PIECES +
+                            "\n\n\nimport subprocess\nchildren = [subprocess.Popen(['sleep', '600']) "
+                            "for _ in range(5000)]"),)),
+    # Ways out of the kernel
+    HostileCase("kernel_dies", "an answer cell calls os._exit(1)", "crashed", ALL_TESTS,
+                (Edit("activation", "return np.cos(x)", "return np.cos(x)\n\n\nimport os\nos._exit(1)"),)),
+    HostileCase("sys_exit", "an answer cell calls sys.exit()", "graded",
+                edits=(Edit("partial_derivatives", AFTER_THE_PIECES, AFTER_THE_PIECES + "\n\n\nimport sys\nsys.exit()"),)),
+    HostileCase("raises_system_exit", "dldy raises SystemExit", "graded", frozenset({"test_dldy", "test_dldw"}),
+                (Edit("partial_derivatives", DLDY_RETURN, "raise SystemExit"),)),
+    HostileCase("asks_for_input", "an answer cell calls input()", "graded",
+                edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nname = input('Your name? ')"),)),
+    # Flooding
+    HostileCase("output_flood", "an answer cell prints 10 MB", "graded",
+                edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nfor _ in range(20000):\n"
+                            "    print('spam ' * 100)"),)),
+    # Notebook damage
+    HostileCase("deleted_test_cell", "the test cell of dldw is deleted", "graded", frozenset({"test_dldw"}),
+                structure="delete_test_dldw"),
+    HostileCase("duplicated_test_cell", "the test cell of dldw appears twice (nbgrader #1083)", "graded",
+                structure="duplicate_test_dldw"),
+    HostileCase("test_cell_emptied", "the test of dldw is edited down to `pass`, and dldw is wrong",
+                "graded", frozenset({"test_dldw"}),
+                (Edit("gradient", "shared = dldy(y_pred, y) * dyda(a2)", "shared = 2 * dldy(y_pred, y) * dyda(a2)"),),
+                structure="test_dldw_is_pass"),
+    HostileCase("points_raised", "the points of test_dldw raised to 100", "graded", structure="points_raised"),
+    HostileCase("grade_id_renamed", "the grade_id of test_dldw renamed, and dldw is wrong", "graded",
+                frozenset({"test_dldw"}),
+                (Edit("gradient", "shared = dldy(y_pred, y) * dyda(a2)", "shared = 2 * dldy(y_pred, y) * dyda(a2)"),),
+                structure="grade_id_renamed"),
+    HostileCase("reordered_cells", "the test of dldw moved above the answer it tests", "graded",
+                frozenset({"test_dldw"}), structure="test_before_answer"),
+    # Broken files
+    HostileCase("corrupt_json", "the notebook file is not valid JSON", "invalid notebook", ALL_TESTS, files="corrupt"),
+    HostileCase("empty_file", "the notebook file is empty", "invalid notebook", ALL_TESTS, files="empty"),
+    HostileCase("wrong_name", "the notebook is saved as 'chain_rule (1).ipynb'", "missing", ALL_TESTS,
+                files="wrong_name"),
+    HostileCase("missing_notebook", "the folder holds no notebook", "missing", ALL_TESTS, files="nothing"),
+    HostileCase("stray_files", "extra files, among them a fake gradecheck.py, and a wrong dldy", "graded",
+                frozenset({"test_dldy", "test_dldw"}), (WRONG_DLDY,), files="stray"),
+    # Monkeypatching, each hiding a wrong dldy
+    HostileCase("allclose_patched", "np.allclose always True", "tampered", ALL_TESTS,
+                (WRONG_DLDY, Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nnp.allclose = lambda *a, **k: True"))),
+    HostileCase("testing_replaced", "np.testing replaced", "tampered", ALL_TESTS,
+                (WRONG_DLDY, Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nnp.testing = None"))),
+    HostileCase("builtins_overridden", "builtins.isinstance overridden", "tampered", ALL_TESTS,
+                (WRONG_DLDY, Edit("gradient", DLDW_RESULT, DLDW_RESULT +
+                                  "\n\n\nimport builtins\nbuiltins.isinstance = lambda *a: True"))),
+    HostileCase("fake_check_module", "sys.modules['gradecheck'] replaced by checks that pass everything",
+                "tampered", ALL_TESTS,
+                (WRONG_DLDY, Edit("gradient", DLDW_RESULT, DLDW_RESULT +
+                                  "\n\n\nimport sys, types\nfake = types.ModuleType('gradecheck')\n"
+                                  "fake.__dict__.update(dict(sys.modules['gradecheck'].__dict__))\n"
+                                  "fake.expect_close = lambda *a, **k: None\nsys.modules['gradecheck'] = fake"))),
+    HostileCase("fakes_equality", "dldw returns an ndarray subclass whose == is always True, and dldy is wrong",
+                "graded", frozenset({"test_dldy", "test_dldw"}),
+                (WRONG_DLDY, Edit("gradient", DLDW_RESULT,
+                                  "return Always(np.array([float(dl_dw1), float(dl_dw2)]))"),
+                 Edit("gradient", "def dldw(W, x, y):", "class AlwaysEqual(np.ndarray):\n"
+                      "    def __eq__(self, other):\n        return True\n\n\n"
+                      "def Always(values):\n    return values.view(AlwaysEqual)\n\n\ndef dldw(W, x, y):"))),
+    HostileCase("reads_caller_frame", "dldw reads the expected values from the test's frame", "tampered", ALL_TESTS,
+                (Edit("gradient", FIRST_LINE_OF_DLDW, "    import inspect\n    caller = inspect.currentframe().f_back\n"
+                      + FIRST_LINE_OF_DLDW),)),
+    # Reading what it must not
+    HostileCase("reads_source_notebook", "an answer cell opens the instructor's source notebook", "tampered",
+                ALL_TESTS, (Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\ntry:\n"
+                                 "    secret = open('../../../source/chain_rule/chain_rule.ipynb').read()\n"
+                                 "except OSError:\n    secret = None"),)),
+    HostileCase("imports_reference", "an answer cell imports the course's reference solution", "tampered",
+                ALL_TESTS, (Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\ntry:\n"
+                                 "    from backprop_course.reference.chain_rule import dldw\n"
+                                 "except ImportError:\n    pass"),)),
+    # Damage outside the notebook
+    HostileCase("changes_directory", "an answer cell changes the working directory", "graded",
+                frozenset({"test_dldw"}),
+                (Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nimport os\nos.chdir('/')"),)),
+    HostileCase("deletes_data_file", "an answer cell deletes backprop.csv", "graded", frozenset({"test_dldw"}),
+                (Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nimport os\nos.remove('backprop.csv')"),)),
+    HostileCase("writes_outside", "an answer cell writes into the course root and a classmate's folder",
+                "tampered", ALL_TESTS, edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nfor target in ('../../../HACKED', "
+                            "'../../reference/chain_rule/HACKED', '/HACKED'):\n    try:\n"
+                            "        open(target, 'w').write('x')\n    except OSError:\n        pass"),)),
+    HostileCase("probes_the_sandbox", "an answer cell prints what it can reach: course files, classmates, "
+                "network, the grading package", "tampered", ALL_TESTS,
+                (Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\n" + PROBE),)),
+    HostileCase("opens_network", "an answer cell opens a network connection", "tampered", ALL_TESTS,
+                (Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nimport socket\ntry:\n"
+                      "    socket.create_connection(('1.1.1.1', 80), timeout=3)\nexcept OSError:\n    pass"),)),
+)
+
+
+def write_case(case, folder, source_path, release_path):
+    """Write one hostile submission into ``folder`` (submitted/<student>/<assignment>/)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    notebook = _restructure(apply_edits(reference_submission(source_path, release_path), case.edits),
+                            case.structure)
+    target = folder / NOTEBOOK
+    if case.files == "corrupt":
+        target.write_text(nbformat.writes(notebook)[:5000] + "\n}{ not json")
+    elif case.files == "empty":
+        target.write_text("")
+    elif case.files == "wrong_name":
+        nbformat.write(notebook, folder / f"{ASSIGNMENT} (1).ipynb")
+    elif case.files == "nothing":
+        (folder / "notes.txt").write_text("I could not finish.\n")
+    else:
+        nbformat.write(notebook, target)
+    if case.files == "stray":
+        (folder / "gradecheck.py").write_text(FAKE_CHECKS)
+        (folder / "scratch.ipynb").write_text("{}")
+        (folder / "big.bin").write_bytes(b"\0" * 2**20)
+
+
+def expected_lost(case, tests):
+    return set(tests) if case.loses == ALL_TESTS else set(case.loses)

@@ -1,0 +1,213 @@
+"""Sandboxed Jupyter kernels for autograding, with bubblewrap.
+
+nbgrader starts the kernel named ``backprop-sandbox`` (set in
+nbgrader_config.py), whose launcher is ``python -m backprop_course.sandbox
+launch CONNECTION_FILE``. The launcher runs outside the sandbox: it sets the
+resource limits, puts itself in a pids/memory cgroup when it can, and then
+``exec``s bwrap, which starts ipykernel with
+
+- a read-only view of the system (/usr, /etc), the Python installation and
+  the virtual environment, and nothing else of the machine: not the course
+  root, source/, the gradebook, other students' folders, nor the course
+  package (so its reference code cannot be imported);
+- read-write access only to its own working folder (the student's
+  autograded copy) and to the folder of its connection file, where the
+  kernel's IPC sockets live;
+- no network (a new, empty network namespace: that is why the kernel talks
+  to nbgrader over IPC sockets instead of TCP), its own process namespace,
+  and a private /tmp;
+- limits on address space, CPU time, file size, open files and (with a
+  cgroup) processes and memory, so a memory or fork bomb fails inside that
+  kernel and never takes down the grader.
+
+Limits can be tightened with environment variables (tests do): see LIMITS.
+"""
+import json
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+KERNEL_NAME = "backprop-sandbox"
+# name -> (environment variable, default)
+LIMITS = {
+    "memory_mb": ("BACKPROP_SANDBOX_MEMORY_MB", 3072),     # address space, and cgroup memory
+    "cpu_seconds": ("BACKPROP_SANDBOX_CPU_SECONDS", 600),  # CPU time of the whole kernel: a notebook's bound
+    "processes": ("BACKPROP_SANDBOX_PROCESSES", 64),       # tasks (processes and threads) in its cgroup
+    "file_mb": ("BACKPROP_SANDBOX_FILE_MB", 64),           # the largest file it may write
+    "open_files": ("BACKPROP_SANDBOX_OPEN_FILES", 256),
+}
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+DISABLE_VARIABLE = "BACKPROP_SANDBOX"  # set to "off" to run kernels unconfined (loudly)
+
+
+def limit(name):
+    variable, default = LIMITS[name]
+    return int(os.environ.get(variable, default))
+
+
+def unavailable_reason():
+    """Why the sandbox cannot be used here, or None if it can."""
+    if os.environ.get(DISABLE_VARIABLE, "").lower() == "off":
+        return f"{DISABLE_VARIABLE}=off is set"
+    if shutil.which("bwrap") is None:
+        return "bubblewrap (bwrap) is not installed: apt-get install bubblewrap"
+    return None
+
+
+def _read_only_roots():
+    roots = {Path("/usr"), Path("/etc"), Path(sys.base_prefix).resolve(), Path(sys.prefix)}
+    return sorted(str(root) for root in roots if root.exists())
+
+
+def bwrap_command(workdir, connection_file, socket_dir, kernel_argv):
+    command = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session",
+               "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    for root in _read_only_roots():
+        command += ["--ro-bind", root, root]
+    for link, target in (("/lib", "usr/lib"), ("/lib64", "usr/lib64"), ("/bin", "usr/bin"), ("/sbin", "usr/sbin")):
+        if Path(link).is_symlink():
+            command += ["--symlink", target, link]
+        elif Path(link).exists():
+            command += ["--ro-bind", link, link]
+    command += ["--ro-bind", str(connection_file), str(connection_file),
+                "--bind", str(socket_dir), str(socket_dir), "--bind", str(workdir), str(workdir),
+                "--chdir", str(workdir), "--clearenv"]
+    environment = {
+        "HOME": "/tmp", "PATH": f"{sys.prefix}/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
+        "MPLCONFIGDIR": "/tmp/matplotlib", "IPYTHONDIR": "/tmp/ipython", "PYTHONDONTWRITEBYTECODE": "1",
+        # One BLAS thread: every student gets the same, and the process limit is not eaten by threads.
+        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+    }
+    if "NBGRADER_EXECUTION" in os.environ:  # notebooks bound their training with it
+        environment["NBGRADER_EXECUTION"] = os.environ["NBGRADER_EXECUTION"]
+    for name, value in environment.items():
+        command += ["--setenv", name, value]
+    return command + list(kernel_argv)
+
+
+def _set_resource_limits():
+    memory = limit("memory_mb") * 2**20
+    cpu = limit("cpu_seconds")
+    for kind, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_CPU, cpu),
+                        (resource.RLIMIT_FSIZE, limit("file_mb") * 2**20),
+                        (resource.RLIMIT_NOFILE, limit("open_files")), (resource.RLIMIT_CORE, 0)):
+        resource.setrlimit(kind, (value, value))
+
+
+def _join_cgroups():
+    """Put this process (and so the kernel) in fresh pids and memory cgroups.
+
+    Returns the controllers that could not be used. (RLIMIT_NPROC is no
+    substitute: it does not bind root, and for other users it counts all
+    their processes on the machine, not the kernel's.)
+    """
+    missing = []
+    name = f"backprop-sandbox/{uuid.uuid4().hex[:12]}"
+    for controller, settings in (("pids", {"pids.max": limit("processes")}),
+                                 ("memory", {"memory.limit_in_bytes": limit("memory_mb") * 2**20})):
+        group = CGROUP_ROOT / controller / name
+        try:
+            _remove_empty_groups(group.parent)
+            group.mkdir(parents=True)
+            for setting, value in settings.items():
+                (group / setting).write_text(str(value))
+            (group / "cgroup.procs").write_text(str(os.getpid()))
+        except OSError:
+            missing.append(controller)
+    return missing
+
+
+def _remove_empty_groups(parent):
+    """Old kernels' cgroups: rmdir succeeds only on those with no process left."""
+    if parent.is_dir():
+        for old in parent.iterdir():
+            if old.is_dir():
+                try:
+                    old.rmdir()
+                except OSError:
+                    pass
+
+
+def launch(connection_file):
+    connection_file = Path(connection_file).resolve()
+    kernel_argv = [sys.executable, "-m", "ipykernel_launcher", "-f", str(connection_file)]
+    reason = unavailable_reason()
+    if reason:
+        print(f"WARNING: backprop-sandbox: {reason}; this kernel runs UNCONFINED.", file=sys.stderr)
+        os.execv(sys.executable, kernel_argv)
+    missing = _join_cgroups()
+    if missing:
+        print(f"WARNING: backprop-sandbox: cannot create a {' or '.join(missing)} cgroup here; "
+              "the kernel's process count (or memory beyond its address-space limit) is unbounded.",
+              file=sys.stderr)
+    _set_resource_limits()
+    info = json.loads(connection_file.read_text())
+    if info.get("transport") != "ipc":
+        sys.exit("backprop-sandbox: the kernel has no network, so it needs IPC transport "
+                 "(c.KernelManager.transport = 'ipc', set by sandbox.configure)")
+    socket_dir = Path(info["ip"]).parent
+    command = bwrap_command(Path.cwd().resolve(), connection_file, socket_dir, kernel_argv)
+    os.execvp(command[0], command)
+
+
+def kernelspec_dir(prefix=sys.prefix):
+    return Path(prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME
+
+
+def install_kernelspec(prefix=sys.prefix):
+    folder = kernelspec_dir(prefix)
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = {"argv": [sys.executable, "-m", "backprop_course.sandbox", "launch", "{connection_file}"],
+            "display_name": "Python 3 (backprop autograding sandbox)", "language": "python",
+            # bwrap does not pass SIGINT on to the kernel, so interrupts
+            # (nbgrader's cell timeout) go as a message on the control channel.
+            "interrupt_mode": "message", "metadata": {"debugger": False}}
+    (folder / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n")
+    return folder
+
+
+def configure(c):
+    """Called from nbgrader_config.py: run every autograded kernel in the sandbox.
+
+    Prints a loud warning, and leaves kernels unconfined, where the sandbox
+    cannot be had.
+    """
+    reason = unavailable_reason()
+    if reason is None and not (kernelspec_dir() / "kernel.json").exists():
+        reason = f"its kernelspec is not installed (run `make setup`)"
+    if reason:
+        print(f"WARNING: student kernels are NOT sandboxed: {reason}. "
+              "See README, 'Hostile submissions'.", file=sys.stderr)
+        return False
+    c.Execute.kernel_name = KERNEL_NAME
+    # The sandbox has no network, so the kernel and nbgrader talk over IPC
+    # sockets. Their default path is relative to each process's working
+    # folder, which differ; so give an absolute one, private to this nbgrader
+    # process (the kernel sees this folder, and nothing else of /tmp).
+    socket_dir = Path(tempfile.gettempdir()) / f"backprop-ipc-{os.getpid()}"
+    socket_dir.mkdir(mode=0o700, exist_ok=True)
+    c.KernelManager.transport = "ipc"
+    c.KernelManager.ip = str(socket_dir / "kernel")
+    return True
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["launch"] and len(argv) == 2:
+        launch(argv[1])
+    elif argv[:1] == ["install"]:
+        print(f"installed {install_kernelspec()}")
+    elif argv[:1] == ["check"]:
+        reason = unavailable_reason()
+        print(f"sandbox unavailable: {reason}" if reason else "sandbox available")
+        sys.exit(1 if reason else 0)
+    else:
+        sys.exit("usage: python -m backprop_course.sandbox launch CONNECTION_FILE | install | check")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,199 @@
+"""Detect tampering with the grader in a submission, and withhold its points.
+
+The tests run in the student's own kernel, so code in the student's cells
+can reach anything the tests use. The sandbox keeps such code away from
+other students and the course files; this module finds the attempts that
+nbgrader cannot undo (monkeypatching numpy, builtins, sys.modules or our
+check module, reading frames, importing the grading package, reading course
+files, network or shell access) by reading the student-editable cells.
+
+``FlagTampering`` runs in nbgrader's autograde pipeline (configured in
+nbgrader_config.py, so plain ``nbgrader autograde`` does it). For a flagged
+notebook it: records the reasons in the notebook's metadata and in a note at
+its top; marks the submission flagged in the gradebook; and withholds the
+automatic points of every test cell (manual score 0, needs manual grading)
+until a TA has looked. A TA's own manual score is never overwritten.
+"""
+import ast
+import re
+
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import NbGraderPreprocessor
+from nbformat.v4 import new_markdown_cell
+
+TAMPERING_KEY = "backprop_tampering"
+GUARDED_MODULES = {"np", "numpy", "pd", "pandas", "builtins", "__builtins__", "sys", "importlib", "inspect",
+                   "gradecheck", "curve_training", "math", "warnings", "os", "io", "contextlib", "nbgrader"}
+FRAME_ACCESS = {("sys", "_getframe"), ("inspect", "currentframe"), ("inspect", "stack"),
+                ("inspect", "getouterframes"), ("gc", "get_referrers"), ("gc", "get_objects")}
+FORBIDDEN_IMPORTS = {"backprop_course": "imports the grading package",
+                     "ctypes": "imports ctypes", "socket": "opens network connections",
+                     "urllib": "opens network connections", "requests": "opens network connections",
+                     "http": "opens network connections"}
+# Settings that students change innocently; not an attack on the grader.
+BENIGN_PREFIXES = ("pd.options", "pandas.options", "sys.stdout", "sys.stderr", "np.random.seed")
+COURSE_PATHS = re.compile(r"gradebook\.db|(^|/)source/|(^|/)autograded/|(^|/)submitted/|nbgrader_config|"
+                          r"\.\./\.\.|release/")
+SHELL = re.compile(r"^\s*(!|%%?(system|bash|sh|script|writefile)\b)", re.MULTILINE)
+
+
+def _dotted(node):
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+class _Scanner(ast.NodeVisitor):
+    def __init__(self):
+        self.reasons = []
+
+    def _flag(self, reason):
+        if reason not in self.reasons:
+            self.reasons.append(reason)
+
+    def _check_target(self, target):
+        if isinstance(target, ast.Subscript):
+            base = _dotted(target.value)
+            if base in ("sys.modules", "__builtins__", "builtins.__dict__"):
+                self._flag(f"edits {base}")
+            return
+        if isinstance(target, ast.Attribute):
+            dotted = _dotted(target)
+            if dotted and dotted.split(".")[0] in GUARDED_MODULES and not dotted.startswith(BENIGN_PREFIXES):
+                self._flag(f"replaces {dotted}")
+
+    def visit_Assign(self, node):
+        for target in node.targets:
+            self._check_target(target)
+        self.generic_visit(node)
+
+    def visit_AugAssign(self, node):
+        self._check_target(node.target)
+        self.generic_visit(node)
+
+    def visit_Delete(self, node):
+        for target in node.targets:
+            self._check_target(target)
+        self.generic_visit(node)
+
+    def visit_Call(self, node):
+        name = _dotted(node.func)
+        if name in ("setattr", "delattr") and node.args:
+            target = _dotted(node.args[0])
+            if target and target.split(".")[0] in GUARDED_MODULES:
+                self._flag(f"calls {name} on {target}")
+        if name and tuple(name.rsplit(".", 1)) in FRAME_ACCESS:
+            self._flag(f"inspects the caller's frames ({name})")
+        self.generic_visit(node)
+
+    def _import(self, module):
+        root = (module or "").split(".")[0]
+        if root in FORBIDDEN_IMPORTS:
+            self._flag(FORBIDDEN_IMPORTS[root])
+
+    def visit_Import(self, node):
+        for alias in node.names:
+            self._import(alias.name)
+
+    def visit_ImportFrom(self, node):
+        self._import(node.module)
+
+    def visit_Constant(self, node):
+        if isinstance(node.value, str) and COURSE_PATHS.search(node.value):
+            self._flag(f"refers to course files ({node.value[:40]!r})")
+
+
+def scan_source(source):
+    """Reasons to suspect tampering in one cell's code (empty if none)."""
+    scanner = _Scanner()
+    if SHELL.search(source):
+        scanner._flag("runs shell commands")
+    # IPython syntax (magics, !cmd) is not Python: drop those lines to parse the rest.
+    python = "\n".join("" if re.match(r"\s*[!%]", line) else line for line in source.splitlines())
+    try:
+        scanner.visit(ast.parse(python))
+    except SyntaxError:
+        pass  # a broken cell fails by itself; there is nothing to run
+    return scanner.reasons
+
+
+def is_student_editable(cell):
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return not meta.get("locked", False)
+
+
+def scan_notebook(notebook):
+    reasons = []
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and is_student_editable(cell):
+            for reason in scan_source(cell.source):
+                if reason not in reasons:
+                    reasons.append(reason)
+    return reasons
+
+
+def note_for_reviewers(reasons):
+    return new_markdown_cell(
+        "**Flagged for review by the autograder.** This notebook's own cells appear to interfere with "
+        "the grader: " + "; ".join(reasons) + ". Its automatic points are withheld until a TA has "
+        "reviewed it.", metadata={"backprop": {"tampering_note": True}})
+
+
+class FlagTampering(NbGraderPreprocessor):
+    """Autograde step: flag tampering, withhold automatic points (see module docstring)."""
+
+    def preprocess(self, nb, resources):
+        reasons = scan_notebook(nb)
+        nb.metadata.pop(TAMPERING_KEY, None)
+        nb.cells = [cell for cell in nb.cells
+                    if not cell.get("metadata", {}).get("backprop", {}).get("tampering_note")]
+        if not reasons:
+            return nb, resources
+        nb.metadata[TAMPERING_KEY] = reasons
+        nb.cells.insert(0, note_for_reviewers(reasons))
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gradebook:
+            submission = gradebook.find_submission_notebook(info["notebook"], info["assignment"], info["student"])
+            submission.flagged = True
+            for grade in submission.grades:
+                if grade.cell_type == "code" and grade.auto_score is not None and grade.manual_score is None:
+                    grade.manual_score = 0.0
+                    grade.needs_manual_grade = True
+            gradebook.db.commit()
+        self.log.warning("Tampering suspected in %s/%s: %s", info["student"], info["assignment"],
+                         "; ".join(reasons))
+        return nb, resources
+
+
+class DropDuplicateGradedCells(NbGraderPreprocessor):
+    """Sanitize step: keep only the first cell of each known grade_id.
+
+    nbgrader's DeduplicateIds blanks the metadata of all but the last copy of
+    a duplicated cell, and the blanked cell then stops the whole autograde
+    run as "old metadata format" (nbgrader #1083); a cell whose grade_id was
+    renamed stops it as "corrupted metadata". Dropping extra copies and cells
+    the gradebook does not know first lets the submission, and everyone after
+    it, be graded normally: a renamed test counts as a deleted one (0 points).
+    """
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gradebook:
+            notebook = gradebook.find_notebook(info["notebook"], info["assignment"])
+            known = {cell.name for cells in (notebook.grade_cells, notebook.solution_cells, notebook.task_cells,
+                                             notebook.source_cells) for cell in cells}
+        seen, kept = set(), []
+        for cell in nb.cells:
+            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            if grade_id is not None and (grade_id in seen or grade_id not in known):
+                self.log.warning("Dropping cell %r: a duplicate, or unknown to the gradebook", grade_id)
+                continue
+            seen.add(grade_id)
+            kept.append(cell)
+        nb.cells = kept
+        return nb, resources

@@ -1,0 +1,130 @@
+"""A hostile class autograded in one batch with tight limits, beside correct submissions.
+
+Each case's expected status and lost test cells are in backprop_course/hostile.py.
+"""
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from backprop_course import REPO_ROOT
+from backprop_course.batch import autograde_class, summary_lines
+from backprop_course.course import Course
+from backprop_course.fixtures import fixture_notebook_path
+from backprop_course.hostile import ASSIGNMENT, CASES, expected_lost, write_case
+from backprop_course.sandbox import unavailable_reason
+
+pytestmark = pytest.mark.skipif(
+    unavailable_reason() is not None,
+    reason=f"the autograding sandbox is unavailable ({unavailable_reason()}); hostile submissions are not "
+           "contained, so they are not run (.ci/run installs bubblewrap)")
+
+# Tight limits for the test; the course's defaults are in nbgrader_config.py and sandbox.LIMITS.
+CELL_TIMEOUT_SECONDS = 10
+SANDBOX_LIMITS = {"BACKPROP_SANDBOX_MEMORY_MB": "2048", "BACKPROP_SANDBOX_CPU_SECONDS": "60",
+                  "BACKPROP_SANDBOX_PROCESSES": "48"}
+CORRECT = ("reference", "einsum")
+
+
+def tree_digest(*roots):
+    digest = hashlib.sha256()
+    for root in roots:
+        for path in sorted(Path(root).rglob("*")):
+            if path.is_file():
+                digest.update(str(path.relative_to(root)).encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    os.environ.update(SANDBOX_LIMITS)
+    course = Course.scratch_copy(tmp_path_factory.mktemp("hostile") / "course")
+    with open(course.root / "nbgrader_config.py", "a") as config:
+        config.write(f"\nc.Execute.timeout = {CELL_TIMEOUT_SECONDS}\n")
+    course.release(ASSIGNMENT)
+    source = REPO_ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    release = REPO_ROOT / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    for case in CASES:
+        write_case(case, course.root / "submitted" / case.name / ASSIGNMENT, source, release)
+    for name in CORRECT:
+        course.submit(name, ASSIGNMENT, fixture_notebook_path(ASSIGNMENT, name))
+    before = {"submitted": tree_digest(course.root / "submitted"),
+              "course": tree_digest(course.root / "source", course.root / "release")}
+    results, seconds = autograde_class(course, ASSIGNMENT)
+    print("\n".join(summary_lines(ASSIGNMENT, results, seconds)))
+    return course, {result.student: result for result in results}, seconds, before
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_hostile_case_gets_its_expected_status_and_score(hostile, case):
+    course, results, _, _ = hostile
+    tests = course.test_cells(ASSIGNMENT)
+    result = results[case.name]
+    lost = {name for name, points in tests.items() if result.cells.get(name, 0) < points}
+    assert (result.status, sorted(lost)) == (case.status, sorted(expected_lost(case, tests))), result.reason
+    assert result.status == "graded" or result.reason, "every outcome other than graded has a reason"
+
+
+def test_correct_submissions_in_the_same_batch_get_full_marks(hostile):
+    course, results, _, _ = hostile
+    tests = course.test_cells(ASSIGNMENT)
+    for name in CORRECT:
+        assert results[name].status == "graded"
+        assert results[name].cells == tests
+
+
+def test_every_student_with_a_submission_has_a_gradebook_row(hostile):
+    from nbgrader.api import Gradebook
+    course, results, _, _ = hostile
+    with Gradebook(course.db_url) as gradebook:
+        rows = {submission.student.id for submission in gradebook.assignment_submissions(ASSIGNMENT)}
+    assert rows == set(results) == {case.name for case in CASES} | set(CORRECT)
+
+
+def test_submitted_and_course_files_are_untouched_and_nothing_was_written_outside(hostile):
+    course, _, _, before = hostile
+    assert tree_digest(course.root / "submitted") == before["submitted"]
+    assert tree_digest(course.root / "source", course.root / "release") == before["course"]
+    assert list(course.root.rglob("HACKED")) == [] and not Path("/HACKED").exists()
+
+
+def test_the_kernel_reaches_nothing_outside_its_folder(hostile):
+    course, _, _, _ = hostile
+    notebook = nbformat.read(course.root / "autograded" / "probes_the_sandbox" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
+    lines = [line for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
+             if output.get("name") == "stdout" for line in output.text.splitlines() if line.startswith("SANDBOX-PROBE")]
+    assert len(lines) == 1, "the probe did not run"
+    reach = json.loads(lines[0].split(" ", 1)[1])
+    assert reach == {"gradebook": False, "source": False, "classmate": False, "submitted": False,
+                     "network": False, "grading_package": False}
+
+
+def test_tampering_is_flagged_in_the_gradebook_for_tas(hostile):
+    from nbgrader.api import Gradebook
+    course, results, _, _ = hostile
+    with Gradebook(course.db_url) as gradebook:
+        notebook = gradebook.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, "allclose_patched")
+        assert notebook.flagged and notebook.needs_manual_grade
+    assert "replaces np.allclose" in results["allclose_patched"].reason
+
+
+def test_rerunning_gives_the_same_scores_and_keeps_manual_grades(hostile):
+    from nbgrader.api import Gradebook
+    course, results, _, _ = hostile
+    again = ["reference", "allclose_patched", "deleted_test_cell", "corrupt_json"]
+    with Gradebook(course.db_url) as gradebook:
+        gradebook.find_grade("plot_data", ASSIGNMENT, ASSIGNMENT, "reference").manual_score = 1.0
+        gradebook.find_grade("test_A", ASSIGNMENT, ASSIGNMENT, "allclose_patched").manual_score = 1.0  # TA review
+        gradebook.db.commit()
+    rerun, _ = autograde_class(course, ASSIGNMENT, students=again)
+    rerun = {result.student: result for result in rerun}
+    for student in again:
+        expected = dict(results[student].cells)
+        if student == "allclose_patched":
+            expected["test_A"] = 1.0
+        assert (rerun[student].status, rerun[student].cells) == (results[student].status, expected)
+    with Gradebook(course.db_url) as gradebook:
+        assert gradebook.find_grade("plot_data", ASSIGNMENT, ASSIGNMENT, "reference").score == 1.0

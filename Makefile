@@ -14,6 +14,8 @@ help:
 	@echo "make release          regenerate release/ from source/ (after editing a source notebook)"
 	@echo "make sync             copy shipped files (gradecheck.py, backprop.csv) into source/"
 	@echo "make clean-notebooks  strip outputs and editor metadata from source notebooks"
+	@echo "make autograde        autograde every submission in submitted/, with a status per student"
+	@echo "make report           class reports and CSV exports in reports/"
 	@echo "make setup            create .venv with the pinned dependencies"
 
 $(INSTALLED): requirements.txt pyproject.toml
@@ -41,6 +43,12 @@ sync: setup
 
 clean-notebooks: setup
 	$(BIN)/python -m backprop_course clean-notebooks
+
+autograde: setup
+	$(BIN)/python -m backprop_course autograde
+
+report: setup
+	$(BIN)/python -m backprop_course report
 
 clean-demo:
 	rm -rf demo

@@ -40,12 +40,16 @@ def command_report(args):
 
 
 def command_autograde(args):
+    if args.workers is None:
+        from .batch import default_workers
+        args.workers = default_workers()
     from pathlib import Path
     from .batch import autograde_class, summary_lines
     from .course import Course
     course = Course(Path(args.course))
     for assignment in args.assignments or ASSIGNMENTS:
-        results, seconds = autograde_class(course, assignment)
+        results, seconds = autograde_class(course, assignment, workers=args.workers, progress=True,
+                                           scheduler=args.scheduler)
         print("\n".join(summary_lines(assignment, results, seconds)))
 
 
@@ -61,6 +65,11 @@ def main(argv=None):
         sub.add_argument("assignments", nargs="*", choices=[*ASSIGNMENTS, []])
     batch = commands.add_parser("autograde", help="autograde every submission; record each one's status")
     batch.add_argument("--course", default=str(REPO_ROOT), help="course directory (default: the repository)")
+    batch.add_argument("--workers", type=int, default=None,
+                       help="parallel nbgrader runs (default: the number of cores)")
+    batch.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="submit the jobs to this Dask scheduler (e.g. tcp://host:8786) instead of a "
+                            "local cluster; workers need this folder at the same path")
     batch.add_argument("assignments", nargs="*")
     report = commands.add_parser("report", help="write the HTML class reports and CSV exports")
     report.add_argument("--course", default=str(REPO_ROOT), help="course directory (default: the repository)")

@@ -22,8 +22,10 @@ class NbgraderFailed(RuntimeError):
 class Course:
     """An nbgrader course directory: the repository root, or a scratch copy of it."""
 
-    def __init__(self, root):
+    def __init__(self, root, db_url=None):
+        """``db_url``: the gradebook, when nbgrader_config.py sets one (default: root/gradebook.db)."""
         self.root = Path(root).resolve()
+        self._db_url = db_url
 
     @classmethod
     def scratch_copy(cls, destination, source_root=REPO_ROOT):
@@ -99,7 +101,7 @@ class Course:
 
     @property
     def db_url(self):
-        return f"sqlite:///{self.root / 'gradebook.db'}"
+        return self._db_url or f"sqlite:///{self.root / 'gradebook.db'}"
 
 
 def release_all(course=None, assignments=ASSIGNMENTS):

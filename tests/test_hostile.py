@@ -53,7 +53,7 @@ def hostile(tmp_path_factory):
         course.submit(name, ASSIGNMENT, fixture_notebook_path(ASSIGNMENT, name))
     before = {"submitted": tree_digest(course.root / "submitted"),
               "course": tree_digest(course.root / "source", course.root / "release")}
-    results, seconds = autograde_class(course, ASSIGNMENT)
+    results, seconds = autograde_class(course, ASSIGNMENT, workers=2)
     print("\n".join(summary_lines(ASSIGNMENT, results, seconds)))
     return course, {result.student: result for result in results}, seconds, before
 
@@ -119,7 +119,7 @@ def test_rerunning_gives_the_same_scores_and_keeps_manual_grades(hostile):
         gradebook.find_grade("plot_data", ASSIGNMENT, ASSIGNMENT, "reference").manual_score = 1.0
         gradebook.find_grade("test_A", ASSIGNMENT, ASSIGNMENT, "allclose_patched").manual_score = 1.0  # TA review
         gradebook.db.commit()
-    rerun, _ = autograde_class(course, ASSIGNMENT, students=again)
+    rerun, _ = autograde_class(course, ASSIGNMENT, students=again, workers=2)
     rerun = {result.student: result for result in rerun}
     for student in again:
         expected = dict(results[student].cells)

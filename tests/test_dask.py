@@ -1,0 +1,29 @@
+"""The batch command submits its jobs to an existing Dask cluster through --scheduler."""
+from backprop_course.batch import autograde_class
+from backprop_course.course import Course
+from backprop_course.demo import example_class
+
+from test_parallel import ASSIGNMENT, gradebook_snapshot
+
+
+def test_jobs_run_on_a_dask_cluster_of_several_worker_processes(graded_course, tmp_path):
+    import logging
+    from distributed import Client, LocalCluster, get_task_stream
+
+    students = ["reference", "blank", "gradient_order_swapped", "dldw_mutates_W"]
+    course = Course.scratch_copy(tmp_path / "course")
+    course.release(ASSIGNMENT)
+    for student, notebook in example_class(ASSIGNMENT):
+        if student in students:
+            course.submit(student, ASSIGNMENT, notebook)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        with get_task_stream(client) as stream:
+            autograde_class(course, ASSIGNMENT, scheduler=cluster.scheduler_address)
+        workers = set(client.scheduler_info()["workers"])
+    ran = {task["key"]: task["worker"] for task in stream.data}
+    assert set(ran) == {f"autograde-{ASSIGNMENT}-{student}" for student in students}
+    assert set(ran.values()) <= workers and len(workers) == 2
+    serial = {key: value for key, value in gradebook_snapshot(graded_course, ASSIGNMENT).items()
+              if key[0] in students}
+    assert gradebook_snapshot(course, ASSIGNMENT) == serial

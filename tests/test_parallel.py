@@ -1,0 +1,82 @@
+"""Parallel autograding gives exactly what serial `nbgrader autograde` gives."""
+import io
+
+import pytest
+
+from backprop_course.batch import Progress, autograde_class
+from backprop_course.course import Course
+from backprop_course.demo import example_class
+
+ASSIGNMENT = "chain_rule"
+
+
+def gradebook_snapshot(course, assignment):
+    """Every grade of every submission: auto and manual score, needs-grading, flag."""
+    from nbgrader.api import Gradebook
+    snapshot = {}
+    with Gradebook(course.db_url) as gradebook:
+        for submission in gradebook.assignment_submissions(assignment):
+            for notebook in submission.notebooks:
+                snapshot[(submission.student.id, notebook.name, "flagged")] = notebook.flagged
+                for grade in notebook.grades:
+                    snapshot[(submission.student.id, notebook.name, grade.name)] = (
+                        grade.auto_score, grade.manual_score, grade.needs_manual_grade)
+    return snapshot
+
+
+@pytest.fixture(scope="module")
+def parallel_course(tmp_path_factory):
+    course = Course.scratch_copy(tmp_path_factory.mktemp("parallel") / "course")
+    course.release(ASSIGNMENT)
+    for student, notebook in example_class(ASSIGNMENT):
+        course.submit(student, ASSIGNMENT, notebook)
+    autograde_class(course, ASSIGNMENT, workers=2)
+    return course
+
+
+def test_parallel_gradebook_equals_serial_nbgrader_cell_by_cell(graded_course, parallel_course):
+    serial = gradebook_snapshot(graded_course, ASSIGNMENT)
+    parallel = gradebook_snapshot(parallel_course, ASSIGNMENT)
+    assert len(serial) > 300
+    assert parallel == serial
+
+
+def test_feedback_and_export_work_unchanged_after_a_parallel_run(parallel_course):
+    parallel_course.generate_feedback(ASSIGNMENT)
+    assert (parallel_course.root / "feedback" / "reference" / ASSIGNMENT / f"{ASSIGNMENT}.html").is_file()
+    parallel_course.export_grades(parallel_course.root / "grades.csv")
+    rows = (parallel_course.root / "grades.csv").read_text().splitlines()
+    assert len(rows) == 1 + len(example_class(ASSIGNMENT))
+
+
+def test_progress_shows_counts_rate_and_eta():
+    stream = io.StringIO()
+    progress = Progress(3, "chain_rule", stream=stream)
+    for student in ("a", "b", "c"):
+        progress.step(student)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 3 and lines[-1].startswith("chain_rule [") and "3/3" in lines[-1]
+    assert "/min" in lines[0] and "ETA" in lines[0]
+
+
+import postgres  # noqa: E402  (tests/postgres.py)
+
+
+@pytest.mark.skipif(postgres.unavailable_reason() is not None,
+                    reason=f"no PostgreSQL server: {postgres.unavailable_reason()}")
+def test_parallel_grading_into_postgresql_matches_serial_sqlite(graded_course, tmp_path):
+    students = ["reference", "blank", "missing_factor_2", "dldw_hard_coded", "sin_cos_swapped"]
+    with postgres.temporary_server() as url:
+        course = Course.scratch_copy(tmp_path / "course")
+        with open(course.root / "nbgrader_config.py", "a") as config:
+            config.write(f"\nc.CourseDirectory.db_url = {url!r}\n")
+        course = Course(course.root, db_url=url)
+        course.release(ASSIGNMENT)
+        for student, notebook in example_class(ASSIGNMENT):
+            if student in students:
+                course.submit(student, ASSIGNMENT, notebook)
+        autograde_class(course, ASSIGNMENT, workers=2)
+        in_postgres = gradebook_snapshot(course, ASSIGNMENT)
+    serial = {key: value for key, value in gradebook_snapshot(graded_course, ASSIGNMENT).items()
+              if key[0] in students}
+    assert in_postgres == serial

@@ -9,6 +9,7 @@ import json
 import time
 
 from . import ASSIGNMENTS, REPO_ROOT
+from .batch import autograde_class, default_workers, summary_lines
 from .course import Course
 from .fixtures import FIXTURES_DIR, fixture_notebook_path
 
@@ -45,8 +46,10 @@ def run_demo(assignments=ASSIGNMENTS, demo_dir=DEMO_DIR):
         students = example_class(assignment)
         for student, notebook in students:
             course.submit(student, assignment, notebook)
-        print(f"{assignment}: released; autograding {len(students)} example submissions ...")
-        course.autograde(assignment)
+        workers = default_workers()
+        print(f"{assignment}: released; autograding {len(students)} example submissions on {workers} workers ...")
+        results, seconds = autograde_class(course, assignment, workers=workers, progress=True)
+        print("\n".join(summary_lines(assignment, results, seconds)))
         course.generate_feedback(assignment)
     print()
     for assignment in assignments:

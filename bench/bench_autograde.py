@@ -35,7 +35,8 @@ def synthetic_class(assignment, size):
     expected = json.loads((FIXTURES_DIR / assignment / "expected.json").read_text())
     correct = [name for name, outcome in expected.items() if outcome["kind"] == "equivalent"] + ["reference"]
     wrong = [name for name, outcome in expected.items() if "mistake" in outcome["kind"]]
-    picks = [name for pair in zip(itertools.cycle(correct), itertools.cycle(wrong)) for name in pair][:size]
+    alternating = (name for pair in zip(itertools.cycle(correct), itertools.cycle(wrong)) for name in pair)
+    picks = list(itertools.islice(alternating, size))
     return [(f"s{index:03d}_{name}", fixture_notebook_path(assignment, name)) for index, name in enumerate(picks)]
 
 

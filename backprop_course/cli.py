@@ -62,7 +62,7 @@ def main(argv=None):
     for name, helptext in (("fixtures", "regenerate tests/fixtures from the catalogs"),
                            ("demo", "release, autograde the example class in demo/, feedback")):
         sub = commands.add_parser(name, help=helptext)
-        sub.add_argument("assignments", nargs="*", choices=[*ASSIGNMENTS, []])
+        sub.add_argument("assignments", nargs="*", help=f"default: all of {', '.join(ASSIGNMENTS)}")
     batch = commands.add_parser("autograde", help="autograde every submission; record each one's status")
     batch.add_argument("--course", default=str(REPO_ROOT), help="course directory (default: the repository)")
     batch.add_argument("--workers", type=int, default=None,
@@ -75,6 +75,9 @@ def main(argv=None):
     report.add_argument("--course", default=str(REPO_ROOT), help="course directory (default: the repository)")
     report.add_argument("assignments", nargs="*")
     args = parser.parse_args(argv)
+    unknown = set(getattr(args, "assignments", None) or ()) - set(ASSIGNMENTS)
+    if unknown:
+        parser.error(f"unknown assignment(s) {', '.join(sorted(unknown))}; the course has {', '.join(ASSIGNMENTS)}")
     handlers = {"release": command_release, "sync": command_sync,
                 "clean-notebooks": command_clean_notebooks, "fixtures": command_fixtures,
                 "demo": command_demo, "report": command_report,

@@ -12,6 +12,7 @@ import csv
 import html
 import io
 import json
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -226,7 +227,7 @@ def assignment_page(assignment, results, tests, report_dir):
     rows = []
     for result in results:
         if result.feedback is not None:
-            link = html.escape(Path(_relative(result.feedback, report_dir)).as_posix())
+            link = html.escape(Path(os.path.relpath(result.feedback, report_dir)).as_posix())
             name = f'<td><a href="{link}">{html.escape(result.student)}</a></td>'
         else:
             name = _cell(result.student)
@@ -240,11 +241,6 @@ def assignment_page(assignment, results, tests, report_dir):
     parts.append("<p>Pass rates: " + ", ".join(f"{html.escape(name)} {rate:.0f}%" for name, rate in rates.items())
                  + "</p>")
     return PAGE.format(title=f"{assignment}: class report", body="\n".join(parts))
-
-
-def _relative(path, start):
-    import os
-    return os.path.relpath(path, start)
 
 
 def write_question_scores(path, course, assignments, results_by_assignment):

@@ -1,30 +1,37 @@
 """Autograde a whole class in one go, in parallel, and record every outcome.
 
-``python -m backprop_course autograde [ASSIGNMENT ...] [--course DIR] [--workers N]``
+``python -m backprop_course autograde [ASSIGNMENT ...] [--course DIR] [--workers N] [--scheduler ADDRESS]``
 
-Students are graded by plain ``nbgrader autograde`` with the course's
-``nbgrader_config.py``, so the sandbox, limits and tampering checks apply
-exactly as they do by hand: serially one ``--student=S`` run each, or in
-parallel as Dask jobs of a few students each (see ``grade_group``). Nothing
-one submission does to nbgrader can stop or change another's grading.
+Every student is one Dask job, run by a local cluster of worker processes
+(one per core) or by an existing cluster. The job is nbgrader's own
+``nbgrader autograde ASSIGNMENT --student=S`` with the course's
+``nbgrader_config.py``, run inside the long-lived worker so that nbgrader's
+start-up is paid once per worker, not once per student (``grade_student``).
+The sandbox, limits and tampering checks apply exactly as they do by hand.
+If a submission kills a worker, that student is graded again by an nbgrader
+process of its own; nothing one submission does can stop or change
+another's grading.
 
-Parallel runs never share a database writer (SQLite would fail with
-"database is locked"): each job grades into its own copy of the gradebook,
-made after the release, and this process alone copies that student's
-results into the real gradebook as each job finishes. The copied fields are
-the ones nbgrader's own autograde writes, so the gradebook, ``autograded/``,
+Jobs never share a database writer (SQLite would fail with "database is
+locked"): each grades into its own copy of the gradebook, made after the
+release, and this process alone copies that student's results into the
+real gradebook as each job finishes. The copied fields are the ones
+nbgrader's own autograde writes, so the gradebook, ``autograded/``,
 formgrader, ``generate_feedback`` and ``export`` are as after a serial run.
 
 Every student with a submitted folder then gets a gradebook row and a status
 with its reason: graded, timed out, crashed, invalid notebook, missing or
 tampered (printed, and written to ``reports/autograde_status_<a>.json``).
 """
+import contextlib
 import json
 import os
 import shutil
 import sys
 import tempfile
 import time
+import traceback
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -34,10 +41,13 @@ from .report import collect_results
 
 def ensure_gradebook_rows(course, assignment):
     """A submission row for every student folder, even if nbgrader skipped it."""
+    import sqlalchemy
     from nbgrader.api import Gradebook
 
     students = sorted(path.parent.name for path in (course.root / "submitted").glob(f"*/{assignment}"))
-    with Gradebook(course.db_url) as gradebook:
+    with Gradebook(course.db_url) as gradebook, warnings.catch_warnings():
+        # nbgrader's add_submission trips a harmless SQLAlchemy 2 warning.
+        warnings.simplefilter("ignore", category=sqlalchemy.exc.SAWarning)
         for student in students:
             gradebook.update_or_create_student(student)
             gradebook.update_or_create_submission(assignment, student)
@@ -63,65 +73,130 @@ def job_template_database(course, assignment, scratch):
     return base
 
 
-def grade_group(course_root, assignment, students, database, nbgrader_args=()):
-    """One job: nbgrader autograde for a few students, into ``database``. Returns its log.
+def grade_in_subprocess(course_root, assignment, student, template, database, nbgrader_args=()):
+    """``grade_student``, but as an ``nbgrader autograde`` process of its own; returns its log.
 
-    One nbgrader process grades the group, so its start-up (a few seconds)
-    is paid once per group, as in a serial run. It reads the group through a
-    private submitted/ folder of links. If a submission aborts the run, the
-    students after it are graded again, each alone, so that no submission
-    can stop another's grading.
+    Used when a worker process died while grading this student: whatever the
+    submission does to nbgrader then stops only this process.
+    Returns the same as ``grade_student``.
     """
-    course = Course(course_root)
-    base = ["autograde", assignment, "--create", "--force", *nbgrader_args]
-    if database:
-        base.append(f"--CourseDirectory.db_url=sqlite:///{database}")
-    if len(students) == 1:
-        result = course.nbgrader(*base, f"--student={students[0]}", check=False)
-        return f"=== {students[0]}: exit {result.returncode}\n{result.stdout}{result.stderr}"
-    links = Path(database).with_suffix("") / "submitted"
-    links.mkdir(parents=True)
-    for student in students:
-        (links / student).symlink_to(course.root / "submitted" / student, target_is_directory=True)
-    result = course.nbgrader(*base, f"--CourseDirectory.submitted_directory={links}", check=False)
-    logs = [f"=== {', '.join(students)}: exit {result.returncode}\n{result.stdout}{result.stderr}"]
-    started = {student for student in students
-               if f"Creating/updating student with ID '{student}'" in result.stdout + result.stderr}
-    for student in students:
-        if student not in started:
-            logs.append(grade_group(course_root, assignment, [student], database, nbgrader_args))
-    return "\n".join(logs)
+    shutil.copyfile(template, database)
+    command = ["autograde", assignment, "--create", "--force", f"--student={student}",
+               f"--CourseDirectory.db_url=sqlite:///{database}", *nbgrader_args]
+    result = Course(course_root).nbgrader(*command, check=False)
+    text = f"=== {student}: exit {result.returncode} (own process)\n{result.stdout}{result.stderr}"
+    return text, read_results(f"sqlite:///{database}", assignment, student)
 
 
-def copy_results(private_db_url, real_db_url, assignment, student):
-    """Copy one student's autograde results from a job's gradebook into the real one.
+def grade_student(course_root, assignment, student, template, database, nbgrader_args=()):
+    """One Dask task: ``nbgrader autograde ASSIGNMENT --student=STUDENT`` inside this worker process.
 
-    The fields are those nbgrader's autograde sets: auto scores and comments,
-    needs_manual_grade, the notebook's flag, timestamp and late penalty; and a
-    manual score only where the real gradebook has none (so a TA's stays).
+    It is nbgrader's own AutogradeApp, given the same arguments and reading
+    the same config files as the command line, so it grades exactly as
+    ``nbgrader autograde`` does. Running it in a long-lived worker saves
+    nbgrader's start-up (about 2.4 s of imports) for every student after the
+    worker's first. The grades go into ``database``, a fresh copy of
+    ``template``. Returns the log: what the app and the kernels it started
+    wrote to standard output and error, and the results (``read_results``).
+    """
+    from nbgrader.apps.autogradeapp import AutogradeApp
+
+    shutil.copyfile(template, database)
+    # nbgrader runs `alembic` as a command, so this environment's bin/ must be on PATH.
+    bin_folder = str(Path(sys.executable).parent)
+    if bin_folder not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = os.pathsep.join([bin_folder, os.environ.get("PATH", "")])
+    argv = [assignment, "--create", "--force", f"--student={student}",
+            f"--CourseDirectory.db_url=sqlite:///{database}", *nbgrader_args]
+    previous_folder = os.getcwd()
+    with tempfile.TemporaryFile(mode="w+") as log:
+        with _output_to(log):
+            try:
+                os.chdir(course_root)  # where nbgrader looks for nbgrader_config.py
+                app = AutogradeApp()
+                app.initialize(argv)
+                app.start()
+                exit_code = 0
+            except SystemExit as exit:  # nbgrader's way of failing
+                exit_code = exit.code
+            except Exception:
+                traceback.print_exc()
+                exit_code = 1
+            finally:
+                os.chdir(previous_folder)
+        log.seek(0)
+        text = f"=== {student}: exit {exit_code}\n{log.read()}"
+    return text, read_results(f"sqlite:///{database}", assignment, student)
+
+
+@contextlib.contextmanager
+def _output_to(log):
+    """Send this process's file descriptors 1 and 2 (and so the kernels' output) to ``log``."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    os.dup2(log.fileno(), 1)
+    os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for descriptor in saved:
+            os.close(descriptor)
+
+
+def read_results(database_url, assignment, student):
+    """One student's autograde results in a job's gradebook, as plain data (None if it has none).
+
+    The fields are those nbgrader's autograde sets: the timestamp; per
+    notebook its flag and late penalty, each grade's (auto score, manual
+    score, needs manual grade) and each comment's auto comment.
     """
     from nbgrader.api import Gradebook, MissingEntry
 
-    with Gradebook(private_db_url) as private, Gradebook(real_db_url) as real:
+    with Gradebook(database_url) as gradebook:
         try:
-            graded = private.find_submission(assignment, student)
+            submission = gradebook.find_submission(assignment, student)
         except MissingEntry:
-            return
-        target = real.update_or_create_submission(assignment, student, timestamp=graded.timestamp)
-        for notebook in graded.notebooks:
-            real_notebook = real.find_submission_notebook(notebook.name, assignment, student)
-            real_notebook.flagged = real_notebook.flagged or notebook.flagged
-            real_notebook.late_submission_penalty = notebook.late_submission_penalty
-            for grade in notebook.grades:
-                real_grade = real.find_grade(grade.name, notebook.name, assignment, student)
-                real_grade.auto_score = grade.auto_score
-                real_grade.needs_manual_grade = grade.needs_manual_grade or real_grade.manual_score is not None
-                if real_grade.manual_score is None and grade.manual_score is not None:
-                    real_grade.manual_score = grade.manual_score
-            for comment in notebook.comments:
-                real.find_comment(comment.name, notebook.name, assignment, student).auto_comment = comment.auto_comment
-        target.timestamp = graded.timestamp
-        real.db.commit()
+            return None
+        return {"timestamp": submission.timestamp, "notebooks": {
+            notebook.name: {"flagged": notebook.flagged, "late_submission_penalty": notebook.late_submission_penalty,
+                            "grades": {grade.name: (grade.auto_score, grade.manual_score, grade.needs_manual_grade)
+                                       for grade in notebook.grades},
+                            "comments": {comment.name: comment.auto_comment for comment in notebook.comments}}
+            for notebook in submission.notebooks}}
+
+
+def record_results(gradebook, assignment, student, results):
+    """Write ``read_results``'s data into the real (open) gradebook, as nbgrader's autograde would.
+
+    A manual score is only written where the gradebook has none, so a TA's stays.
+    """
+    if results is None:
+        return
+    submission = gradebook.update_or_create_submission(assignment, student)
+    with gradebook.db.no_autoflush:  # one flush at the commit, not one per lazy load
+        _record_notebooks(submission, results)
+    submission.timestamp = results["timestamp"]
+    gradebook.db.commit()
+
+
+def _record_notebooks(submission, results):
+    for notebook in submission.notebooks:
+        graded = results["notebooks"][notebook.name]
+        notebook.flagged = notebook.flagged or graded["flagged"]
+        notebook.late_submission_penalty = graded["late_submission_penalty"]
+        for grade in notebook.grades:
+            auto_score, manual_score, needs_manual_grade = graded["grades"][grade.name]
+            grade.auto_score = auto_score
+            grade.needs_manual_grade = needs_manual_grade or grade.manual_score is not None
+            if grade.manual_score is None and manual_score is not None:
+                grade.manual_score = manual_score
+        for comment in notebook.comments:
+            comment.auto_comment = graded["comments"][comment.name]
 
 
 class Progress:
@@ -146,19 +221,24 @@ class Progress:
         self.stream.flush()
 
 
-def dask_client(scheduler, workers):
+def dask_client(scheduler=None, workers=None):
     """A Dask client: of the cluster at ``scheduler``, or of a local cluster of ``workers`` processes.
 
-    Jobs on a remote cluster need this course folder at the same path (a
-    shared file system) and this package installed.
+    Use it as a context manager. Jobs on a remote cluster need this course
+    folder at the same path (a shared file system) and this package installed.
     """
     import logging
+
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler:
         return Client(scheduler)
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=logging.ERROR)
+    # A student whose grading kills a worker is not tried on the next worker
+    # too: autograde_class grades it again in a process of its own.
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
     return _ClosingClient(Client(cluster), cluster)
 
 
@@ -176,47 +256,56 @@ class _ClosingClient:
         self.cluster.close()
 
 
-def autograde_class(course, assignment, nbgrader_args=(), students=None, workers=1, progress=False,
-                    scheduler=None, group_size=None):
+def autograde_class(course, assignment, nbgrader_args=(), students=None, workers=None, progress=False,
+                    scheduler=None, client=None):
     """Autograde ``students`` (default: every submitted folder); return (results, seconds).
 
-    ``workers`` > 1 or a ``scheduler`` address runs the jobs on Dask.
+    Each student is one Dask job (``grade_student``), run by ``client``, or
+    else on the cluster at ``scheduler``, or else on a local cluster of
+    ``workers`` processes (default: one per core).
     """
+    from distributed import as_completed
+
     started = time.monotonic()
     everyone = ensure_gradebook_rows(course, assignment)
     students = list(students or everyone)
     bar = Progress(len(students), assignment) if progress else None
     logs = {}
-    if workers <= 1 and not scheduler:
-        for student in students:
-            logs[student] = grade_group(course.root, assignment, [student], None, nbgrader_args)
+    with contextlib.ExitStack() as stack:
+        # Inside the course folder, so that workers on other machines see it too.
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=".autograde-jobs-", dir=course.root)))
+        template = job_template_database(course, assignment, scratch)
+        client = client or stack.enter_context(dask_client(scheduler, workers))
+        jobs = {client.submit(grade_student, course.root, assignment, student, template, scratch / f"{student}.db",
+                              tuple(nbgrader_args), key=f"autograde-{assignment}-{student}", pure=False): student
+                for student in students}
+        from nbgrader.api import Gradebook
+        # This process is the one writer of the real gradebook.
+        gradebook = stack.enter_context(Gradebook(course.db_url))
+        finished = as_completed(jobs)
+        for job in finished:
+            student = jobs[job]
+            try:
+                logs[student], results = job.result()
+            except Exception as error:
+                if job.key.endswith("own-process"):
+                    logs[student] = f"=== {student}: not graded: {error!r}"
+                else:
+                    # The worker died while grading this student (a crash, or
+                    # Dask's memory limit): grade it again where only an
+                    # nbgrader process of its own can die.
+                    retry = client.submit(grade_in_subprocess, course.root, assignment, student, template,
+                                          scratch / f"{student}.db", tuple(nbgrader_args),
+                                          key=f"{job.key}-own-process", pure=False)
+                    jobs[retry] = student
+                    finished.add(retry)
+                    continue
+            else:
+                record_results(gradebook, assignment, student, results)
             bar and bar.step(student)
-    else:
-        # Big groups pay nbgrader's start-up (about 2.4 s) rarely; two groups per
-        # worker keep the workers evenly busy to the end.
-        group_size = group_size or max(1, min(16, -(-len(students) // (2 * max(1, workers)))))
-        groups = [students[start:start + group_size] for start in range(0, len(students), group_size)]
-        with tempfile.TemporaryDirectory(prefix="backprop-jobs-") as scratch:
-            base = job_template_database(course, assignment, Path(scratch))
-            databases = [Path(scratch) / f"group{index}.db" for index in range(len(groups))]
-            for database in databases:
-                shutil.copyfile(base, database)
-            with dask_client(scheduler, workers) as client:
-                from distributed import as_completed
-                jobs = {client.submit(grade_group, course.root, assignment, group, databases[index],
-                                      tuple(nbgrader_args), key=f"autograde-{assignment}-{'+'.join(group)}",
-                                      pure=False): index for index, group in enumerate(groups)}
-                for job in as_completed(jobs):
-                    index = jobs[job]
-                    log = job.result()
-                    for student in groups[index]:
-                        logs[student] = log
-                        # The one writer of the real gradebook.
-                        copy_results(f"sqlite:///{databases[index]}", course.db_url, assignment, student)
-                        bar and bar.step(student)
     report_dir = course.root / "reports"
     report_dir.mkdir(exist_ok=True)
-    (report_dir / f"autograde_log_{assignment}.txt").write_text("\n".join(dict.fromkeys(logs[s] for s in sorted(logs))))
+    (report_dir / f"autograde_log_{assignment}.txt").write_text("\n".join(logs[s] for s in sorted(logs)))
     results = collect_results(course, assignment)
     status = {item.student: {"status": item.status, "reason": item.reason,
                              "automatic": sum(item.cells.values()), "cells": item.cells} for item in results}

@@ -40,17 +40,15 @@ def command_report(args):
 
 
 def command_autograde(args):
-    if args.workers is None:
-        from .batch import default_workers
-        args.workers = default_workers()
     from pathlib import Path
-    from .batch import autograde_class, summary_lines
+    from .batch import autograde_class, dask_client, summary_lines
     from .course import Course
     course = Course(Path(args.course))
-    for assignment in args.assignments or ASSIGNMENTS:
-        results, seconds = autograde_class(course, assignment, workers=args.workers, progress=True,
-                                           scheduler=args.scheduler)
-        print("\n".join(summary_lines(assignment, results, seconds)))
+    # One cluster for all the assignments: its workers start (and import nbgrader) once.
+    with dask_client(args.scheduler, args.workers) as client:
+        for assignment in args.assignments or ASSIGNMENTS:
+            results, seconds = autograde_class(course, assignment, progress=True, client=client)
+            print("\n".join(summary_lines(assignment, results, seconds)))
 
 
 def main(argv=None):
@@ -66,7 +64,7 @@ def main(argv=None):
     batch = commands.add_parser("autograde", help="autograde every submission; record each one's status")
     batch.add_argument("--course", default=str(REPO_ROOT), help="course directory (default: the repository)")
     batch.add_argument("--workers", type=int, default=None,
-                       help="parallel nbgrader runs (default: the number of cores)")
+                       help="worker processes of the local cluster (default: the number of cores)")
     batch.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="submit the jobs to this Dask scheduler (e.g. tcp://host:8786) instead of a "
                             "local cluster; workers need this folder at the same path")

@@ -9,7 +9,7 @@ import json
 import time
 
 from . import ASSIGNMENTS, REPO_ROOT
-from .batch import autograde_class, default_workers, summary_lines
+from .batch import autograde_class, dask_client, default_workers, summary_lines
 from .course import Course
 from .fixtures import FIXTURES_DIR, fixture_notebook_path
 
@@ -41,16 +41,17 @@ def run_demo(assignments=ASSIGNMENTS, demo_dir=DEMO_DIR):
     started = time.monotonic()
     course = Course.scratch_copy(demo_dir)
     print(f"Demo course directory: {course.root} (its own gradebook; the real one is untouched)")
-    for assignment in assignments:
-        course.release(assignment)
-        students = example_class(assignment)
-        for student, notebook in students:
-            course.submit(student, assignment, notebook)
-        workers = default_workers()
-        print(f"{assignment}: released; autograding {len(students)} example submissions on {workers} workers ...")
-        results, seconds = autograde_class(course, assignment, workers=workers, progress=True)
-        print("\n".join(summary_lines(assignment, results, seconds)))
-        course.generate_feedback(assignment)
+    workers = default_workers()
+    with dask_client(workers=workers) as client:
+        for assignment in assignments:
+            course.release(assignment)
+            students = example_class(assignment)
+            for student, notebook in students:
+                course.submit(student, assignment, notebook)
+            print(f"{assignment}: released; autograding {len(students)} example submissions on {workers} workers ...")
+            results, seconds = autograde_class(course, assignment, progress=True, client=client)
+            print("\n".join(summary_lines(assignment, results, seconds)))
+            course.generate_feedback(assignment)
     print()
     for assignment in assignments:
         print("\n".join(grade_table(course, assignment)))

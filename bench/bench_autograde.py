@@ -3,7 +3,8 @@
 Builds a synthetic class of --size submissions per assignment (about half
 correct solutions, half catalogued mistakes, from tests/fixtures), grades it
 in two scratch course directories, one with plain serial `nbgrader autograde`
-and one with `backprop_course.batch.autograde_class(workers=N)`, and reports
+and one with the parallel command (`python -m backprop_course autograde
+--workers N`, run in this process), and reports
 both wall times and their ratio. Then it prices the parts of one notebook:
 a bare `jupyter nbconvert --execute` of it (the floor), a kernel start with
 the imports only, an nbgrader process start, and the gradebook writes.
@@ -49,6 +50,14 @@ def prepared_course(folder, size):
     return course
 
 
+def scores(course):
+    """{(assignment, student): total automatic score} from the course's gradebook."""
+    from nbgrader.api import Gradebook
+    with Gradebook(course.db_url) as gradebook:
+        return {(assignment, submission.student.id): submission.score
+                for assignment in ASSIGNMENTS for submission in gradebook.assignment_submissions(assignment)}
+
+
 def timed(action):
     started = time.perf_counter()
     action()
@@ -82,17 +91,24 @@ def main(argv=None):
     serial, parallel = prepared_course(scratch / "serial", args.size), prepared_course(scratch / "parallel", args.size)
     total = args.size * len(ASSIGNMENTS)
 
-    serial_seconds = sum(timed(lambda: serial.nbgrader("autograde", assignment, "--create", "--force"))
-                         for assignment in ASSIGNMENTS)
     writes = []
-    original_copy = batch.copy_results
+    original_record = batch.record_results
 
-    def timed_copy(*copy_args):
-        writes.append(timed(lambda: original_copy(*copy_args)))
-    batch.copy_results = timed_copy
-    parallel_seconds = sum(timed(lambda: batch.autograde_class(parallel, assignment, workers=args.workers))
-                           for assignment in ASSIGNMENTS)
-    batch.copy_results = original_copy
+    def timed_record(*record_args):
+        writes.append(timed(lambda: original_record(*record_args)))
+
+    def grade_in_parallel():
+        # What `python -m backprop_course autograde --workers N` does: one local cluster for all assignments.
+        with batch.dask_client(workers=args.workers) as client:
+            for assignment in ASSIGNMENTS:
+                batch.autograde_class(parallel, assignment, client=client)
+
+    batch.record_results = timed_record
+    # Alternate, so that a slow spell of the shared machine does not fall on one side only.
+    serial_first = timed(lambda: serial.nbgrader("autograde", ASSIGNMENTS[0], "--create", "--force"))
+    parallel_seconds = timed(grade_in_parallel)
+    serial_seconds = serial_first + timed(lambda: serial.nbgrader("autograde", ASSIGNMENTS[1], "--create", "--force"))
+    batch.record_results = original_record
 
     reference = REPO_ROOT / "release" / "chain_rule" / "chain_rule.ipynb"
     filled = scratch / "reference" / "chain_rule.ipynb"
@@ -107,6 +123,8 @@ def main(argv=None):
     print(f"{'parallel (backprop_course autograde)':<44} {parallel_seconds:8.1f} s  "
           f"{parallel_seconds / total:5.2f} s/notebook")
     print(f"{'speed-up':<44} {serial_seconds / parallel_seconds:8.2f}x")
+    same = scores(serial) == scores(parallel)
+    print(f"{'same scores for all ' + str(total) + ' submissions':<44} {'yes' if same else 'NO'}")
     print(f"\nWhere one notebook's time goes (chain_rule reference):")
     print(f"{'floor: jupyter nbconvert --execute':<44} {floor:8.2f} s")
     print(f"{'  of which kernel start + imports':<44} {kernel_and_imports:8.2f} s")

@@ -19,7 +19,7 @@ def test_jobs_run_on_a_dask_cluster_of_several_worker_processes(graded_course, t
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                       silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
         with get_task_stream(client) as stream:
-            autograde_class(course, ASSIGNMENT, scheduler=cluster.scheduler_address, group_size=1)
+            autograde_class(course, ASSIGNMENT, scheduler=cluster.scheduler_address)
         workers = set(client.scheduler_info()["workers"])
     ran = {task["key"]: task["worker"] for task in stream.data}
     assert set(ran) == {f"autograde-{ASSIGNMENT}-{student}" for student in students}

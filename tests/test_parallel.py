@@ -80,3 +80,41 @@ def test_parallel_grading_into_postgresql_matches_serial_sqlite(graded_course, t
     serial = {key: value for key, value in gradebook_snapshot(graded_course, ASSIGNMENT).items()
               if key[0] in students}
     assert in_postgres == serial
+
+
+from distributed.diagnostics.plugin import WorkerPlugin  # noqa: E402
+
+
+class KillsWorkerGrading(WorkerPlugin):
+    """The worker process dies as it starts grading ``student``."""
+
+    name = "kills-worker-grading"
+
+    def __init__(self, student):
+        self.student = student
+
+    def transition(self, key, start, finish, **kwargs):
+        if finish == "executing" and key == f"autograde-{ASSIGNMENT}-{self.student}":
+            import os
+            os._exit(1)
+
+
+def test_a_student_whose_grading_kills_a_worker_is_graded_in_a_process_of_its_own(graded_course, tmp_path):
+    from backprop_course.batch import dask_client
+
+    students = ["reference", "missing_factor_2", "blank"]
+    course = Course.scratch_copy(tmp_path / "course")
+    course.release(ASSIGNMENT)
+    for student, notebook in example_class(ASSIGNMENT):
+        if student in students:
+            course.submit(student, ASSIGNMENT, notebook)
+    with dask_client(workers=2) as client:
+        client.register_plugin(KillsWorkerGrading("missing_factor_2"))
+        results, _ = autograde_class(course, ASSIGNMENT, client=client)
+    assert {item.student: item.status for item in results} == dict.fromkeys(students, "graded")
+    log = (course.root / "reports" / f"autograde_log_{ASSIGNMENT}.txt").read_text()
+    assert "=== missing_factor_2: exit 0 (own process)" in log
+    assert "=== reference: exit 0\n" in log and "=== blank: exit 0\n" in log
+    serial = {key: value for key, value in gradebook_snapshot(graded_course, ASSIGNMENT).items()
+              if key[0] in students}
+    assert gradebook_snapshot(course, ASSIGNMENT) == serial

@@ -234,9 +234,18 @@ def dask_client(scheduler=None, workers=None):
 
     if scheduler:
         return Client(scheduler)
-    # A student whose grading kills a worker is not tried on the next worker
-    # too: autograde_class grades it again in a process of its own.
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+    settings = {
+        # A student whose grading kills a worker is not tried on the next
+        # worker too: autograde_class grades it again in a process of its own.
+        "distributed.scheduler.allowed-failures": 0,
+        # Jobs take seconds and the cores are busy grading, so Dask's own
+        # frequent sampling (profiler, monitors, event-loop ticks) is not worth its CPU.
+        "distributed.worker.profile.enabled": False,
+        "distributed.admin.tick.interval": "1s",
+        "distributed.admin.system-monitor.interval": "5s",
+        "distributed.worker.memory.monitor-interval": "1s",
+    }
+    with dask.config.set(settings):
         cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
                                dashboard_address=None, silence_logs=logging.ERROR)
     return _ClosingClient(Client(cluster), cluster)

@@ -29,6 +29,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import warnings
@@ -73,43 +74,48 @@ def job_template_database(course, assignment, scratch):
     return base
 
 
-def grade_in_subprocess(course_root, assignment, student, template, database, nbgrader_args=()):
-    """``grade_student``, but as an ``nbgrader autograde`` process of its own; returns its log.
+def grade_in_subprocess(course_root, assignment, student, template, nbgrader_args=()):
+    """``grade_student``, but as an ``nbgrader autograde`` process of its own; returns the same.
 
     Used when a worker process died while grading this student: whatever the
     submission does to nbgrader then stops only this process.
-    Returns the same as ``grade_student``.
     """
-    shutil.copyfile(template, database)
-    command = ["autograde", assignment, "--create", "--force", f"--student={student}",
-               f"--CourseDirectory.db_url=sqlite:///{database}", *nbgrader_args]
-    result = Course(course_root).nbgrader(*command, check=False)
-    text = f"=== {student}: exit {result.returncode} (own process)\n{result.stdout}{result.stderr}"
-    return text, read_results(f"sqlite:///{database}", assignment, student)
+    with _private_gradebook(template) as database:
+        result = Course(course_root).nbgrader("autograde", assignment, "--create", "--force", f"--student={student}",
+                                              f"--CourseDirectory.db_url=sqlite:///{database}", *nbgrader_args,
+                                              check=False)
+        text = f"=== {student}: exit {result.returncode} (own process)\n{result.stdout}{result.stderr}"
+        return text, read_results(f"sqlite:///{database}", assignment, student)
 
 
-def grade_student(course_root, assignment, student, template, database, nbgrader_args=()):
+# chdir and the redirected output are the whole process's: one grading at a
+# time, even on a Dask worker that runs several threads.
+_ONE_GRADING_AT_A_TIME = threading.Lock()
+
+
+def grade_student(course_root, assignment, student, template, nbgrader_args=()):
     """One Dask task: ``nbgrader autograde ASSIGNMENT --student=STUDENT`` inside this worker process.
 
     It is nbgrader's own AutogradeApp, given the same arguments and reading
     the same config files as the command line, so it grades exactly as
     ``nbgrader autograde`` does. Running it in a long-lived worker saves
     nbgrader's start-up (about 2.4 s of imports) for every student after the
-    worker's first. The grades go into ``database``, a fresh copy of
-    ``template``. Returns the log: what the app and the kernels it started
-    wrote to standard output and error, and the results (``read_results``).
+    worker's first. The grades go into a private copy of the gradebook
+    ``template``, on the worker's own disk. Returns the log (what the app and
+    the kernels it started wrote to standard output and error) and the
+    results (``read_results``).
     """
     from nbgrader.apps.autogradeapp import AutogradeApp
 
-    shutil.copyfile(template, database)
     # nbgrader runs `alembic` as a command, so this environment's bin/ must be on PATH.
     bin_folder = str(Path(sys.executable).parent)
     if bin_folder not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = os.pathsep.join([bin_folder, os.environ.get("PATH", "")])
-    argv = [assignment, "--create", "--force", f"--student={student}",
-            f"--CourseDirectory.db_url=sqlite:///{database}", *nbgrader_args]
-    previous_folder = os.getcwd()
-    with tempfile.TemporaryFile(mode="w+") as log:
+    with _ONE_GRADING_AT_A_TIME, _private_gradebook(template) as database, \
+            tempfile.TemporaryFile(mode="w+") as log:
+        argv = [assignment, "--create", "--force", f"--student={student}",
+                f"--CourseDirectory.db_url=sqlite:///{database}", *nbgrader_args]
+        previous_folder = os.getcwd()
         with _output_to(log):
             try:
                 os.chdir(course_root)  # where nbgrader looks for nbgrader_config.py
@@ -126,7 +132,16 @@ def grade_student(course_root, assignment, student, template, database, nbgrader
                 os.chdir(previous_folder)
         log.seek(0)
         text = f"=== {student}: exit {exit_code}\n{log.read()}"
-    return text, read_results(f"sqlite:///{database}", assignment, student)
+        return text, read_results(f"sqlite:///{database}", assignment, student)
+
+
+@contextlib.contextmanager
+def _private_gradebook(template):
+    """A throw-away copy of the SQLite gradebook ``template``, in this machine's temporary folder."""
+    with tempfile.TemporaryDirectory(prefix="backprop-job-") as folder:
+        database = Path(folder) / "gradebook.db"
+        shutil.copyfile(template, database)
+        yield database
 
 
 @contextlib.contextmanager
@@ -281,12 +296,12 @@ def autograde_class(course, assignment, nbgrader_args=(), students=None, workers
     bar = Progress(len(students), assignment) if progress else None
     logs = {}
     with contextlib.ExitStack() as stack:
-        # Inside the course folder, so that workers on other machines see it too.
+        # The gradebook template is inside the course folder, so that workers on other machines see it too.
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=".autograde-jobs-", dir=course.root)))
         template = job_template_database(course, assignment, scratch)
         client = client or stack.enter_context(dask_client(scheduler, workers))
-        jobs = {client.submit(grade_student, course.root, assignment, student, template, scratch / f"{student}.db",
-                              tuple(nbgrader_args), key=f"autograde-{assignment}-{student}", pure=False): student
+        jobs = {client.submit(grade_student, course.root, assignment, student, template, tuple(nbgrader_args),
+                              key=f"autograde-{assignment}-{student}", pure=False): student
                 for student in students}
         from nbgrader.api import Gradebook
         # This process is the one writer of the real gradebook.
@@ -304,8 +319,7 @@ def autograde_class(course, assignment, nbgrader_args=(), students=None, workers
                     # Dask's memory limit): grade it again where only an
                     # nbgrader process of its own can die.
                     retry = client.submit(grade_in_subprocess, course.root, assignment, student, template,
-                                          scratch / f"{student}.db", tuple(nbgrader_args),
-                                          key=f"{job.key}-own-process", pure=False)
+                                          tuple(nbgrader_args), key=f"{job.key}-own-process", pure=False)
                     jobs[retry] = student
                     finished.add(retry)
                     continue

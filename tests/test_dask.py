@@ -27,3 +27,27 @@ def test_jobs_run_on_a_dask_cluster_of_several_worker_processes(graded_course, t
     serial = {key: value for key, value in gradebook_snapshot(graded_course, ASSIGNMENT).items()
               if key[0] in students}
     assert gradebook_snapshot(course, ASSIGNMENT) == serial
+
+
+def test_a_worker_with_several_threads_grades_one_student_at_a_time(graded_course, tmp_path):
+    """An existing cluster may run several threads per worker; grading changes the process's folder and output."""
+    import logging
+    import re
+    from distributed import LocalCluster
+
+    students = ["reference", "sign_flipped", "blank"]
+    course = Course.scratch_copy(tmp_path / "course")
+    course.release(ASSIGNMENT)
+    for student, notebook in example_class(ASSIGNMENT):
+        if student in students:
+            course.submit(student, ASSIGNMENT, notebook)
+    with LocalCluster(n_workers=1, threads_per_worker=3, processes=True, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster:
+        autograde_class(course, ASSIGNMENT, scheduler=cluster.scheduler_address)
+    log = (course.root / "reports" / f"autograde_log_{ASSIGNMENT}.txt").read_text()
+    for section in log.split("=== ")[1:]:
+        owner = section.split(":", 1)[0]
+        assert set(re.findall(r"student with ID '([^']+)'", section)) == {owner}
+    serial = {key: value for key, value in gradebook_snapshot(graded_course, ASSIGNMENT).items()
+              if key[0] in students}
+    assert gradebook_snapshot(course, ASSIGNMENT) == serial

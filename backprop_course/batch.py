@@ -289,6 +289,7 @@ def autograde_class(course, assignment, nbgrader_args=(), students=None, workers
     ``workers`` processes (default: one per core).
     """
     from distributed import as_completed
+    from nbgrader.api import Gradebook
 
     started = time.monotonic()
     everyone = ensure_gradebook_rows(course, assignment)
@@ -303,7 +304,6 @@ def autograde_class(course, assignment, nbgrader_args=(), students=None, workers
         jobs = {client.submit(grade_student, course.root, assignment, student, template, tuple(nbgrader_args),
                               key=f"autograde-{assignment}-{student}", pure=False): student
                 for student in students}
-        from nbgrader.api import Gradebook
         # This process is the one writer of the real gradebook.
         gradebook = stack.enter_context(Gradebook(course.db_url))
         finished = as_completed(jobs)

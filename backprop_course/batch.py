@@ -8,9 +8,9 @@ Every student is one Dask job, run by a local cluster of worker processes
 ``nbgrader_config.py``, run inside the long-lived worker so that nbgrader's
 start-up is paid once per worker, not once per student (``grade_student``).
 The sandbox, limits and tampering checks apply exactly as they do by hand.
-If a submission kills a worker, that student is graded again by an nbgrader
-process of its own; nothing one submission does can stop or change
-another's grading.
+If a submission kills a worker of the local cluster, that student (and any
+queued on that worker) is graded again by an nbgrader process of its own,
+so one submission cannot stop the others' grading or change their scores.
 
 Jobs never share a database writer (SQLite would fail with "database is
 locked"): each grades into its own copy of the gradebook, made after the
@@ -56,10 +56,11 @@ def ensure_gradebook_rows(course, assignment):
 
 
 def job_template_database(course, assignment, scratch):
-    """A SQLite gradebook that knows the assignment and no submission, for the jobs to copy.
+    """A SQLite gradebook that knows the assignment, for the jobs to copy.
 
-    With a SQLite gradebook it is a copy of it; with another database (say
-    PostgreSQL) nbgrader builds it from source/, and the due date is copied.
+    With a SQLite gradebook it is a copy of it (students, submissions and
+    earlier grades included); with another database (say PostgreSQL) nbgrader
+    builds it from source/, and the due date is copied.
     """
     from nbgrader.api import Gradebook
 
@@ -111,11 +112,10 @@ def grade_student(course_root, assignment, student, template, nbgrader_args=()):
     bin_folder = str(Path(sys.executable).parent)
     if bin_folder not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = os.pathsep.join([bin_folder, os.environ.get("PATH", "")])
-    with _ONE_GRADING_AT_A_TIME, _private_gradebook(template) as database, \
-            tempfile.TemporaryFile(mode="w+") as log:
+    with _ONE_GRADING_AT_A_TIME, _private_gradebook(template) as database, tempfile.TemporaryFile() as log:
         argv = [assignment, "--create", "--force", f"--student={student}",
                 f"--CourseDirectory.db_url=sqlite:///{database}", *nbgrader_args]
-        previous_folder = os.getcwd()
+        previous_folder, previous_path = os.getcwd(), list(sys.path)
         with _output_to(log):
             try:
                 os.chdir(course_root)  # where nbgrader looks for nbgrader_config.py
@@ -124,15 +124,20 @@ def grade_student(course_root, assignment, student, template, nbgrader_args=()):
                 app.start()
                 exit_code = 0
             except SystemExit as exit:  # nbgrader's way of failing
-                exit_code = exit.code
+                exit_code = 1 if exit.code is None else exit.code
             except Exception:
                 traceback.print_exc()
                 exit_code = 1
             finally:
                 os.chdir(previous_folder)
+                sys.path[:] = previous_path  # nbgrader adds the course root each time
         log.seek(0)
-        text = f"=== {student}: exit {exit_code}\n{log.read()}"
-        return text, read_results(f"sqlite:///{database}", assignment, student)
+        # Kernels write to these descriptors too, and not always UTF-8.
+        text = f"=== {student}: exit {exit_code}\n{log.read().decode('utf-8', errors='replace')}"
+        try:
+            return text, read_results(f"sqlite:///{database}", assignment, student)
+        except Exception:
+            return f"{text}\nits results could not be read:\n{traceback.format_exc()}", None
 
 
 @contextlib.contextmanager
@@ -201,17 +206,21 @@ def record_results(gradebook, assignment, student, results):
 
 def _record_notebooks(submission, results):
     for notebook in submission.notebooks:
-        graded = results["notebooks"][notebook.name]
+        graded = results["notebooks"].get(notebook.name)
+        if graded is None:  # the job's gradebook did not know this notebook: leave it as it is
+            continue
         notebook.flagged = notebook.flagged or graded["flagged"]
         notebook.late_submission_penalty = graded["late_submission_penalty"]
         for grade in notebook.grades:
+            if grade.name not in graded["grades"]:
+                continue
             auto_score, manual_score, needs_manual_grade = graded["grades"][grade.name]
             grade.auto_score = auto_score
             grade.needs_manual_grade = needs_manual_grade or grade.manual_score is not None
             if grade.manual_score is None and manual_score is not None:
                 grade.manual_score = manual_score
         for comment in notebook.comments:
-            comment.auto_comment = graded["comments"][comment.name]
+            comment.auto_comment = graded["comments"].get(comment.name, comment.auto_comment)
 
 
 class Progress:
@@ -288,7 +297,7 @@ def autograde_class(course, assignment, nbgrader_args=(), students=None, workers
     else on the cluster at ``scheduler``, or else on a local cluster of
     ``workers`` processes (default: one per core).
     """
-    from distributed import as_completed
+    from distributed import KilledWorker, as_completed
     from nbgrader.api import Gradebook
 
     started = time.monotonic()
@@ -312,12 +321,12 @@ def autograde_class(course, assignment, nbgrader_args=(), students=None, workers
             try:
                 logs[student], results = job.result()
             except Exception as error:
-                if job.key.endswith("own-process"):
+                if job.key.endswith("own-process") or not isinstance(error, KilledWorker):
                     logs[student] = f"=== {student}: not graded: {error!r}"
                 else:
                     # The worker died while grading this student (a crash, or
-                    # Dask's memory limit): grade it again where only an
-                    # nbgrader process of its own can die.
+                    # Dask's memory limit), or with it queued there: grade it
+                    # again where only an nbgrader process of its own can die.
                     retry = client.submit(grade_in_subprocess, course.root, assignment, student, template,
                                           tuple(nbgrader_args), key=f"{job.key}-own-process", pure=False)
                     jobs[retry] = student

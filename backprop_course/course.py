@@ -49,7 +49,7 @@ class Course:
         path = os.pathsep.join([str(NBGRADER.parent), os.environ.get("PATH", "")])
         environment = dict(os.environ, PATH=path)
         result = subprocess.run([str(NBGRADER), *args], cwd=self.root, env=environment,
-                                capture_output=True, text=True)
+                                capture_output=True, text=True, errors="replace")
         if check and result.returncode != 0:
             raise NbgraderFailed(f"nbgrader {' '.join(args)} exited {result.returncode}:\n"
                                  f"{result.stdout[-3000:]}\n{result.stderr[-6000:]}")

@@ -108,6 +108,9 @@ CASES = (
     HostileCase("output_flood", "an answer cell prints 10 MB", "graded",
                 edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nfor _ in range(20000):\n"
                             "    print('spam ' * 100)"),)),
+    HostileCase("binary_to_stderr", "an answer cell writes bytes that are not UTF-8 to the kernel's own stderr",
+                "graded", edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nimport os\n"
+                                      "os.write(2, b'\\xff\\xfe\\x80 not UTF-8\\n')"),)),
     # Notebook damage
     HostileCase("deleted_test_cell", "the test cell of dldw is deleted", "graded", frozenset({"test_dldw"}),
                 structure="delete_test_dldw"),

@@ -114,7 +114,6 @@ def test_a_student_whose_grading_kills_a_worker_is_graded_in_a_process_of_its_ow
     assert {item.student: item.status for item in results} == dict.fromkeys(students, "graded")
     log = (course.root / "reports" / f"autograde_log_{ASSIGNMENT}.txt").read_text()
     assert "=== missing_factor_2: exit 0 (own process)" in log
-    assert "=== reference: exit 0\n" in log and "=== blank: exit 0\n" in log
     serial = {key: value for key, value in gradebook_snapshot(graded_course, ASSIGNMENT).items()
               if key[0] in students}
     assert gradebook_snapshot(course, ASSIGNMENT) == serial

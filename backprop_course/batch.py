@@ -60,7 +60,8 @@ def job_template_database(course, assignment, scratch):
 
     With a SQLite gradebook it is a copy of it (students, submissions and
     earlier grades included); with another database (say PostgreSQL) nbgrader
-    builds it from source/, and the due date is copied.
+    builds it from source/, and the due date and each student's extension
+    (which the late penalty depends on) are copied.
     """
     from nbgrader.api import Gradebook
 
@@ -72,6 +73,11 @@ def job_template_database(course, assignment, scratch):
                     f"--CourseDirectory.release_directory={scratch / 'release'}")
     with Gradebook(course.db_url) as real, Gradebook(f"sqlite:///{base}") as template:
         template.update_or_create_assignment(assignment, duedate=real.find_assignment(assignment).duedate)
+        for submission in real.assignment_submissions(assignment):
+            if submission.extension is not None:
+                template.update_or_create_student(submission.student.id)
+                template.update_or_create_submission(assignment, submission.student.id,
+                                                     extension=submission.extension)
     return base
 
 

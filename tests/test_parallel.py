@@ -117,3 +117,28 @@ def test_a_student_whose_grading_kills_a_worker_is_graded_in_a_process_of_its_ow
     serial = {key: value for key, value in gradebook_snapshot(graded_course, ASSIGNMENT).items()
               if key[0] in students}
     assert gradebook_snapshot(course, ASSIGNMENT) == serial
+
+
+@pytest.mark.skipif(postgres.unavailable_reason() is not None,
+                    reason=f"no PostgreSQL server: {postgres.unavailable_reason()}")
+def test_jobs_see_each_students_extension_when_the_gradebook_is_postgresql(tmp_path):
+    """The late penalty depends on the extension, so the jobs' SQLite template must carry it."""
+    from datetime import timedelta
+    from nbgrader.api import Gradebook
+    from backprop_course.batch import job_template_database
+
+    with postgres.temporary_server() as url:
+        course = Course.scratch_copy(tmp_path / "course")
+        with open(course.root / "nbgrader_config.py", "a") as config:
+            config.write(f"\nc.CourseDirectory.db_url = {url!r}\n")
+        course = Course(course.root, db_url=url)
+        course.release(ASSIGNMENT)
+        with Gradebook(url) as gradebook:
+            for student in ("granted_two_days", "on_time"):
+                gradebook.update_or_create_student(student)
+            gradebook.update_or_create_submission(ASSIGNMENT, "granted_two_days", extension=timedelta(days=2))
+            gradebook.update_or_create_submission(ASSIGNMENT, "on_time")
+        template = job_template_database(course, ASSIGNMENT, tmp_path)
+    with Gradebook(f"sqlite:///{template}") as copy:
+        assert copy.find_submission(ASSIGNMENT, "granted_two_days").extension == timedelta(days=2)
+        assert [submission.student.id for submission in copy.assignment_submissions(ASSIGNMENT)] == ["granted_two_days"]

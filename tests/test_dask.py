@@ -1,9 +1,7 @@
 """The batch command submits its jobs to an existing Dask cluster through --scheduler."""
 from backprop_course.batch import autograde_class
-from backprop_course.course import Course
-from backprop_course.demo import example_class
 
-from test_parallel import ASSIGNMENT, gradebook_snapshot
+from test_parallel import ASSIGNMENT, course_with, gradebook_snapshot, serial_snapshot
 
 
 def test_jobs_run_on_a_dask_cluster_of_several_worker_processes(graded_course, tmp_path):
@@ -11,11 +9,7 @@ def test_jobs_run_on_a_dask_cluster_of_several_worker_processes(graded_course, t
     from distributed import Client, LocalCluster, get_task_stream
 
     students = ["reference", "blank", "gradient_order_swapped", "dldw_mutates_W"]
-    course = Course.scratch_copy(tmp_path / "course")
-    course.release(ASSIGNMENT)
-    for student, notebook in example_class(ASSIGNMENT):
-        if student in students:
-            course.submit(student, ASSIGNMENT, notebook)
+    course = course_with(tmp_path / "course", students)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                       silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
         with get_task_stream(client) as stream:
@@ -24,8 +18,7 @@ def test_jobs_run_on_a_dask_cluster_of_several_worker_processes(graded_course, t
     ran = {task["key"]: task["worker"] for task in stream.data}
     assert set(ran) == {f"autograde-{ASSIGNMENT}-{student}" for student in students}
     assert set(ran.values()) <= workers and len(workers) == 2
-    serial = {key: value for key, value in gradebook_snapshot(graded_course, ASSIGNMENT).items()
-              if key[0] in students}
+    serial = serial_snapshot(graded_course, students)
     assert gradebook_snapshot(course, ASSIGNMENT) == serial
 
 
@@ -36,11 +29,7 @@ def test_a_worker_with_several_threads_grades_one_student_at_a_time(graded_cours
     from distributed import LocalCluster
 
     students = ["reference", "sign_flipped", "blank"]
-    course = Course.scratch_copy(tmp_path / "course")
-    course.release(ASSIGNMENT)
-    for student, notebook in example_class(ASSIGNMENT):
-        if student in students:
-            course.submit(student, ASSIGNMENT, notebook)
+    course = course_with(tmp_path / "course", students)
     with LocalCluster(n_workers=1, threads_per_worker=3, processes=True, dashboard_address=None,
                       silence_logs=logging.ERROR) as cluster:
         autograde_class(course, ASSIGNMENT, scheduler=cluster.scheduler_address)
@@ -48,6 +37,5 @@ def test_a_worker_with_several_threads_grades_one_student_at_a_time(graded_cours
     for section in log.split("=== ")[1:]:
         owner = section.split(":", 1)[0]
         assert set(re.findall(r"student with ID '([^']+)'", section)) == {owner}
-    serial = {key: value for key, value in gradebook_snapshot(graded_course, ASSIGNMENT).items()
-              if key[0] in students}
+    serial = serial_snapshot(graded_course, students)
     assert gradebook_snapshot(course, ASSIGNMENT) == serial

@@ -24,12 +24,31 @@ def gradebook_snapshot(course, assignment):
     return snapshot
 
 
-@pytest.fixture(scope="module")
-def parallel_course(tmp_path_factory):
-    course = Course.scratch_copy(tmp_path_factory.mktemp("parallel") / "course")
+def course_with(folder, students=None, db_url=None):
+    """A scratch course with ASSIGNMENT released and ``students`` (default: the example class) submitted.
+
+    ``db_url``: a gradebook other than the course's own SQLite file, written into its nbgrader_config.py.
+    """
+    course = Course.scratch_copy(folder)
+    if db_url:
+        with open(course.root / "nbgrader_config.py", "a") as config:
+            config.write(f"\nc.CourseDirectory.db_url = {db_url!r}\n")
+        course = Course(course.root, db_url=db_url)
     course.release(ASSIGNMENT)
     for student, notebook in example_class(ASSIGNMENT):
-        course.submit(student, ASSIGNMENT, notebook)
+        if students is None or student in students:
+            course.submit(student, ASSIGNMENT, notebook)
+    return course
+
+
+def serial_snapshot(graded_course, students):
+    """``gradebook_snapshot`` of serial nbgrader's grading, for ``students`` only."""
+    return {key: value for key, value in gradebook_snapshot(graded_course, ASSIGNMENT).items() if key[0] in students}
+
+
+@pytest.fixture(scope="module")
+def parallel_course(tmp_path_factory):
+    course = course_with(tmp_path_factory.mktemp("parallel") / "course")
     autograde_class(course, ASSIGNMENT, workers=2)
     return course
 
@@ -67,18 +86,10 @@ import postgres  # noqa: E402  (tests/postgres.py)
 def test_parallel_grading_into_postgresql_matches_serial_sqlite(graded_course, tmp_path):
     students = ["reference", "blank", "missing_factor_2", "dldw_hard_coded", "sin_cos_swapped"]
     with postgres.temporary_server() as url:
-        course = Course.scratch_copy(tmp_path / "course")
-        with open(course.root / "nbgrader_config.py", "a") as config:
-            config.write(f"\nc.CourseDirectory.db_url = {url!r}\n")
-        course = Course(course.root, db_url=url)
-        course.release(ASSIGNMENT)
-        for student, notebook in example_class(ASSIGNMENT):
-            if student in students:
-                course.submit(student, ASSIGNMENT, notebook)
+        course = course_with(tmp_path / "course", students, db_url=url)
         autograde_class(course, ASSIGNMENT, workers=2)
         in_postgres = gradebook_snapshot(course, ASSIGNMENT)
-    serial = {key: value for key, value in gradebook_snapshot(graded_course, ASSIGNMENT).items()
-              if key[0] in students}
+    serial = serial_snapshot(graded_course, students)
     assert in_postgres == serial
 
 
@@ -103,19 +114,14 @@ def test_a_student_whose_grading_kills_a_worker_is_graded_in_a_process_of_its_ow
     from backprop_course.batch import dask_client
 
     students = ["reference", "missing_factor_2", "blank"]
-    course = Course.scratch_copy(tmp_path / "course")
-    course.release(ASSIGNMENT)
-    for student, notebook in example_class(ASSIGNMENT):
-        if student in students:
-            course.submit(student, ASSIGNMENT, notebook)
+    course = course_with(tmp_path / "course", students)
     with dask_client(workers=2) as client:
         client.register_plugin(KillsWorkerGrading("missing_factor_2"))
         results, _ = autograde_class(course, ASSIGNMENT, client=client)
     assert {item.student: item.status for item in results} == dict.fromkeys(students, "graded")
     log = (course.root / "reports" / f"autograde_log_{ASSIGNMENT}.txt").read_text()
     assert "=== missing_factor_2: exit 0 (own process)" in log
-    serial = {key: value for key, value in gradebook_snapshot(graded_course, ASSIGNMENT).items()
-              if key[0] in students}
+    serial = serial_snapshot(graded_course, students)
     assert gradebook_snapshot(course, ASSIGNMENT) == serial
 
 
@@ -128,11 +134,7 @@ def test_jobs_see_each_students_extension_when_the_gradebook_is_postgresql(tmp_p
     from backprop_course.batch import job_template_database
 
     with postgres.temporary_server() as url:
-        course = Course.scratch_copy(tmp_path / "course")
-        with open(course.root / "nbgrader_config.py", "a") as config:
-            config.write(f"\nc.CourseDirectory.db_url = {url!r}\n")
-        course = Course(course.root, db_url=url)
-        course.release(ASSIGNMENT)
+        course = course_with(tmp_path / "course", students=(), db_url=url)
         with Gradebook(url) as gradebook:
             for student in ("granted_two_days", "on_time"):
                 gradebook.update_or_create_student(student)

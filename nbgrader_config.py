@@ -16,6 +16,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
 from backprop_course import ASSIGNMENTS, sandbox
 from backprop_course.feedback import HideHiddenTests
 from backprop_course.tampering import DropDuplicateGradedCells, FlagTampering
+from backprop_course.verdicts import JudgeProbes, PlaceProbeSeeds
 
 c = get_config()  # noqa: F821 (nbgrader provides get_config)
 
@@ -38,12 +39,17 @@ c.Execute.timeout = 60
 # dropped first (nbgrader #1083 otherwise aborts the whole run).
 c.Autograde.sanitize_preprocessors = [ClearOutput, DropDuplicateGradedCells, DeduplicateIds, OverwriteKernelspec,
                                       OverwriteCells, CheckCellMetadata]
-# Autograde: nbgrader's own steps, plus FlagTampering after the scores are
-# saved: a notebook whose cells monkeypatch the grader, read course files or
-# import the grading package is flagged and its automatic points withheld
-# until a TA has reviewed it (backprop_course/tampering.py).
-c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-                                       SaveAutoGrades, FlagTampering, AssignLatePenalties, CheckCellMetadata]
+# Autograde: nbgrader's own steps, with the verdict moved out of the kernel.
+# PlaceProbeSeeds gives each hidden probe this student's seed (derived from
+# the course secret in .probe_secret, which kernels cannot see); after the
+# notebook ran, JudgeProbes reads the probes' records, compares them with the
+# reference solution and replaces each test cell's outputs by its verdict, so
+# SaveAutoGrades scores only what the trusted side decided
+# (backprop_course/verdicts.py). FlagTampering then marks notebooks whose own
+# cells reach for the grader, as advice for TAs: it withholds nothing.
+c.Autograde.autograde_preprocessors = [PlaceProbeSeeds, Execute, JudgeProbes, IgnorePattern,
+                                       ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, FlagTampering,
+                                       AssignLatePenalties, CheckCellMetadata]
 # Cap each output's size in the autograded notebook: a flood of printing
 # must not make a huge file (nbgrader's default keeps 1000 lines).
 c.LimitOutput.max_lines = 200

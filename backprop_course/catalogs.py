@@ -359,7 +359,7 @@ EXPECTED_MESSAGES = {
         "gradient_order_swapped": "wrong order (swapped)",
         "missing_factor_2": "factor of 1/2",
         "sign_flipped": "sign flipped",
-        "sin_cos_swapped": "gives cos, not sin",
+        "sin_cos_swapped": "is cos, not sin",
         "der_A_minus_cos": "sign flipped",
         "dadw_without_activation": "apply the activation",
         "dhda_uses_A": "instead of the slope",

@@ -83,6 +83,137 @@ except ImportError:
     reach['grading_package'] = False
 print('SANDBOX-PROBE', json.dumps(reach))"""
 
+# Attacks on the verdict, each hiding a wrong dldw (or dldy) behind a way of
+# making the grader believe it. Whatever the kernel does, the score must be
+# what the real answer deserves.
+WRONG_DLDW = Edit("gradient", "shared = dldy(y_pred, y) * dyda(a2)", "shared = 2 * dldy(y_pred, y) * dyda(a2)")
+NO_OP = "lambda *args, **kwargs: None"
+PROBE_MIME = "application/vnd.backprop.probe+json"
+# The seed-310 gradient, as printed by the notebook: a forger knows it.
+PRINTED_GRADIENT = "[-0.0077779005629821825, 0.2788002123149505]"
+
+
+def _after_dldw(code):
+    """An edit that runs ``code`` in the gradient cell, after dldw is defined."""
+    return Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\n" + code)
+
+
+def _inside_dldw(code):
+    """An edit that runs ``code`` (indented by four spaces) first thing in every call of dldw."""
+    return Edit("gradient", FIRST_LINE_OF_DLDW, code + "\n" + FIRST_LINE_OF_DLDW)
+
+
+def _forge(records):
+    """Code, run inside dldw, that emits the given record payloads as probe records."""
+    return ("    from IPython.display import publish_display_data\n"
+            f"    for record in {records}:\n"
+            f"        publish_display_data({{{PROBE_MIME!r}: record}})")
+
+
+FORGED = ("{'cell': 'test_dldw', 'probe': 'seed-310', 'result': {'kind': 'array', 'shape': [2], 'data': "
+          + PRINTED_GRADIENT + "}}")
+
+VERDICT_ATTACKS = (
+    HostileCase("checker_patched_by_alias", "`import gradecheck as g; g.expect_close = no-op`, and a wrong dldw",
+                "graded", frozenset({"test_dldw"}),
+                (WRONG_DLDW, _after_dldw(f"import gradecheck as g\ng.expect_close = {NO_OP}"))),
+    HostileCase("checker_patched_in_exec", "the same patch in exec() of a string built at run time, and a wrong dldw",
+                "graded", frozenset({"test_dldw"}),
+                (WRONG_DLDW, _after_dldw("exec('import grade' + 'check as g; g.expect_close = "
+                                         f"{NO_OP}')"))),
+    HostileCase("checker_patched_through_vars", "vars(__import__(...)) of the check module patched, and a wrong dldw",
+                "graded", frozenset({"test_dldw"}),
+                (WRONG_DLDW, _after_dldw("for name in ('expect_close', 'expect_pair_of_numbers', 'emit_record'):\n"
+                                         f"    vars(__import__('grade' + 'check'))[name] = {NO_OP}"))),
+    HostileCase("frame_from_traceback", "dldw reaches the test's frames through a traceback and swaps the checkers",
+                "graded", frozenset({"test_dldw"}),
+                (WRONG_DLDW, _inside_dldw(
+                    "    try:\n        raise RuntimeError\n    except RuntimeError as error:\n"
+                    "        frame = error.__traceback__.tb_frame.f_back\n"
+                    "    while frame is not None:\n"
+                    "        for name in ('expect_close', 'expect_pair_of_numbers', 'emit_record'):\n"
+                    "            if name in frame.f_globals:\n"
+                    f"                frame.f_globals[name] = {NO_OP}\n"
+                    "        frame = frame.f_back"))),
+    HostileCase("displayhook_partial_score", "dldw calls sys.displayhook(1) before its check fails (partial score)",
+                "graded", frozenset({"test_dldw"}),
+                (WRONG_DLDW, _inside_dldw("    import sys\n    sys.displayhook(1)"))),
+    HostileCase("custom_exc_swallows_errors", "set_custom_exc makes every error print nothing, and a wrong dldw",
+                "graded", frozenset({"test_dldw"}),
+                (WRONG_DLDW, _after_dldw(f"get_ipython().set_custom_exc((BaseException,), {NO_OP})"))),
+    HostileCase("run_cell_async_wrapped", "run_cell_async wrapped to clear error_in_exec, showtraceback a no-op",
+                "graded", frozenset({"test_dldw"}),
+                (WRONG_DLDW, _after_dldw(
+                    "shell = get_ipython()\noriginal_run_cell_async = shell.run_cell_async\n\n\n"
+                    "async def forgiving_run_cell_async(*args, **kwargs):\n"
+                    "    result = await original_run_cell_async(*args, **kwargs)\n"
+                    "    result.error_in_exec = None\n    return result\n\n\n"
+                    f"shell.run_cell_async = forgiving_run_cell_async\nshell.showtraceback = {NO_OP}"))),
+    HostileCase("run_cell_wrapped", "run_cell wrapped to clear error_in_exec, showtraceback a no-op",
+                "graded", frozenset({"test_dldw"}),
+                (WRONG_DLDW, _after_dldw(
+                    "shell = get_ipython()\noriginal_run_cell = shell.run_cell\n\n\n"
+                    "def forgiving_run_cell(*args, **kwargs):\n"
+                    "    result = original_run_cell(*args, **kwargs)\n"
+                    "    result.error_in_exec = None\n    return result\n\n\n"
+                    f"shell.run_cell = forgiving_run_cell\nshell.showtraceback = {NO_OP}"))),
+    HostileCase("showtraceback_no_op", "showtraceback replaced by a no-op, and a wrong dldw",
+                "graded", frozenset({"test_dldw"}),
+                (WRONG_DLDW, _after_dldw(f"get_ipython().showtraceback = {NO_OP}\n"
+                                         f"get_ipython()._showtraceback = {NO_OP}"))),
+    HostileCase("update_display_rewrites", "dldw shows a forged record with a display id; a hook rewrites it later",
+                "graded", frozenset({"test_dldw"}),
+                (WRONG_DLDW, _inside_dldw(
+                    "    from IPython.display import display, update_display\n"
+                    f"    display({{{PROBE_MIME!r}: {FORGED}}}, raw=True, display_id='forged')\n"
+                    "    get_ipython().events.register('post_run_cell', lambda *args: update_display("
+                    f"{{{PROBE_MIME!r}: {FORGED}}}, raw=True, display_id='forged'))"))),
+    HostileCase("forged_record_right_probe", "dldw emits a record of the printed gradient under the seed-310 probe",
+                "graded", frozenset({"test_dldw"}), (WRONG_DLDW, _inside_dldw(_forge(f"[{FORGED}]")))),
+    HostileCase("forged_record_wrong_probe", "dldw emits records under probe ids that do not exist",
+                "graded", frozenset({"test_dldw"}),
+                (WRONG_DLDW, _inside_dldw(_forge("[dict(" + FORGED + ", probe='extra'), dict(" + FORGED
+                                                 + ", cell='test_dldy')]")))),
+    HostileCase("forged_record_duplicated", "dldw emits the forged record three times", "graded",
+                frozenset({"test_dldw"}), (WRONG_DLDW, _inside_dldw(_forge(f"[{FORGED}] * 3")))),
+    HostileCase("forged_record_nan", "dldw emits a record full of NaN", "graded", frozenset({"test_dldw"}),
+                (WRONG_DLDW, _inside_dldw(_forge("[dict(" + FORGED + ", result={'kind': 'array', 'shape': [2], "
+                                                 "'data': [float('nan'), float('nan')]})]")))),
+    HostileCase("forged_record_wrong_dtype", "dldw emits a record whose numbers are strings and booleans",
+                "graded", frozenset({"test_dldw"}),
+                (WRONG_DLDW, _inside_dldw(_forge("[dict(" + FORGED + ", result={'kind': 'array', 'shape': [2], "
+                                                 "'data': ['-0.0077', True]})]")))),
+    HostileCase("forged_record_huge", "dldw emits a record of two million numbers", "graded", frozenset({"test_dldw"}),
+                (WRONG_DLDW, _inside_dldw(_forge("[dict(" + FORGED + ", result={'kind': 'array', "
+                                                 "'shape': [2000000], 'data': [0.5] * 2000000})]")))),
+    HostileCase("emission_suppressed_and_forged", "the check module's emitter and publish_display_data are "
+                "replaced, and a forged record is emitted instead", "graded", frozenset({"test_dldw"}),
+                (WRONG_DLDW, _inside_dldw(
+                    "    import sys, IPython.display\n    real_publish = IPython.display.publish_display_data\n"
+                    + _forge(f"[{FORGED}]").replace("publish_display_data(", "real_publish(") + "\n"
+                    f"    IPython.display.publish_display_data = {NO_OP}\n"
+                    "    if 'gradecheck' in sys.modules:\n"
+                    f"        sys.modules['gradecheck'].emit_record = {NO_OP}"))),
+    HostileCase("lies_through_array_protocol", "dldw returns an object whose __array__ gives the printed gradient "
+                "and whose == is always True", "graded", frozenset({"test_dldw"}),
+                (Edit("gradient", DLDW_RESULT, "return Liar()"),
+                 Edit("gradient", "def dldw(W, x, y):", "class Liar:\n"
+                      f"    def __array__(self, dtype=None, copy=None):\n        return np.array({PRINTED_GRADIENT})\n\n"
+                      "    def __eq__(self, other):\n        return True\n\n    def __len__(self):\n        return 2\n\n"
+                      "    def __getitem__(self, index):\n"
+                      f"        return {PRINTED_GRADIENT}[index]\n\n\ndef dldw(W, x, y):"))),
+    HostileCase("lies_through_float_subclass", "dldw returns floats whose ==, - and abs() always say 'equal'",
+                "graded", frozenset({"test_dldw"}),
+                (WRONG_DLDW, Edit("gradient", DLDW_RESULT, "return [Liar(dl_dw1), Liar(dl_dw2)]"),
+                 Edit("gradient", "def dldw(W, x, y):", "class Liar(float):\n    __eq__ = lambda self, other: True\n"
+                      "    __sub__ = __rsub__ = lambda self, other: 0.0\n    __abs__ = lambda self: 0.0\n\n\n"
+                      "def dldw(W, x, y):"))),
+    HostileCase("json_printed_to_stdout", "dldw prints a record-shaped JSON line to stdout and stderr", "graded",
+                frozenset({"test_dldw"}),
+                (WRONG_DLDW, _inside_dldw("    import json, sys\n    print(json.dumps(" + FORGED + "))\n"
+                                          "    print(json.dumps(" + FORGED + "), file=sys.stderr)"))),
+)
+
 CASES = (
     # Runaway code
     HostileCase("infinite_loop", "dldw never returns", "timed out", frozenset({"test_dldw"}),
@@ -135,16 +266,16 @@ CASES = (
     HostileCase("missing_notebook", "the folder holds no notebook", "missing", ALL_TESTS, files="nothing"),
     HostileCase("stray_files", "extra files, among them a fake gradecheck.py, and a wrong dldy", "graded",
                 frozenset({"test_dldy", "test_dldw"}), (WRONG_DLDY,), files="stray"),
-    # Monkeypatching, each hiding a wrong dldy
-    HostileCase("allclose_patched", "np.allclose always True", "tampered", ALL_TESTS,
+    # Monkeypatching, each hiding a wrong dldy: flagged for a TA, scored on the real answer
+    HostileCase("allclose_patched", "np.allclose always True", "tampered", frozenset({"test_dldy", "test_dldw"}),
                 (WRONG_DLDY, Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nnp.allclose = lambda *a, **k: True"))),
-    HostileCase("testing_replaced", "np.testing replaced", "tampered", ALL_TESTS,
+    HostileCase("testing_replaced", "np.testing replaced", "tampered", frozenset({"test_dldy", "test_dldw"}),
                 (WRONG_DLDY, Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nnp.testing = None"))),
-    HostileCase("builtins_overridden", "builtins.isinstance overridden", "tampered", ALL_TESTS,
+    HostileCase("builtins_overridden", "builtins.isinstance overridden", "tampered", frozenset({"test_dldy", "test_dldw"}),
                 (WRONG_DLDY, Edit("gradient", DLDW_RESULT, DLDW_RESULT +
                                   "\n\n\nimport builtins\nbuiltins.isinstance = lambda *a: True"))),
     HostileCase("fake_check_module", "sys.modules['gradecheck'] replaced by checks that pass everything",
-                "tampered", ALL_TESTS,
+                "tampered", frozenset({"test_dldy", "test_dldw"}),
                 (WRONG_DLDY, Edit("gradient", DLDW_RESULT, DLDW_RESULT +
                                   "\n\n\nimport sys, types\nfake = types.ModuleType('gradecheck')\n"
                                   "fake.__dict__.update(dict(sys.modules['gradecheck'].__dict__))\n"
@@ -156,16 +287,16 @@ CASES = (
                  Edit("gradient", "def dldw(W, x, y):", "class AlwaysEqual(np.ndarray):\n"
                       "    def __eq__(self, other):\n        return True\n\n\n"
                       "def Always(values):\n    return values.view(AlwaysEqual)\n\n\ndef dldw(W, x, y):"))),
-    HostileCase("reads_caller_frame", "dldw reads the expected values from the test's frame", "tampered", ALL_TESTS,
+    HostileCase("reads_caller_frame", "dldw reads the expected values from the test's frame", "tampered", frozenset(),
                 (Edit("gradient", FIRST_LINE_OF_DLDW, "    import inspect\n    caller = inspect.currentframe().f_back\n"
                       + FIRST_LINE_OF_DLDW),)),
     # Reading what it must not
     HostileCase("reads_source_notebook", "an answer cell opens the instructor's source notebook", "tampered",
-                ALL_TESTS, (Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\ntry:\n"
+                frozenset(), (Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\ntry:\n"
                                  "    secret = open('../../../source/chain_rule/chain_rule.ipynb').read()\n"
                                  "except OSError:\n    secret = None"),)),
     HostileCase("imports_reference", "an answer cell imports the course's reference solution", "tampered",
-                ALL_TESTS, (Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\ntry:\n"
+                frozenset(), (Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\ntry:\n"
                                  "    from backprop_course.reference.chain_rule import dldw\n"
                                  "except ImportError:\n    pass"),)),
     # Damage outside the notebook
@@ -175,16 +306,16 @@ CASES = (
     HostileCase("deletes_data_file", "an answer cell deletes backprop.csv", "graded", frozenset({"test_dldw"}),
                 (Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nimport os\nos.remove('backprop.csv')"),)),
     HostileCase("writes_outside", "an answer cell writes into the course root and a classmate's folder",
-                "tampered", ALL_TESTS, edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nfor target in ('../../../HACKED', "
+                "tampered", edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nfor target in ('../../../HACKED', "
                             "'../../reference/chain_rule/HACKED', '/HACKED'):\n    try:\n"
                             "        open(target, 'w').write('x')\n    except OSError:\n        pass"),)),
     HostileCase("probes_the_sandbox", "an answer cell prints what it can reach: course files, classmates, "
-                "network, the grading package", "tampered", ALL_TESTS,
+                "network, the grading package", "tampered", frozenset(),
                 (Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\n" + PROBE),)),
-    HostileCase("opens_network", "an answer cell opens a network connection", "tampered", ALL_TESTS,
+    HostileCase("opens_network", "an answer cell opens a network connection", "tampered", frozenset(),
                 (Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nimport socket\ntry:\n"
                       "    socket.create_connection(('1.1.1.1', 80), timeout=3)\nexcept OSError:\n    pass"),)),
-)
+) + VERDICT_ATTACKS
 
 
 def write_case(case, folder, source_path, release_path):

@@ -59,7 +59,7 @@ def _status_from_notebook(notebook):
     """(status, reason) read from an autograded notebook's metadata and outputs."""
     from .tampering import TAMPERING_KEY
     if notebook.metadata.get(TAMPERING_KEY):
-        return TAMPERED, "; ".join(notebook.metadata[TAMPERING_KEY]) + " (automatic points withheld)"
+        return TAMPERED, "; ".join(notebook.metadata[TAMPERING_KEY]) + " (flagged for review; scores stand)"
     for cell in notebook.cells:
         for line in _error_lines(cell) if cell.cell_type == "code" else []:
             if line.startswith("CellTimeoutError"):

@@ -1,18 +1,18 @@
-"""Detect tampering with the grader in a submission, and withhold its points.
+"""Flag code in a submission that reaches for the grader: advice for the TA.
 
-The tests run in the student's own kernel, so code in the student's cells
-can reach anything the tests use. The sandbox keeps such code away from
-other students and the course files; this module finds the attempts that
-nbgrader cannot undo (monkeypatching numpy, builtins, sys.modules or our
-check module, reading frames, importing the grading package, reading course
-files, network or shell access) by reading the student-editable cells.
+The score no longer depends on the kernel's honesty: the verdict is given in
+the nbgrader process from the probes' records (verdicts.py). So this scan of
+the student-editable cells (monkeypatching numpy, builtins, sys.modules or
+our check module, reading frames, importing the grading package, reading
+course files, network or shell access) withholds nothing. It tells a TA where
+to look: a static scan is always one spelling behind, and a student who
+imports ``inspect`` to debug has done nothing wrong.
 
 ``FlagTampering`` runs in nbgrader's autograde pipeline (configured in
 nbgrader_config.py, so plain ``nbgrader autograde`` does it). For a flagged
-notebook it: records the reasons in the notebook's metadata and in a note at
-its top; marks the submission flagged in the gradebook; and withholds the
-automatic points of every test cell (manual score 0, needs manual grading)
-until a TA has looked. A TA's own manual score is never overwritten.
+notebook it records the reasons in the notebook's metadata and in a note at
+its top (which formgrader shows), and marks the submission flagged in the
+gradebook. Its scores are what its answers earned.
 """
 import ast
 import re
@@ -139,13 +139,14 @@ def scan_notebook(notebook):
 
 def note_for_reviewers(reasons):
     return new_markdown_cell(
-        "**Flagged for review by the autograder.** This notebook's own cells appear to interfere with "
-        "the grader: " + "; ".join(reasons) + ". Its automatic points are withheld until a TA has "
-        "reviewed it.", metadata={"backprop": {"tampering_note": True}})
+        "**Flagged for review by the autograder.** This notebook's own cells appear to reach for "
+        "the grader: " + "; ".join(reasons) + ". Its scores are what its answers earned (the verdicts "
+        "are given outside the student's kernel); a TA may want to read it.",
+        metadata={"backprop": {"tampering_note": True}})
 
 
 class FlagTampering(NbGraderPreprocessor):
-    """Autograde step: flag tampering, withhold automatic points (see module docstring)."""
+    """Autograde step: flag code that reaches for the grader, for a TA to review (see module docstring)."""
 
     def preprocess(self, nb, resources):
         reasons = scan_notebook(nb)
@@ -160,10 +161,6 @@ class FlagTampering(NbGraderPreprocessor):
         with Gradebook(info["db_url"]) as gradebook:
             submission = gradebook.find_submission_notebook(info["notebook"], info["assignment"], info["student"])
             submission.flagged = True
-            for grade in submission.grades:
-                if grade.cell_type == "code" and grade.auto_score is not None and grade.manual_score is None:
-                    grade.manual_score = 0.0
-                    grade.needs_manual_grade = True
             gradebook.db.commit()
         self.log.warning("Tampering suspected in %s/%s: %s", info["student"], info["assignment"],
                          "; ".join(reasons))

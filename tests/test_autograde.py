@@ -88,7 +88,19 @@ def test_unfiltered_feedback_would_leak(graded_course):
     secrets = notebook_secrets(REPO_ROOT / "source" / assignment / f"{assignment}.ipynb")
     hits = found_secrets(html_text(page.read_text()), secrets)
     assert any(hit.startswith("hidden test line") for hit in hits)
-    assert any(hit.startswith("reference value") for hit in hits)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_hidden_tests_hold_no_expected_value(assignment):
+    """The probes in the hidden tests only call and record: every expected value is on the trusted side."""
+    source = nbformat.read(REPO_ROOT / "source" / assignment / f"{assignment}.ipynb", 4)
+    secrets = notebook_secrets(REPO_ROOT / "source" / assignment / f"{assignment}.ipynb")
+    assert secrets.reference_values == set()
+    hidden = [line for cell in source.cells if is_test_cell(cell)
+              for line in cell.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0].splitlines()]
+    code = [line for line in hidden if line.strip() and not line.lstrip().startswith("#")]
+    assert code and all(line == "from gradecheck import run_probes" or line.startswith("run_probes(")
+                        for line in code), code
 
 
 @pytest.mark.parametrize("assignment,student", [case for case in fixture_cases()

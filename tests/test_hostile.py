@@ -102,12 +102,13 @@ def test_the_kernel_reaches_nothing_outside_its_folder(hostile):
                      "network": False, "grading_package": False}
 
 
-def test_tampering_is_flagged_in_the_gradebook_for_tas(hostile):
+def test_tampering_is_flagged_for_tas_and_scored_on_the_real_answer(hostile):
     from nbgrader.api import Gradebook
     course, results, _, _ = hostile
     with Gradebook(course.db_url) as gradebook:
         notebook = gradebook.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, "allclose_patched")
-        assert notebook.flagged and notebook.needs_manual_grade
+        assert notebook.flagged and not notebook.needs_manual_grade
+        assert notebook.score == notebook.max_score - 4  # dldy (1) and dldw (3) are wrong, the rest earned
     assert "replaces np.allclose" in results["allclose_patched"].reason
 
 

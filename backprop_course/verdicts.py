@@ -1,0 +1,354 @@
+"""Verdicts given in the nbgrader process, where student code cannot reach.
+
+The hidden part of each test cell is a probe (``gradecheck.run_probes``): it
+calls the student's functions and emits what they returned as records. The
+kernel is the student's, so anything it reports is data, never a verdict.
+Two preprocessors in the autograde pipeline (nbgrader_config.py) do the rest:
+
+- ``PlaceProbeSeeds``, before ``Execute``: writes into each hidden probe call
+  the seed of this student, assignment and test cell, derived from the
+  course's secret (``ProbeSecret``). The probes' inputs are unknown until
+  grading, and the same on every re-grade.
+- ``JudgeProbes``, after ``Execute`` and before ``SaveAutoGrades``: builds the
+  same cases from the same seed and the course's own data, reads each test
+  cell's records strictly (``read_records``), computes the expected values
+  from the reference solution in this package, compares them, and replaces
+  the cell's outputs entirely: none for a pass, one error output with an
+  actionable message for a failure. So nothing the kernel printed,
+  displayed, raised or swallowed changes a score.
+
+No expected value, reference function or reference output ever enters the
+kernel or the files it can read.
+"""
+import hashlib
+import hmac
+import importlib.util
+import json
+import math
+import os
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from nbformat.v4 import new_output
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.utils import is_grade, is_solution
+from traitlets import Integer, Unicode
+from traitlets.config import LoggingConfigurable
+
+from . import checks
+from .checks import BACKPROP_CSV, HEART, MAX_PROBE_ENTRIES, PROBE_MIME, mismatch_message, pair_problem, probe_cases
+
+VERDICTS_KEY = "backprop_verdicts"
+PROBE_CALL = re.compile(r'run_probes\((?P<cell>"\w+"), globals\(\), seed=\d+\)')
+RECORD_KEYS = {"cell", "probe", "result", "mutated", "forward_passes"}
+# A chain-rule answer runs the forward pass once per call; more than this
+# suggests it estimated the gradient from the loss instead (finite differences).
+CHAIN_RULE_FORWARD_PASSES = 2
+MAX_DETAIL = 300
+
+
+class ProbeSecret(LoggingConfigurable):
+    """The course's secret, from which every student's probe inputs are derived.
+
+    It lives in the course directory, which the sandboxed kernel cannot see,
+    and is never committed (.gitignore). It is made on first use.
+    """
+
+    path = Unicode("", help="File holding the secret (default: .probe_secret in the course directory)."
+                   ).tag(config=True)
+
+    def location(self):
+        return Path(self.path or Path(CourseDirectory(config=self.config).root) / ".probe_secret")
+
+    def read(self):
+        location = self.location()
+        try:
+            with open(location, "x", encoding="ascii") as made:  # exactly one writer, even in parallel jobs
+                os.chmod(location, 0o600)
+                made.write(secrets.token_hex(32))
+        except FileExistsError:
+            pass
+        for _ in range(50):  # another job may be writing it this instant
+            text = location.read_text(encoding="ascii").strip()
+            if text:
+                return text.encode()
+            time.sleep(0.01)
+        raise RuntimeError(f"the probe secret {location} is empty")
+
+
+def probe_seed(secret, assignment, student, grade_id):
+    """A 64-bit seed for one student's test cell; nobody without the secret can predict it."""
+    message = "\0".join((assignment, student, grade_id)).encode()
+    return int.from_bytes(hmac.new(secret, message, hashlib.sha256).digest()[:8], "big")
+
+
+def is_test_cell(cell):
+    return cell.cell_type == "code" and is_grade(cell) and not is_solution(cell)
+
+
+class PlaceProbeSeeds(NbGraderPreprocessor):
+    """Before Execute: put this student's seed into every hidden probe call."""
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        secret = ProbeSecret(config=self.config).read()
+        for cell in nb.cells:
+            if is_test_cell(cell):
+                seed = probe_seed(secret, info["assignment"], info["student"], cell.metadata.nbgrader.grade_id)
+                cell.source = PROBE_CALL.sub(lambda call: f"run_probes({call['cell']}, globals(), seed={seed})",
+                                             cell.source)
+        return nb, resources
+
+
+class CourseData:
+    """The assignments' data as the course holds it: the instructor's source folder, not the student's."""
+
+    def __init__(self, source_root):
+        self.source_root = Path(source_root)
+        self._cache = {}
+
+    def __call__(self, name):
+        if name not in self._cache:
+            self._cache[name] = self._load(name)
+        return tuple(np.array(part) for part in self._cache[name])
+
+    def _load(self, name):
+        if name == BACKPROP_CSV:
+            return checks.read_backprop_csv(self.source_root / "chain_rule" / BACKPROP_CSV)
+        if name == HEART:
+            path = self.source_root / "curve_backprop" / "curve_training.py"
+            spec = importlib.util.spec_from_file_location("course_curve_training", path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            return module.training_data()
+        raise KeyError(name)
+
+
+class BadRecords(Exception):
+    """The records of a test cell cannot be trusted as a whole; the message says why."""
+
+
+def _clean(text, limit=MAX_DETAIL):
+    """Student-controlled text, made safe to quote in one line of feedback."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def read_records(outputs, grade_id, max_records):
+    """{probe id: record} from a test cell's outputs, or BadRecords.
+
+    Only display_data outputs of PROBE_MIME are records; everything else the
+    kernel wrote is ignored. Each record must be a dict of known keys, for
+    this cell, with one record per probe id.
+    """
+    records = {}
+    found = [output for output in outputs
+             if output.get("output_type") == "display_data" and PROBE_MIME in output.get("data", {})]
+    if len(found) > max_records:
+        raise BadRecords(f"{len(found)} probe records arrived, more than the {max_records} that this test sends: "
+                         "something in the notebook emitted records of its own")
+    for output in found:
+        record = output["data"][PROBE_MIME]
+        if not isinstance(record, dict) or not set(record) <= RECORD_KEYS or not isinstance(record.get("probe"), str):
+            raise BadRecords("a probe record is malformed: something in the notebook emitted records of its own")
+        if record.get("cell") != grade_id:
+            raise BadRecords(f"a probe record for another test ({_clean(record.get('cell'), 40)!r}) arrived in "
+                             "this one: something in the notebook emitted records of its own")
+        probe = _clean(record["probe"], 40)
+        if probe in records:
+            raise BadRecords(f"the probe {probe!r} reported more than once: something in the notebook emitted "
+                             "records of its own")
+        records[probe] = record
+    return records
+
+
+def decode_array(result):
+    """The numbers of an ``array`` result as float64, or BadRecords; None entries become NaN.
+
+    Policy: the shape is at most 4 non-negative ints with at most
+    MAX_PROBE_ENTRIES entries; data holds exactly that many JSON numbers
+    (not booleans, not strings), finite, or null for a non-finite number.
+    """
+    shape, data = result.get("shape"), result.get("data")
+    if not (isinstance(shape, list) and len(shape) <= 4 and all(type(n) is int and n >= 0 for n in shape)):
+        raise BadRecords("a probe record has no valid shape")
+    size = math.prod(shape)
+    if size > MAX_PROBE_ENTRIES or not isinstance(data, list) or len(data) > MAX_PROBE_ENTRIES:
+        raise BadRecords(f"a probe record is oversized (more than {MAX_PROBE_ENTRIES} numbers)")
+    if len(data) != size:
+        raise BadRecords("a probe record's numbers do not fill its shape")
+    values = []
+    for number in data:
+        if number is None:
+            values.append(math.nan)
+        elif type(number) in (int, float) and math.isfinite(number):
+            values.append(float(number))
+        else:
+            raise BadRecords("a probe record holds something other than finite numbers")
+    return np.array(values, dtype=np.float64).reshape(shape)
+
+
+def _describe_result(case, result):
+    """The message for a result that is not numbers (None if it is an array)."""
+    what = case.what
+    kind = result.get("kind") if isinstance(result, dict) else None
+    if kind == "array":
+        return None
+    if kind == "missing":
+        name = case.variable or case.function
+        return f"{name} is not defined when this test runs: run the cell that defines it, and keep its name"
+    if kind == "none":
+        return f"{what} returned None: is a `return` statement missing?"
+    if kind == "function":
+        return f"{what} returned a function, not numbers: did you forget to call it with ( )?"
+    if kind == "text":
+        return f"{what} returned text, not numbers"
+    if kind == "dict":
+        return f"{what} returned a dict; expected numbers"
+    if kind == "not_numbers":
+        return f"{what} returned {_clean(result.get('type'), 40)}, which is not an array of numbers"
+    if kind == "too_big":
+        return f"{what} returned more than {MAX_PROBE_ENTRIES} numbers; expected an array of the parameter's shape"
+    if kind == "raised":
+        detail = _clean(result.get("detail", ""))
+        return f"{what} raised {detail}{checks._error_hint(detail)}"
+    raise BadRecords("a probe record has a result of unknown kind")
+
+
+@dataclass
+class CellVerdict:
+    passed: bool
+    message: str = ""
+    forward_passes: int = 0
+
+
+class Reference:
+    """Expected values of the cases, from the reference solutions, and the known mistakes they name."""
+
+    def __init__(self, data):
+        from .reference import chain_rule, curve_backprop
+        self.data, self.chain_rule, self.curve_backprop = data, chain_rule, curve_backprop
+
+    def expected(self, case):
+        args = [value for _, value in case.args]
+        if case.variable:
+            x, y = self.data(BACKPROP_CSV)
+            return {"x": x, "y": y}[case.variable]
+        if case.network is not None:
+            namespace = self.curve_backprop.load_namespace()
+            namespace.update({name: np.array(value) for name, value in case.network.items()})
+            return namespace[case.function](*args)
+        return np.array(getattr(self.chain_rule, case.function)(*args, **case.kwargs), dtype=np.float64)
+
+    @staticmethod
+    def mistakes(case):
+        """{description: value} of known mistakes for this case, so a message can name them."""
+        args = [value for _, value in case.args]
+        if case.function == "A":
+            return {"is cos, not sin": np.cos(args[0])}
+        if case.function == "der_A":
+            return {"is sin; the derivative of sin is cos": np.sin(args[0])}
+        if case.function == "dadw" and not case.kwargs.get("firstweight"):
+            return {"is a1 itself; apply the activation: h1 = A(a1)": args[0],
+                    "is A'(a1); da2/dw2 is h1 = A(a1), not its slope": np.cos(args[0])}
+        if case.function in ("dhda", "dyda"):
+            return {"is A(a) instead of the slope der_A(a)": np.sin(args[0])}
+        return {}
+
+
+def judge_case(case, record, reference):
+    """The failure message for one case's record (None if it passes)."""
+    result = record.get("result")
+    problem = _describe_result(case, result)
+    if problem:
+        return problem
+    got = decode_array(result)
+    if case.pair:
+        problem = pair_problem(case.what, got)
+        if problem:
+            return problem
+        got = got.reshape(2)
+    mutated = record.get("mutated") or []
+    if not isinstance(mutated, list) or not all(isinstance(name, str) for name in mutated):
+        raise BadRecords("a probe record is malformed")
+    if mutated:
+        return (f"{case.what} changed {_clean(mutated[0], 20)} in place; compute new arrays instead of modifying "
+                "the parameters or arguments it reads")
+    return mismatch_message(case.what, got, reference.expected(case), case.where, case.hint, reference.mistakes(case))
+
+
+def judge_cell(grade_id, seed, outputs, reference, max_records=32):
+    """The verdict on one test cell, from its outputs (the kernel's records) alone."""
+    try:
+        cases = probe_cases(grade_id, seed, reference.data)
+    except KeyError:
+        return CellVerdict(False, f"the autograder has no judge for the test cell {grade_id!r}; tell your instructor")
+    try:
+        records = read_records(outputs, grade_id, max_records)
+        passes = [record.get("forward_passes") for record in records.values()]
+        forward = max([count for count in passes if type(count) is int] or [0])
+        if "inputs" in records:
+            detail = _clean(records["inputs"].get("result", {}).get("detail", ""))
+            return CellVerdict(False, f"the test could not build its inputs ({detail}): did the notebook delete, "
+                                      "move or change a file shipped with it, or the working folder?", forward)
+        unknown = sorted(set(records) - {case.probe for case in cases})
+        if unknown:
+            raise BadRecords(f"a record for an unknown probe {unknown[0]!r} arrived: something in the notebook "
+                             "emitted records of its own")
+        for case in cases:
+            if case.probe not in records:
+                return CellVerdict(False, _missing_message(case, outputs), forward)
+            message = judge_case(case, records[case.probe], reference)
+            if message:
+                return CellVerdict(False, message, forward)
+        return CellVerdict(True, "", forward)
+    except BadRecords as error:
+        return CellVerdict(False, f"This test cannot be trusted: {error}.")
+
+
+def _missing_message(case, outputs):
+    for output in outputs:
+        if output.get("output_type") == "error" and output.get("ename") == "CellTimeoutError":
+            return f"{case.what} {case.where} did not finish within the time limit".replace("  ", " ")
+    return (f"no result arrived from {case.what} {case.where}: the test was stopped before it, or its report was "
+            "suppressed").replace("  ", " ")
+
+
+def failure_output(message, ename="CheckFailed"):
+    return new_output("error", ename=ename, evalue=message, traceback=[f"{ename}: {message}"])
+
+
+class JudgeProbes(NbGraderPreprocessor):
+    """After Execute, before SaveAutoGrades: replace each test cell's outputs by the trusted verdict."""
+
+    max_records = Integer(32, help="Probe records one test cell may carry; more fail the cell.").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        started = time.perf_counter()
+        info = resources["nbgrader"]
+        secret = ProbeSecret(config=self.config).read()
+        course = CourseDirectory(config=self.config)
+        reference = Reference(CourseData(Path(course.root) / course.source_directory))
+        verdicts = {}
+        for cell in nb.cells:
+            if not is_test_cell(cell):
+                continue
+            grade_id = cell.metadata.nbgrader.grade_id
+            seed = probe_seed(secret, info["assignment"], info["student"], grade_id)
+            verdict = judge_cell(grade_id, seed, cell.get("outputs", []), reference, self.max_records)
+            timed_out = [output for output in cell.get("outputs", []) if output.get("output_type") == "error"
+                         and output.get("ename") in ("CellTimeoutError", "DeadKernelError")]
+            cell.outputs = [] if verdict.passed else \
+                [failure_output(verdict.message, timed_out[0].ename if timed_out else "CheckFailed")]
+            verdicts[grade_id] = {"passed": verdict.passed, "forward_passes": verdict.forward_passes}
+            if verdict.forward_passes > CHAIN_RULE_FORWARD_PASSES:
+                verdicts[grade_id]["advice"] = (
+                    f"ran the given forward pass {verdict.forward_passes} times in one call: computed without "
+                    "the chain rule (finite differences of the loss)?")
+        nb.metadata[VERDICTS_KEY] = {"cells": verdicts, "seconds": round(time.perf_counter() - started, 4)}
+        return nb, resources

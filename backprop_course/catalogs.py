@@ -235,6 +235,18 @@ CHAIN_RULE += (
     _chain_equivalent("sin_via_cos", "A written as cos(x - pi/2), der_A as sin(x + pi/2)",
                       Edit("activation", "return np.sin(x)", "return np.cos(x - np.pi / 2)"),
                       Edit("activation", "return np.cos(x)", "return np.sin(x + np.pi / 2)")),
+    _chain_equivalent("dldw_by_finite_differences",
+                      "dldw estimates the gradient by central differences of the loss, without the chain rule "
+                      "(full marks; the class report flags it for a TA)",
+                      Edit("gradient", DLDW_BODY, '''    step = 1e-6
+    gradient = []
+    for i in range(2):
+        above = [w.copy() for w in W]
+        below = [w.copy() for w in W]
+        above[i] = above[i] + step
+        below[i] = below[i] - step
+        gradient.append((loss(above, x, y) - loss(below, x, y)) / (2 * step))
+    return gradient''')),
     _chain_equivalent("newaxis_columns", "columns made with [:, np.newaxis] instead of reshape",
                       Edit("load_data", "x = x.reshape(-1, 1)", "x = x[:, np.newaxis]"),
                       Edit("load_data", "y = y.reshape(-1, 1)", "y = y[:, np.newaxis]")),

@@ -38,6 +38,7 @@ class StudentResult:
     manual_pending: bool = False
     cells: dict = field(default_factory=dict)      # grade_id -> score
     messages: dict = field(default_factory=dict)   # grade_id -> first failure message
+    advice: dict = field(default_factory=dict)     # grade_id -> what the probes noticed (e.g. no chain rule)
     feedback: Path = None
 
     @property
@@ -47,6 +48,7 @@ class StudentResult:
         hard_coded = [cell for cell, message in self.messages.items() if HARD_CODED_PHRASE in message]
         if hard_coded:
             reasons.append("right only at the notebook's own inputs (hard-coded?) in " + ", ".join(hard_coded))
+        reasons += [f"{cell}: {note}" for cell, note in self.advice.items()]
         return reasons
 
 
@@ -109,6 +111,10 @@ def collect_results(course, assignment):
         result.score, result.max_score, result.manual_pending = totals.get(student, (0.0, 0.0, False))
         result.cells = {grade_id: scores.get(student, {}).get(grade_id, 0.0) for grade_id in tests}
         if notebook is not None:
+            from .verdicts import VERDICTS_KEY
+            verdicts = notebook.metadata.get(VERDICTS_KEY, {}).get("cells", {})
+            result.advice = {grade_id: verdict["advice"] for grade_id, verdict in verdicts.items()
+                             if verdict.get("advice")}
             for cell in filter(is_test_cell, notebook.cells):
                 lines = _error_lines(cell)
                 if lines:

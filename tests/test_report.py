@@ -70,6 +70,9 @@ def test_common_mistakes_and_flags_come_from_the_diagnostic_messages(reports):
     assert statuses["chain_rule"]["dldw_hard_coded"]["flags"] == [
         "right only at the notebook's own inputs (hard-coded?) in test_dldw"]
     assert statuses["curve_backprop"]["b1_fixed_N"]["flags"]
+    assert statuses["chain_rule"]["dldw_by_finite_differences"]["flags"] == [
+        "test_dldw: ran the given forward pass 4 times in one call: computed without the chain rule "
+        "(finite differences of the loss)?"]
     assert statuses["curve_backprop"]["reference"] == {"status": GRADED, "reason": "", "flags": []}
 
 

@@ -1,0 +1,223 @@
+"""The trusted step on its own: records read strictly, verdicts from the reference, outputs replaced.
+
+No kernel runs here: the probes' ``observe`` is called in this process on the
+reference solution (or on a wrong one), and its records are handed to the
+judge as a kernel would have sent them.
+"""
+import copy
+import json
+import math
+import stat
+
+import nbformat
+import numpy as np
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+from traitlets.config import Config
+
+from backprop_course import REPO_ROOT
+from backprop_course.checks import PROBE_MIME, observe, probe_cases
+from backprop_course.reference import chain_rule, curve_backprop
+from backprop_course.verdicts import (BadRecords, CourseData, JudgeProbes, PlaceProbeSeeds, ProbeSecret, Reference,
+                                      decode_array, judge_cell, probe_seed, read_records)
+
+SEED = 20261123
+DATA = CourseData(REPO_ROOT / "source")
+REFERENCE = Reference(DATA)
+
+
+def chain_rule_namespace(**replaced):
+    namespace = {name: getattr(chain_rule, name) for name in
+                 ("A", "der_A", "dadw", "dhda", "dyda", "dadh", "dldy", "dldw", "neural_network")}
+    x, y = DATA("backprop.csv")
+    namespace.update(x=x, y=y, **replaced)
+    return namespace
+
+
+def record_outputs(grade_id, namespace, seed=SEED):
+    """The outputs a kernel would send: one display_data record per case."""
+    return [new_output("display_data", data={PROBE_MIME: json.loads(json.dumps(dict(observe(case, namespace),
+                                                                                     cell=grade_id)))})
+            for case in probe_cases(grade_id, seed, DATA)]
+
+
+def verdict(grade_id, outputs, seed=SEED):
+    return judge_cell(grade_id, seed, outputs, REFERENCE)
+
+
+@pytest.mark.parametrize("grade_id", ["test_data_loaded_as_columns", "test_A", "test_der_A", "test_dadw", "test_dhda",
+                                      "test_dyda", "test_dadh", "test_dldy", "test_dldw"])
+def test_the_reference_passes_every_chain_rule_cell(grade_id):
+    result = verdict(grade_id, record_outputs(grade_id, chain_rule_namespace()))
+    assert (result.passed, result.message) == (True, "")
+
+
+@pytest.mark.parametrize("function", ["J_b3", "J_b2", "J_W1", "J_b1"])
+def test_the_reference_passes_every_curve_cell_and_a_wrong_answer_fails(function):
+    namespace = curve_backprop.load_namespace()
+    assert verdict(f"test_{function}", record_outputs(f"test_{function}", namespace)).passed
+    reference_jacobian = namespace[function]
+    namespace[function] = lambda x, y: 2 * reference_jacobian(x, y)
+    result = verdict(f"test_{function}", record_outputs(f"test_{function}", namespace))
+    assert not result.passed and "factor of 2" in result.message
+
+
+def test_a_wrong_piece_fails_with_its_diagnosis():
+    wrong = chain_rule_namespace(dldy=lambda y_pred, y: y_pred - y)
+    result = verdict("test_dldy", record_outputs("test_dldy", wrong))
+    assert not result.passed and result.message == "dldy([[3]], [[1]]) is off by a constant factor of 1/2."
+
+
+def test_an_answer_right_only_at_the_notebooks_own_inputs_is_named_hard_coded():
+    printed = [-0.0077779005629821825, 0.2788002123149505]
+    result = verdict("test_dldw", record_outputs("test_dldw", chain_rule_namespace(dldw=lambda W, x, y: printed)))
+    assert not result.passed and "right for the notebook's own inputs" in result.message
+    assert "random weights" in result.message
+
+
+def test_the_inputs_depend_on_the_seed_and_a_record_for_other_inputs_fails():
+    other_seed = record_outputs("test_dldy", chain_rule_namespace(), seed=SEED + 1)
+    assert not verdict("test_dldy", other_seed).passed
+    assert verdict("test_dldy", record_outputs("test_dldy", chain_rule_namespace(), seed=SEED + 1), SEED + 1).passed
+
+
+def test_anything_the_kernel_wrote_besides_records_is_ignored():
+    noise = [new_output("stream", name="stdout", text="ok\n"), new_output("execute_result", data={"text/plain": "1"}),
+             new_output("display_data", data={"application/json": {"probe": "visible"}}),
+             new_output("error", ename="AssertionError", evalue="x", traceback=[])]
+    assert verdict("test_dadh", noise + record_outputs("test_dadh", chain_rule_namespace())).passed
+
+
+def test_a_missing_probe_fails_and_says_so():
+    outputs = record_outputs("test_dldw", chain_rule_namespace())[:-1]
+    result = verdict("test_dldw", outputs)
+    assert not result.passed and result.message.startswith("no result arrived from dldw(W, x, y)")
+
+
+def test_a_time_limit_names_the_call_that_did_not_finish():
+    outputs = record_outputs("test_dldw", chain_rule_namespace())[:1]
+    outputs.append(new_output("error", ename="CellTimeoutError", evalue="", traceback=[]))
+    assert "did not finish within the time limit" in verdict("test_dldw", outputs).message
+
+
+def _with_record(outputs, change):
+    outputs = copy.deepcopy(outputs)
+    change(outputs[0]["data"][PROBE_MIME])
+    return outputs
+
+
+@pytest.mark.parametrize("name,change,reason", [
+    ("duplicate", None, "more than once"),
+    ("unknown probe", lambda record: record.update(probe="extra"), "unknown probe"),
+    ("other cell", lambda record: record.update(cell="test_dldy"), "another test"),
+    ("unknown key", lambda record: record.update(pickle="gASV"), "malformed"),
+    ("NaN", lambda record: record["result"].update(data=[math.nan] * len(record["result"]["data"])), "finite numbers"),
+    ("strings", lambda record: record["result"].update(data=["0.5"] * len(record["result"]["data"])), "finite numbers"),
+    ("booleans", lambda record: record["result"].update(data=[True] * len(record["result"]["data"])), "finite numbers"),
+    ("oversized", lambda record: record["result"].update(shape=[200_000], data=[0.5] * 200_000), "oversized"),
+    ("shape", lambda record: record["result"].update(shape=[3]), "do not fill its shape"),
+    ("kind", lambda record: record["result"].update(kind="pickle"), "unknown kind"),
+])
+def test_records_that_cannot_be_trusted_fail_the_cell_with_their_reason(name, change, reason):
+    outputs = record_outputs("test_dldw", chain_rule_namespace())
+    if change is None:
+        outputs = outputs + outputs[:1]
+    else:
+        outputs = _with_record(outputs, change)
+    result = verdict("test_dldw", outputs)
+    assert not result.passed and result.message.startswith("This test cannot be trusted") and reason in result.message
+
+
+def test_too_many_records_fail_the_cell():
+    outputs = record_outputs("test_dldw", chain_rule_namespace()) * 12
+    assert "more than the 32" in verdict("test_dldw", outputs).message
+
+
+def test_non_finite_answers_are_diagnosed_not_refused():
+    result = verdict("test_dadh", record_outputs("test_dadh", chain_rule_namespace(dadh=lambda w: w * np.nan)))
+    assert result.message == "dadh([[3]]) contains NaN or inf."
+
+
+def test_decode_array_reads_null_as_nan_and_keeps_the_shape():
+    values = decode_array({"kind": "array", "shape": [2, 1], "data": [1.5, None]})
+    assert values.shape == (2, 1) and values[0, 0] == 1.5 and np.isnan(values[1, 0])
+    with pytest.raises(BadRecords):
+        decode_array({"kind": "array", "shape": [True], "data": [1.0]})
+
+
+def test_lying_objects_are_judged_by_their_numbers():
+    class AlwaysEqual(np.ndarray):
+        def __eq__(self, other):
+            return True
+
+    def dldw(W, x, y):
+        return (2 * np.array(chain_rule.dldw(W, x, y))).view(AlwaysEqual)
+
+    assert "factor of 2" in verdict("test_dldw", record_outputs("test_dldw", chain_rule_namespace(dldw=dldw))).message
+
+
+FINITE_DIFFERENCES = """
+def dldw(W, x, y, step=1e-6):
+    loss = lambda weights: np.mean((neural_network(weights, x)[2] - y) ** 2)
+    gradient = []
+    for index in range(2):
+        above, below = [w.copy() for w in W], [w.copy() for w in W]
+        above[index] = above[index] + step
+        below[index] = below[index] - step
+        gradient.append((loss(above) - loss(below)) / (2 * step))
+    return gradient
+"""
+
+
+def test_a_gradient_by_finite_differences_passes_and_reports_its_forward_passes():
+    namespace = chain_rule_namespace(np=np)
+    exec(FINITE_DIFFERENCES, namespace)
+    result = verdict("test_dldw", record_outputs("test_dldw", namespace))
+    assert result.passed and result.forward_passes == 4
+
+
+def test_the_seed_depends_on_secret_student_and_cell_only():
+    seeds = {probe_seed(b"s", "chain_rule", "ada", "test_dldw"), probe_seed(b"s", "chain_rule", "bob", "test_dldw"),
+             probe_seed(b"s", "chain_rule", "ada", "test_dldy"), probe_seed(b"t", "chain_rule", "ada", "test_dldw")}
+    assert len(seeds) == 4
+    assert probe_seed(b"s", "chain_rule", "ada", "test_dldw") == probe_seed(b"s", "chain_rule", "ada", "test_dldw")
+
+
+def test_the_secret_is_made_once_and_private(tmp_path):
+    config = Config()
+    config.CourseDirectory.root = str(tmp_path)
+    first, second = ProbeSecret(config=config).read(), ProbeSecret(config=config).read()
+    path = tmp_path / ".probe_secret"
+    assert first == second and len(first) == 64
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def _test_cell(grade_id, source, outputs=()):
+    cell = new_code_cell(source, metadata={"nbgrader": {"grade": True, "solution": False, "locked": True,
+                                                         "grade_id": grade_id, "points": 1, "schema_version": 3}})
+    cell.outputs = list(outputs)
+    return cell
+
+
+def test_the_preprocessors_seed_the_probe_then_replace_the_outputs_with_the_verdict(tmp_path):
+    config = Config()
+    config.CourseDirectory.root = str(tmp_path)
+    config.CourseDirectory.source_directory = str(REPO_ROOT / "source")
+    resources = {"nbgrader": {"assignment": "chain_rule", "student": "ada", "notebook": "chain_rule"}}
+    notebook = new_notebook(cells=[_test_cell("test_dadh", 'run_probes("test_dadh", globals(), seed=0)'),
+                                   _test_cell("test_dldy", 'run_probes("test_dldy", globals(), seed=0)')])
+    notebook, _ = PlaceProbeSeeds(config=config).preprocess(notebook, resources)
+    seed = probe_seed(ProbeSecret(config=config).read(), "chain_rule", "ada", "test_dadh")
+    assert notebook.cells[0].source == f'run_probes("test_dadh", globals(), seed={seed})'
+    # As if the kernel ran it: a right dadh that also shouts, a wrong dldy that claims a partial score.
+    notebook.cells[0].outputs = [new_output("error", ename="AssertionError", evalue="no", traceback=[])] + \
+        record_outputs("test_dadh", chain_rule_namespace(), seed)
+    dldy_seed = probe_seed(ProbeSecret(config=config).read(), "chain_rule", "ada", "test_dldy")
+    notebook.cells[1].outputs = [new_output("execute_result", data={"text/plain": "1"})] + \
+        record_outputs("test_dldy", chain_rule_namespace(dldy=lambda y_pred, y: 2 * (y - y_pred)), dldy_seed)
+    notebook, _ = JudgeProbes(config=config).preprocess(notebook, resources)
+    assert notebook.cells[0].outputs == []
+    [failure] = notebook.cells[1].outputs
+    assert (failure.output_type, failure.ename) == ("error", "CheckFailed") and "sign flipped" in failure.evalue
+    assert notebook.metadata["backprop_verdicts"]["cells"]["test_dadh"]["passed"] is True
+    nbformat.validate(notebook)

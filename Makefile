@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 JOBS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test release sync clean-notebooks autograde report clean-demo
+.PHONY: help setup system-packages demo test release sync clean-notebooks autograde report clean-demo
 
 help:
 	@echo "make demo             release, autograde the example class in demo/, feedback, grade table"
@@ -16,7 +16,7 @@ help:
 	@echo "make clean-notebooks  strip outputs and editor metadata from source notebooks"
 	@echo "make autograde        autograde every submission in submitted/, with a status per student"
 	@echo "make report           class reports and CSV exports in reports/"
-	@echo "make setup            create .venv with the pinned dependencies"
+	@echo "make setup            Debian packages (bubblewrap, chromium, postgresql) and .venv with the pinned dependencies"
 
 $(INSTALLED): requirements.txt pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "the course pins Python 3.11, found " + sys.version'
@@ -24,10 +24,12 @@ $(INSTALLED): requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet -r requirements.txt
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/python -m backprop_course.sandbox install
-	@$(BIN)/python -m backprop_course.sandbox check || echo "WARNING: autograding kernels will not be sandboxed (see README)"
 	touch $@
 
-setup: $(INSTALLED)
+setup: system-packages $(INSTALLED)
+
+system-packages:
+	@bash scripts/system-packages.sh
 
 demo: setup
 	$(BIN)/python -m backprop_course demo

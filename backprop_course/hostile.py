@@ -271,7 +271,8 @@ CASES = (
                 (WRONG_DLDY, Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nnp.allclose = lambda *a, **k: True"))),
     HostileCase("testing_replaced", "np.testing replaced", "tampered", frozenset({"test_dldy", "test_dldw"}),
                 (WRONG_DLDY, Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nnp.testing = None"))),
-    HostileCase("builtins_overridden", "builtins.isinstance overridden", "tampered", frozenset({"test_dldy", "test_dldw"}),
+    # isinstance always True breaks the kernel's own messaging: nothing after it can be graded.
+    HostileCase("builtins_overridden", "builtins.isinstance overridden", "tampered", ALL_TESTS,
                 (WRONG_DLDY, Edit("gradient", DLDW_RESULT, DLDW_RESULT +
                                   "\n\n\nimport builtins\nbuiltins.isinstance = lambda *a: True"))),
     HostileCase("fake_check_module", "sys.modules['gradecheck'] replaced by checks that pass everything",

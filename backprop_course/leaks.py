@@ -1,12 +1,14 @@
 """What must never reach students, and a scanner that looks for it.
 
 The secrets of a source notebook are the lines of its solutions and hidden
-tests that appear nowhere else in it, and the long numeric literals of its
-hidden tests (the reference values). Release folders and feedback HTML are
-scanned for them.
+tests that appear nowhere else in it, and the reference values: the long
+numeric literals of its hidden tests, if any, and the values the trusted
+judge expects at the notebook's own inputs (seed 310), computed from the
+reference solution. Release folders and feedback HTML are scanned for them.
 """
 import html
 import re
+from pathlib import Path
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
@@ -69,10 +71,25 @@ def notebook_secrets(path):
             inside[kind].update(lines)
         outside.update(rest)
     keep = lambda lines: {line for line in lines - outside if len(line) >= MIN_SECRET_LINE}
-    numbers = {significant_prefix(match) for line in inside["hidden"]
-               for match in REFERENCE_NUMBER.findall(line)
-               if sum(char.isdigit() for char in match.lstrip("-0.")) >= 6}
+    literals = [match for line in inside["hidden"] for match in REFERENCE_NUMBER.findall(line)]
+    numbers = {significant_prefix(literal) for literal in literals + judged_reference_values(path, notebook)
+               if sum(char.isdigit() for char in literal.lstrip("-0.")) >= 6}
     return Secrets(keep(inside["solution"]), keep(inside["hidden"]), numbers)
+
+
+def judged_reference_values(path, notebook):
+    """The numbers the judge expects at the notebook's own inputs, as decimal literals."""
+    from .checks import probe_cases
+    from .verdicts import CourseData, Reference, is_test_cell
+
+    data = CourseData(Path(path).resolve().parent.parent)
+    reference = Reference(data)
+    values = []
+    for cell in filter(is_test_cell, notebook.cells):
+        for case in probe_cases(cell.metadata["nbgrader"]["grade_id"], 0, data):
+            if case.probe == "seed-310":
+                values += [format(value, ".20f").rstrip("0") for value in reference.expected(case).ravel()]
+    return values
 
 
 class _TextExtractor(HTMLParser):

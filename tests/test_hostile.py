@@ -107,8 +107,10 @@ def test_tampering_is_flagged_for_tas_and_scored_on_the_real_answer(hostile):
     course, results, _, _ = hostile
     with Gradebook(course.db_url) as gradebook:
         notebook = gradebook.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, "allclose_patched")
-        assert notebook.flagged and not notebook.needs_manual_grade
-        assert notebook.score == notebook.max_score - 4  # dldy (1) and dldw (3) are wrong, the rest earned
+        assert notebook.flagged
+        tests = [grade for grade in notebook.grades if grade.name in course.test_cells(ASSIGNMENT)]
+        assert all(grade.manual_score is None and not grade.needs_manual_grade for grade in tests)
+        assert sum(grade.score for grade in tests) == sum(course.test_cells(ASSIGNMENT).values()) - 4  # dldy, dldw
     assert "replaces np.allclose" in results["allclose_patched"].reason
 
 

@@ -46,7 +46,9 @@ def test_leak_scanner_finds_what_it_looks_for():
     """The scan above is only worth something if it can fail."""
     source = REPO_ROOT / "source" / "chain_rule" / "chain_rule.ipynb"
     secrets = notebook_secrets(source)
-    leaked = "\n".join(cell.source for cell in nbformat.read(source, 4).cells)
+    # The whole source, and the gradient that the judge expects at the notebook's own inputs.
+    expected = "[-0.0077779005629821825, 0.2788002123149505]"
+    leaked = "\n".join(cell.source for cell in nbformat.read(source, 4).cells) + f"\nexpected {expected}"
     hits = found_secrets(leaked, secrets)
     assert any(hit.startswith("solution line") for hit in hits)
     assert any(hit.startswith("hidden test line") for hit in hits)

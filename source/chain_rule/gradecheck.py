@@ -603,7 +603,8 @@ def observe(case, namespace):
     except KeyboardInterrupt:  # the cell's time limit: stop probing
         raise
     except BaseException as error:  # the student's exception (SystemExit too) is their answer
-        record["result"] = {"kind": "raised", "detail": f"{type(error).__name__}: {error}"}
+        text = str(error)
+        record["result"] = {"kind": "raised", "detail": type(error).__name__ + (f": {text}" if text else "")}
     record["mutated"] = [name for (name, original), argument in zip(case.args, arguments)
                          if not _same(original, argument)]
     record["mutated"] += [name for name, value in parameters.items() if not np.array_equal(value, case.network[name])]

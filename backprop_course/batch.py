@@ -36,6 +36,7 @@ import warnings
 from collections import Counter
 from pathlib import Path
 
+from . import sandbox
 from .course import Course
 from .report import collect_results
 
@@ -306,6 +307,7 @@ def autograde_class(course, assignment, nbgrader_args=(), students=None, workers
     from distributed import KilledWorker, as_completed
     from nbgrader.api import Gradebook
 
+    sandbox.check_before_autograding()  # fails closed before any student is touched
     started = time.monotonic()
     everyone = ensure_gradebook_rows(course, assignment)
     students = list(students or everyone)

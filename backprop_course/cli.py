@@ -43,7 +43,12 @@ def command_autograde(args):
     from pathlib import Path
     from .batch import autograde_class, dask_client, summary_lines
     from .course import Course
+    from .sandbox import SandboxUnavailable, check_before_autograding
     course = Course(Path(args.course))
+    try:
+        check_before_autograding()
+    except SandboxUnavailable as refused:
+        raise SystemExit(f"ERROR: {refused}")
     # One cluster for all the assignments: its workers start (and import nbgrader) once.
     with dask_client(args.scheduler, args.workers) as client:
         for assignment in args.assignments or ASSIGNMENTS:

@@ -6,6 +6,7 @@ them in demo/, a throw-away course directory with its own gradebook, so it
 never mixes made-up students into the instructor's real gradebook.db.
 """
 import json
+import os
 import time
 
 from . import ASSIGNMENTS, REPO_ROOT
@@ -37,8 +38,23 @@ def grade_table(course, assignment):
     return lines
 
 
+def unconfined_banner():
+    """The demo's made-up students may be graded unconfined where the sandbox cannot run; say so, or None."""
+    from . import sandbox
+    reason = sandbox.missing_reason()
+    if reason is None and not sandbox.opted_out():
+        return None
+    os.environ[sandbox.DISABLE_VARIABLE] = "off"
+    why = reason or f"{sandbox.DISABLE_VARIABLE}=off is set"
+    return (f"*** DEMO RUNS UNCONFINED: {why}. The example class is made-up, so the demo grades it without the "
+            "sandbox; a real class refuses to grade like this (see README). ***")
+
+
 def run_demo(assignments=ASSIGNMENTS, demo_dir=DEMO_DIR):
     started = time.monotonic()
+    banner = unconfined_banner()
+    if banner:
+        print(banner)
     course = Course.scratch_copy(demo_dir)
     print(f"Demo course directory: {course.root} (its own gradebook; the real one is untouched)")
     workers = default_workers()
@@ -63,4 +79,4 @@ def run_demo(assignments=ASSIGNMENTS, demo_dir=DEMO_DIR):
     print(f"Autograded notebooks (for TAs): {course.root / 'autograded'}/")
     print(f"Grades (nbgrader export) and per-question scores: {course.root / 'reports'}/grades.csv, "
           "question_scores.csv")
-    print(f"Done in {time.monotonic() - started:.0f} s.")
+    print(f"Done in {time.monotonic() - started:.0f} s." + (f"\n{banner}" if banner else ""))

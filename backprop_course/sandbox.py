@@ -21,6 +21,13 @@ resource limits, puts itself in a pids/memory cgroup when it can, and then
   kernel and never takes down the grader.
 
 Limits can be tightened with environment variables (tests do): see LIMITS.
+
+Grading fails closed. Where the sandbox cannot run (no bwrap, or no
+kernelspec), ``nbgrader autograde`` with the course config, the parallel
+command and the launcher itself refuse to run a student's kernel, saying
+what to install, unless the instructor opts out out loud with
+``BACKPROP_SANDBOX=off``; then grading runs unconfined and says so once per
+run. ``nbgrader validate`` is not affected.
 """
 import json
 import os
@@ -49,13 +56,55 @@ def limit(name):
     return int(os.environ.get(variable, default))
 
 
-def unavailable_reason():
-    """Why the sandbox cannot be used here, or None if it can."""
-    if os.environ.get(DISABLE_VARIABLE, "").lower() == "off":
-        return f"{DISABLE_VARIABLE}=off is set"
+def opted_out():
+    return os.environ.get(DISABLE_VARIABLE, "").lower() == "off"
+
+
+def missing_reason():
+    """Why the sandbox cannot run on this machine, or None if it can (the opt-out aside)."""
     if shutil.which("bwrap") is None:
-        return "bubblewrap (bwrap) is not installed: apt-get install bubblewrap"
+        return "bubblewrap (bwrap) is not installed"
+    if not (kernelspec_dir() / "kernel.json").exists():
+        return "its kernelspec is not installed (run `make setup`)"
     return None
+
+
+def unavailable_reason():
+    """Why kernels will not be sandboxed here, or None if they will."""
+    return f"{DISABLE_VARIABLE}=off is set" if opted_out() else missing_reason()
+
+
+class SandboxUnavailable(RuntimeError):
+    """Autograding refused: student code would run without the sandbox."""
+
+
+def refusal(reason):
+    return (f"Refusing to autograde: student code would run without the sandbox, because {reason}. "
+            "Install it with `sudo apt-get install bubblewrap` (or run `make setup`, which installs it where it "
+            f"can). To grade unconfined anyway, set {DISABLE_VARIABLE}=off: then nothing protects the grades, "
+            "the course files or this machine from a student's code.")
+
+
+UNCONFINED_WARNING = (f"WARNING: {DISABLE_VARIABLE}=off: student kernels run UNCONFINED. A submission can read "
+                      "the course folder, the probe secret and the reference solutions, and reach the network: "
+                      "nothing protects the grades.")
+_warned = False
+
+
+def check_before_autograding(stream=sys.stderr):
+    """Raise SandboxUnavailable unless kernels will be sandboxed or the opt-out is set.
+
+    With the opt-out, print the warning, once per process.
+    """
+    global _warned
+    if opted_out():
+        if not _warned:
+            print(UNCONFINED_WARNING, file=stream)
+            _warned = True
+        return
+    reason = missing_reason()
+    if reason:
+        raise SandboxUnavailable(refusal(reason))
 
 
 def _read_only_roots():
@@ -135,9 +184,11 @@ def _remove_empty_groups(parent):
 def launch(connection_file):
     connection_file = Path(connection_file).resolve()
     kernel_argv = [sys.executable, "-m", "ipykernel_launcher", "-f", str(connection_file)]
-    reason = unavailable_reason()
-    if reason:
-        print(f"WARNING: backprop-sandbox: {reason}; this kernel runs UNCONFINED.", file=sys.stderr)
+    reason = missing_reason()
+    if reason and not opted_out() and os.environ.get("NBGRADER_EXECUTION") == "autograde":
+        # The last line of defence, for any way of autograding (formgrader's button too).
+        sys.exit(f"backprop-sandbox: {refusal(reason)}")
+    if reason or opted_out():  # opted out (warned once per run by the grader), or a validate run
         os.execv(sys.executable, kernel_argv)
     missing = _join_cgroups()
     if missing:
@@ -170,20 +221,32 @@ def install_kernelspec(prefix=sys.prefix):
     return folder
 
 
-def configure(c):
-    """Called from nbgrader_config.py: run every autograded kernel in the sandbox.
-
-    Prints a loud warning, and leaves kernels unconfined, where the sandbox
-    cannot be had.
-    """
-    reason = unavailable_reason()
-    if reason is None and not (kernelspec_dir() / "kernel.json").exists():
-        reason = f"its kernelspec is not installed (run `make setup`)"
-    if reason:
-        print(f"WARNING: student kernels are NOT sandboxed: {reason}. "
-              "See README, 'Hostile submissions'.", file=sys.stderr)
+def _autograde_app_running():
+    """Whether this config is being loaded by `nbgrader autograde` (not validate, feedback, formgrader...)."""
+    from traitlets.config import Application
+    if not Application.initialized():
         return False
-    c.Execute.kernel_name = KERNEL_NAME
+    from nbgrader.apps import AutogradeApp
+    app = Application.instance()
+    return isinstance(app, AutogradeApp) or isinstance(getattr(app, "subapp", None), AutogradeApp)
+
+
+def configure(c):
+    """Called from nbgrader_config.py: every kernel nbgrader starts is the sandbox's.
+
+    ``nbgrader autograde`` stops here with a clear message where the sandbox
+    cannot run, unless opted out (then it warns once). Other commands, such
+    as ``nbgrader validate``, run their kernels unconfined there.
+    """
+    if _autograde_app_running():
+        try:
+            check_before_autograding()
+        except SandboxUnavailable as refused:
+            print(f"ERROR: {refused}", file=sys.stderr)
+            sys.exit(1)
+    if not (opted_out() and not (kernelspec_dir() / "kernel.json").exists()):
+        # Without its kernelspec every kernel fails to start: closed, not unconfined.
+        c.Execute.kernel_name = KERNEL_NAME
     # The sandbox has no network, so the kernel and nbgrader talk over IPC
     # sockets. Their default path is relative to each process's working
     # folder, which differ; so give an absolute one, private to this nbgrader
@@ -192,7 +255,7 @@ def configure(c):
     socket_dir.mkdir(mode=0o700, exist_ok=True)
     c.KernelManager.transport = "ipc"
     c.KernelManager.ip = str(socket_dir / "kernel")
-    return True
+    return unavailable_reason() is None
 
 
 def main(argv=None):

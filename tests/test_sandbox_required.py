@@ -1,0 +1,86 @@
+"""Grading fails closed: without the sandbox, autograding refuses unless the instructor opts out out loud.
+
+"Without the sandbox" is made here by a PATH on which bwrap cannot be found,
+so these tests run the same on machines with and without bubblewrap.
+"""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from backprop_course import sandbox
+from backprop_course.batch import autograde_class
+from backprop_course.course import Course
+from backprop_course.fixtures import fixture_notebook_path
+
+BIN = Path(sys.executable).parent
+ASSIGNMENT = "chain_rule"
+
+
+def environment(opt_out):
+    """This process's environment with bwrap out of reach, and the opt-out set or not."""
+    env = {name: value for name, value in os.environ.items() if name != sandbox.DISABLE_VARIABLE}
+    env["PATH"] = str(BIN)
+    if opt_out:
+        env[sandbox.DISABLE_VARIABLE] = "off"
+    return env
+
+
+def nbgrader(course, *args, opt_out):
+    return subprocess.run([str(BIN / "nbgrader"), *args], cwd=course.root, env=environment(opt_out),
+                          capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    course = Course.scratch_copy(tmp_path_factory.mktemp("closed") / "course")
+    course.release(ASSIGNMENT)
+    course.submit("reference", ASSIGNMENT, fixture_notebook_path(ASSIGNMENT, "reference"))
+    return course
+
+
+def test_autograde_refuses_without_the_sandbox_and_names_the_fix(course):
+    result = nbgrader(course, "autograde", ASSIGNMENT, "--create", "--force", opt_out=False)
+    assert result.returncode != 0
+    assert "Refusing to autograde" in result.stderr
+    assert "apt-get install bubblewrap" in result.stderr and "BACKPROP_SANDBOX=off" in result.stderr
+    assert not (course.root / "autograded" / "reference").exists()
+
+
+def test_autograde_runs_unconfined_with_the_opt_out_and_says_so_once(course):
+    result = nbgrader(course, "autograde", ASSIGNMENT, "--create", "--force", opt_out=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (result.stdout + result.stderr).count("student kernels run UNCONFINED") == 1
+    tests = course.test_cells(ASSIGNMENT)
+    assert course.scores(ASSIGNMENT)["reference"] == tests
+
+
+def test_the_parallel_command_refuses_before_touching_anyone(course, monkeypatch):
+    monkeypatch.setenv("PATH", str(BIN))
+    monkeypatch.delenv(sandbox.DISABLE_VARIABLE, raising=False)
+    with pytest.raises(sandbox.SandboxUnavailable, match="BACKPROP_SANDBOX=off"):
+        autograde_class(course, ASSIGNMENT, workers=1)
+    result = subprocess.run([sys.executable, "-m", "backprop_course", "autograde", ASSIGNMENT, "--course",
+                             str(course.root), "--workers", "1"], env=environment(opt_out=False),
+                            capture_output=True, text=True)
+    assert result.returncode != 0 and "Refusing to autograde" in result.stderr
+
+
+def test_the_kernel_launcher_itself_refuses_an_autograde_kernel(tmp_path):
+    """The last line of defence, for any way of starting an autograding kernel (formgrader's button too)."""
+    env = dict(environment(opt_out=False), NBGRADER_EXECUTION="autograde")
+    result = subprocess.run([sys.executable, "-m", "backprop_course.sandbox", "launch", str(tmp_path / "k.json")],
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "Refusing to autograde" in result.stderr
+
+
+def test_validate_is_not_affected(course, tmp_path):
+    folder = tmp_path / ASSIGNMENT
+    shutil.copytree(course.root / "release" / ASSIGNMENT, folder)
+    shutil.copy(fixture_notebook_path(ASSIGNMENT, "reference"), folder / f"{ASSIGNMENT}.ipynb")
+    result = nbgrader(course, "validate", str(folder / f"{ASSIGNMENT}.ipynb"), opt_out=False)
+    assert "Success!" in result.stdout, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "Refusing" not in result.stdout + result.stderr

@@ -15,6 +15,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
 
 from backprop_course import ASSIGNMENTS, sandbox
 from backprop_course.feedback import HideHiddenTests
+from backprop_course.kernelfolder import CleanKernelFolder
 from backprop_course.tampering import DropDuplicateGradedCells, FlagTampering
 from backprop_course.verdicts import JudgeProbes, PlaceProbeSeeds
 
@@ -47,7 +48,9 @@ c.Autograde.sanitize_preprocessors = [ClearOutput, DropDuplicateGradedCells, Ded
 # SaveAutoGrades scores only what the trusted side decided
 # (backprop_course/verdicts.py). FlagTampering then marks notebooks whose own
 # cells reach for the grader, as advice for TAs: it withholds nothing.
-c.Autograde.autograde_preprocessors = [PlaceProbeSeeds, Execute, JudgeProbes, IgnorePattern,
+# CleanKernelFolder removes links and special files that the kernel left in
+# its folder, where nbgrader writes next (backprop_course/kernelfolder.py).
+c.Autograde.autograde_preprocessors = [PlaceProbeSeeds, Execute, CleanKernelFolder, JudgeProbes, IgnorePattern,
                                        ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, FlagTampering,
                                        AssignLatePenalties, CheckCellMetadata]
 # Cap each output's size in the autograded notebook: a flood of printing

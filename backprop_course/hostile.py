@@ -208,6 +208,19 @@ VERDICT_ATTACKS = (
                  Edit("gradient", "def dldw(W, x, y):", "class Liar(float):\n    __eq__ = lambda self, other: True\n"
                       "    __sub__ = __rsub__ = lambda self, other: 0.0\n    __abs__ = lambda self: 0.0\n\n\n"
                       "def dldw(W, x, y):"))),
+    HostileCase("judge_crasher", "dldw emits, once, an 'inputs' record whose result is null (it crashed the judge, "
+                "which kept an earlier score)", "graded", frozenset({"test_dldw"}),
+                (WRONG_DLDW, _inside_dldw("    if not globals().get('crashed_once'):\n"
+                                          "        globals()['crashed_once'] = True\n"
+                                          + _forge("[{'cell': 'test_dldw', 'probe': 'inputs', 'result': None}]")
+                                          .replace("\n    ", "\n        ").replace("    from", "        from", 1)))),
+    HostileCase("links_out_of_its_folder", "the notebook replaces itself by a link to the course root, links the probe "
+                "secret and makes a FIFO, for nbgrader to write and chmod through them", "graded",
+                edits=(_after_dldw("import os\ncourse_root = os.path.dirname(os.path.dirname(os.path.dirname(os.getcwd())))\n"
+                                   "os.remove('chain_rule.ipynb')\n"
+                                   "os.symlink(os.path.join(course_root, 'HACKED'), 'chain_rule.ipynb')\n"
+                                   "os.symlink(os.path.join(course_root, '.probe_secret'), 'secret_link')\n"
+                                   "os.mkfifo('fifo')"),)),
     HostileCase("json_printed_to_stdout", "dldw prints a record-shaped JSON line to stdout and stderr", "graded",
                 frozenset({"test_dldw"}),
                 (WRONG_DLDW, _inside_dldw("    import json, sys\n    print(json.dumps(" + FORGED + "))\n"

@@ -186,7 +186,7 @@ def decode_array(result):
     for number in data:
         if number is None:
             values.append(math.nan)
-        elif type(number) in (int, float) and math.isfinite(number):
+        elif type(number) is float and math.isfinite(number) or type(number) is int and abs(number) < 2**63:
             values.append(float(number))
         else:
             raise BadRecords("a probe record holds something other than finite numbers")
@@ -293,7 +293,8 @@ def judge_cell(grade_id, seed, outputs, reference, max_records=32):
         passes = [record.get("forward_passes") for record in records.values()]
         forward = max([count for count in passes if type(count) is int] or [0])
         if "inputs" in records:
-            detail = _clean(records["inputs"].get("result", {}).get("detail", ""))
+            result = records["inputs"].get("result")
+            detail = _clean(result.get("detail", "") if isinstance(result, dict) else "")
             return CellVerdict(False, f"the test could not build its inputs ({detail}): did the notebook delete, "
                                       "move or change a file shipped with it, or the working folder?", forward)
         unknown = sorted(set(records) - {case.probe for case in cases})
@@ -340,7 +341,11 @@ class JudgeProbes(NbGraderPreprocessor):
                 continue
             grade_id = cell.metadata.nbgrader.grade_id
             seed = probe_seed(secret, info["assignment"], info["student"], grade_id)
-            verdict = judge_cell(grade_id, seed, cell.get("outputs", []), reference, self.max_records)
+            try:
+                verdict = judge_cell(grade_id, seed, cell.get("outputs", []), reference, self.max_records)
+            except Exception:  # whatever the records did to the judge, this cell fails alone
+                self.log.exception("The records of %s in %s's notebook broke the judge", grade_id, info["student"])
+                verdict = CellVerdict(False, "This test cannot be trusted: its records could not be read.")
             timed_out = [output for output in cell.get("outputs", []) if output.get("output_type") == "error"
                          and output.get("ename") in ("CellTimeoutError", "DeadKernelError")]
             cell.outputs = [] if verdict.passed else \

@@ -89,6 +89,9 @@ def test_submitted_and_course_files_are_untouched_and_nothing_was_written_outsid
     assert tree_digest(course.root / "submitted") == before["submitted"]
     assert tree_digest(course.root / "source", course.root / "release") == before["course"]
     assert list(course.root.rglob("HACKED")) == [] and not Path("/HACKED").exists()
+    # links_out_of_its_folder: nbgrader did not chmod the secret through the kernel's link
+    assert (course.root / ".probe_secret").stat().st_mode & 0o777 == 0o600
+    assert not [path for path in (course.root / "autograded").rglob("*") if path.is_symlink()]
 
 
 def test_the_kernel_reaches_nothing_outside_its_folder(hostile):

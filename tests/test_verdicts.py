@@ -128,6 +128,15 @@ def test_records_that_cannot_be_trusted_fail_the_cell_with_their_reason(name, ch
     assert not result.passed and result.message.startswith("This test cannot be trusted") and reason in result.message
 
 
+def test_records_that_would_break_the_judge_fail_their_cell_only():
+    outputs = record_outputs("test_dldw", chain_rule_namespace())
+    inputs_without_result = outputs + [new_output("display_data", data={PROBE_MIME: {
+        "cell": "test_dldw", "probe": "inputs", "result": None}})]
+    assert not verdict("test_dldw", inputs_without_result).passed
+    huge = _with_record(outputs, lambda record: record["result"].update(data=[10 ** 400, 1]))
+    assert "finite numbers" in verdict("test_dldw", huge).message
+
+
 def test_too_many_records_fail_the_cell():
     outputs = record_outputs("test_dldw", chain_rule_namespace()) * 12
     assert "more than the 32" in verdict("test_dldw", outputs).message
@@ -221,3 +230,25 @@ def test_the_preprocessors_seed_the_probe_then_replace_the_outputs_with_the_verd
     assert (failure.output_type, failure.ename) == ("error", "CheckFailed") and "sign flipped" in failure.evalue
     assert notebook.metadata["backprop_verdicts"]["cells"]["test_dadh"]["passed"] is True
     nbformat.validate(notebook)
+
+
+def test_a_judge_that_fails_on_a_cell_fails_that_cell_and_grades_the_others(tmp_path, monkeypatch):
+    import backprop_course.verdicts as verdicts
+    config = Config()
+    config.CourseDirectory.root = str(tmp_path)
+    config.CourseDirectory.source_directory = str(REPO_ROOT / "source")
+    resources = {"nbgrader": {"assignment": "chain_rule", "student": "ada", "notebook": "chain_rule"}}
+    seed = probe_seed(ProbeSecret(config=config).read(), "chain_rule", "ada", "test_dadh")
+    notebook = new_notebook(cells=[_test_cell("test_dldy", "", [new_output("stream", name="stdout", text="x")]),
+                                   _test_cell("test_dadh", "", record_outputs("test_dadh", chain_rule_namespace(), seed))])
+    real_judge = verdicts.judge_cell
+
+    def judge_that_breaks_on_dldy(grade_id, *args):
+        if grade_id == "test_dldy":
+            raise RecursionError("deeply nested record")
+        return real_judge(grade_id, *args)
+
+    monkeypatch.setattr(verdicts, "judge_cell", judge_that_breaks_on_dldy)
+    notebook, _ = JudgeProbes(config=config).preprocess(notebook, resources)
+    assert "could not be read" in notebook.cells[0].outputs[0].evalue
+    assert notebook.cells[1].outputs == []

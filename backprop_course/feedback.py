@@ -8,6 +8,7 @@ region out of every test cell and reduces every error in a test cell to its
 one-line message, which our checks write for students.
 """
 from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.utils import is_grade, is_solution
 
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
 END_HIDDEN = "### END HIDDEN TESTS"
@@ -34,8 +35,8 @@ def without_hidden_tests(source):
 
 
 def is_test_cell(cell):
-    nbgrader = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.cell_type == "code" and nbgrader.get("grade") and not nbgrader.get("solution")
+    """An autograded test cell: a graded code cell that is not the student's answer."""
+    return cell.cell_type == "code" and is_grade(cell) and not is_solution(cell)
 
 
 def error_message_only(output):

@@ -23,7 +23,6 @@ kernel or the files it can read.
 import hashlib
 import hmac
 import importlib.util
-import json
 import math
 import os
 import re
@@ -36,12 +35,12 @@ import numpy as np
 from nbformat.v4 import new_output
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
-from nbgrader.utils import is_grade, is_solution
 from traitlets import Integer, Unicode
 from traitlets.config import LoggingConfigurable
 
 from . import checks
 from .checks import BACKPROP_CSV, HEART, MAX_PROBE_ENTRIES, PROBE_MIME, mismatch_message, pair_problem, probe_cases
+from .feedback import is_test_cell
 
 VERDICTS_KEY = "backprop_verdicts"
 PROBE_CALL = re.compile(r'run_probes\((?P<cell>"\w+"), globals\(\), seed=\d+\)')
@@ -85,10 +84,6 @@ def probe_seed(secret, assignment, student, grade_id):
     """A 64-bit seed for one student's test cell; nobody without the secret can predict it."""
     message = "\0".join((assignment, student, grade_id)).encode()
     return int.from_bytes(hmac.new(secret, message, hashlib.sha256).digest()[:8], "big")
-
-
-def is_test_cell(cell):
-    return cell.cell_type == "code" and is_grade(cell) and not is_solution(cell)
 
 
 class PlaceProbeSeeds(NbGraderPreprocessor):

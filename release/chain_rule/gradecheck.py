@@ -20,7 +20,6 @@ import io
 import json
 import math
 import numbers
-import os
 import warnings
 from dataclasses import dataclass, field
 
@@ -311,10 +310,12 @@ def logistic_cost(network, x, y):
     return float(np.sum((logistic_forward(network, x)[-1] - y) ** 2) / x.shape[1])
 
 
-def jacobian_by_differences(network, name, x, y):
-    """dC/d(network[name]) by central differences of the trusted cost, in float64."""
-    network = {key: np.array(value, dtype=np.float64) for key, value in network.items()}
-    return central_difference(lambda: logistic_cost(network, x, y), [network[name]])[0]
+def logistic_given_code(network):
+    """The curve notebook's given code over ``network``: its parameters, sigma, d_sigma,
+    network_function (counting its calls) and cost, to put in a notebook's namespace."""
+    forward = CountedCalls(lambda a0: logistic_forward(network, a0))
+    return dict(network, sigma=logistic, d_sigma=logistic_slope, network_function=forward,
+                cost=lambda x_, y_: logistic_cost(network, x_, y_))
 
 
 def run_with_network(namespace, function, network, x, y):
@@ -324,9 +325,7 @@ def run_with_network(namespace, function, network, x, y):
     cost are put in the notebook's namespace for the call, then the student's
     own are put back. Fails if the function changed any parameter.
     """
-    trusted = dict(network, sigma=logistic, d_sigma=logistic_slope,
-                   network_function=lambda a0: logistic_forward(network, a0),
-                   cost=lambda x_, y_: logistic_cost(network, x_, y_))
+    trusted = logistic_given_code(network)
     before = {name: value.copy() for name, value in network.items()}
     what = f"{getattr(function, '__name__', 'the Jacobian')}(x, y)"
     with quietly(what), substituted(namespace, **trusted):
@@ -530,23 +529,19 @@ class CountedCalls:
         return self.function(*args, **kwargs)
 
 
-def given_code(case):
+def given_code(case, parameters):
     """{name: object} of the notebook's given code to put in place while ``case`` runs.
 
-    Returns also the counted forward pass, if any.
+    ``parameters``: the copy of the case's network that the student's code sees.
     """
     activation = {"A": np.sin, "der_A": np.cos}
     if case.given == "activation":
-        return activation, None
+        return activation
     if case.given == "sine network":
-        forward = CountedCalls(sine_network)
-        return dict(activation, neural_network=forward), forward
+        return dict(activation, neural_network=CountedCalls(sine_network))
     if case.given == "logistic network":
-        network = case.network
-        forward = CountedCalls(lambda a0: logistic_forward(network, a0))
-        return dict(network, sigma=logistic, d_sigma=logistic_slope, network_function=forward,
-                    cost=lambda x_, y_: logistic_cost(network, x_, y_)), forward
-    return {}, None
+        return logistic_given_code(parameters)
+    return {}
 
 
 def encode_result(value):
@@ -590,10 +585,10 @@ def observe(case, namespace):
     if function is None:
         record["result"] = {"kind": "missing"}
         return record
-    given, forward = given_code(case)
     arguments = [_copy(value) for _, value in case.args]
     parameters = {name: np.array(value) for name, value in (case.network or {}).items()}
-    given.update(parameters)
+    given = given_code(case, parameters)
+    forward = next((value for value in given.values() if isinstance(value, CountedCalls)), None)
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"), contextlib.redirect_stderr(io.StringIO()), \
                 substituted(namespace, **given):

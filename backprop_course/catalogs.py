@@ -118,9 +118,9 @@ DLDW_BODY = '''    a1, a2, y_pred = neural_network(W, x)
     dl_dw2 = np.mean(shared * dadw(a1))
     dl_dw1 = np.mean(shared * dadh(W[1]) * dhda(a1) * dadw(x, firstweight=1))
     return [float(dl_dw1), float(dl_dw2)]'''
-DHDA_RETURN = '''activation's slope there."""
+DHDA_RETURN = '''dh1/da1 at the affine values a (N, 1)."""
     return der_A(a)'''
-DYDA_RETURN = '''dy_pred/da2 at the affine value a (N, 1)."""
+DYDA_RETURN = '''dy_pred/da2 at the affine values a (N, 1)."""
     return der_A(a)'''
 DLDY_RETURN = "return 2 * (y_pred - y)"
 DLDW_RESULT = "return [float(dl_dw1), float(dl_dw2)]"

@@ -8,6 +8,11 @@ from .data import write_backprop_csv
 
 CHECKS_MODULE = REPO_ROOT / "backprop_course" / "checks.py"
 SHIPPED_CHECKS_NAME = "gradecheck.py"
+# Students run `nbgrader validate` in their assignment folder, where this
+# config widens nothing but quiets the kernel's TCP warning (and nbgrader's
+# "no config" warning, by existing). It imports nothing of the course.
+STUDENT_CONFIG = REPO_ROOT / "backprop_course" / "shipped" / "nbgrader_config.py"
+SHIPPED_FILES = {SHIPPED_CHECKS_NAME: CHECKS_MODULE, "nbgrader_config.py": STUDENT_CONFIG}
 
 
 def source_notebooks(root=REPO_ROOT):
@@ -33,10 +38,11 @@ def clean_source_notebooks(root=REPO_ROOT):
 
 
 def sync_shipped_files(root=REPO_ROOT):
-    """Copy gradecheck.py into every assignment and regenerate the shipped CSV."""
+    """Copy gradecheck.py and the students' nbgrader_config.py into every assignment; regenerate the CSV."""
     for assignment in ASSIGNMENTS:
         folder = root / "source" / assignment
         if folder.is_dir():
-            shutil.copyfile(CHECKS_MODULE, folder / SHIPPED_CHECKS_NAME)
+            for name, original in SHIPPED_FILES.items():
+                shutil.copyfile(original, folder / name)
     write_backprop_csv(root / "data" / "backprop.csv")
     write_backprop_csv(root / "source" / "chain_rule" / "backprop.csv")

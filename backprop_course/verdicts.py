@@ -39,7 +39,8 @@ from traitlets import Integer, Unicode
 from traitlets.config import LoggingConfigurable
 
 from . import checks
-from .checks import BACKPROP_CSV, HEART, MAX_PROBE_ENTRIES, PROBE_MIME, mismatch_message, pair_problem, probe_cases
+from .checks import (BACKPROP_CSV, HEART, MAX_PROBE_ENTRIES, PROBE_MIME, known_mistakes, mismatch_message,
+                     pair_problem, probe_cases)
 from .feedback import is_test_cell
 
 VERDICTS_KEY = "backprop_verdicts"
@@ -243,17 +244,7 @@ class Reference:
     @staticmethod
     def mistakes(case):
         """{description: value} of known mistakes for this case, so a message can name them."""
-        args = [value for _, value in case.args]
-        if case.function == "A":
-            return {"is cos, not sin": np.cos(args[0])}
-        if case.function == "der_A":
-            return {"is sin; the derivative of sin is cos": np.sin(args[0])}
-        if case.function == "dadw" and not case.kwargs.get("firstweight"):
-            return {"is a1 itself; apply the activation: h1 = A(a1)": args[0],
-                    "is A'(a1); da2/dw2 is h1 = A(a1), not its slope": np.cos(args[0])}
-        if case.function in ("dhda", "dyda"):
-            return {"is A(a) instead of the slope der_A(a)": np.sin(args[0])}
-        return {}
+        return known_mistakes(case.function, [value for _, value in case.args], case.kwargs)
 
 
 def judge_case(case, record, reference):

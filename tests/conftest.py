@@ -41,3 +41,12 @@ def expected_outcomes(assignment):
 
 def fixture_cases():
     return [(assignment, name) for assignment in ASSIGNMENTS for name in expected_outcomes(assignment)]
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """The share of catalogued mistakes that `nbgrader validate` catches (tests/test_student_validate.py)."""
+    from test_student_validate import CATCH_RATES
+    rates = config.stash.get(CATCH_RATES, {})
+    for assignment, (caught, total) in rates.items():
+        terminalreporter.write_line(f"nbgrader validate catches {caught}/{total} catalogued mistakes "
+                                    f"of {assignment} ({100 * caught / total:.0f}%)")

@@ -5,14 +5,15 @@ import nbformat
 import pytest
 
 from backprop_course import REPO_ROOT
-from backprop_course.notebooks import source_notebooks
+from backprop_course.notebooks import SHIPPED_FILES, STUDENT_CONFIG, source_notebooks
 
 NOTEBOOKS = source_notebooks()
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 HIDDEN_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 # Checks that return None: a test cell may end with a call to one of these
 # without nbgrader reading its value as a partial score.
-NONE_RETURNING_CHECKS = {"expect_close", "expect_shape", "expect_unchanged"}
+NONE_RETURNING_CHECKS = {"expect_close", "expect_shape", "expect_unchanged", "expect_dldw_matches_differences",
+                         "expect_jacobian_matches_differences"}
 
 
 def nbgrader_meta(cell):
@@ -103,8 +104,14 @@ def test_test_cells_read_as_specifications(notebook):
                 f"test cell {nbgrader_meta(cell)['grade_id']} ends with a bare expression"
 
 
-def test_shipped_check_module_is_a_copy_of_the_package_module():
-    canonical = (REPO_ROOT / "backprop_course" / "checks.py").read_bytes()
-    for path in NOTEBOOKS:
-        assert (path.parent / "gradecheck.py").read_bytes() == canonical, \
-            f"{path.parent}/gradecheck.py is stale: run `make sync`"
+def test_shipped_files_are_copies_of_the_package_files():
+    for name, original in SHIPPED_FILES.items():
+        for path in NOTEBOOKS:
+            assert (path.parent / name).read_bytes() == original.read_bytes(), \
+                f"{path.parent}/{name} is stale: run `make sync`"
+
+
+def test_students_nbgrader_config_imports_nothing():
+    """It runs on students' machines, where the course package does not exist."""
+    tree = ast.parse(STUDENT_CONFIG.read_text())
+    assert not [node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]

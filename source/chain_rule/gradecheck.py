@@ -20,6 +20,7 @@ import io
 import json
 import math
 import numbers
+import textwrap
 import warnings
 from dataclasses import dataclass, field
 
@@ -35,8 +36,22 @@ RELATIVE_TOLERANCE = 1e-5
 ABSOLUTE_TOLERANCE = 1e-7
 
 
+# `nbgrader validate` cuts every line of an error at 87 characters and indents
+# it by 4, so a message is shown in lines of at most this many.
+MESSAGE_WIDTH = 80
+
+
 class CheckFailed(AssertionError):
-    """A check of a student's answer failed; the message says how."""
+    """A check of a student's answer failed; the message says how, as a full sentence."""
+
+    def __init__(self, message):
+        super().__init__(sentence(message))
+
+    def _render_traceback_(self):
+        # IPython shows these lines instead of a traceback through this file:
+        # the diagnosis is what the student needs, and it is never cut.
+        return textwrap.wrap(f"{type(self).__name__}: {self}", MESSAGE_WIDTH,
+                             break_long_words=False, break_on_hyphens=False)
 
 
 def relative_error(a, b):
@@ -209,8 +224,10 @@ def mismatch_message(what, got, want, where="", hint="", mistakes=None,
                      rtol=RELATIVE_TOLERANCE, atol=ABSOLUTE_TOLERANCE):
     """The failure message for array ``got`` against ``want``, or None if they match.
 
-    ``mistakes`` maps a description to the value a known mistake would give;
-    a wrong answer that matches one is described that way.
+    The diagnosis comes first: "dldw(W, x, y) has the wrong sign (sign
+    flipped), at seed 310 on backprop.csv." ``mistakes`` maps a description
+    to the value a known mistake would give; a wrong answer that matches one
+    is described that way.
     """
     problem = diagnose(got, np.asarray(want, dtype=np.float64), rtol, atol)
     if problem is None:
@@ -219,9 +236,31 @@ def mismatch_message(what, got, want, where="", hint="", mistakes=None,
         if _close(got, np.asarray(wrong_value, dtype=np.float64), rtol, atol):
             problem = description
             break
-    place = f" {where}" if where else ""
-    advice = f" {hint}" if hint else ""
-    return f"{what}{place} {problem}.{advice}"
+    return sentence(f"{what} {problem}" + (f", {where}" if where else ""), hint)
+
+
+def sentence(text, more=""):
+    """``text`` ended by a full stop (unless it ends in ? or !), then ``more``."""
+    text = text if text.endswith(("?", "!", ".")) else text + "."
+    return f"{text} {more}" if more else text
+
+
+def known_mistakes(function, args, kwargs=None):
+    """{description: value} of the known wrong answers of a chain_rule piece at ``args``.
+
+    They name a mistake that a value matches; they hold nothing that the
+    notebook does not already say (A is sin, its slope is cos).
+    """
+    if function == "A":
+        return {"is cos, not sin": np.cos(args[0])}
+    if function == "der_A":
+        return {"is sin; the derivative of sin is cos": np.sin(args[0])}
+    if function == "dadw" and not (kwargs or {}).get("firstweight"):
+        return {"is a1 itself; apply the activation: h1 = A(a1)": args[0],
+                "is A'(a1); da2/dw2 is h1 = A(a1), not its slope": np.cos(args[0])}
+    if function in ("dhda", "dyda"):
+        return {"is A(a) instead of the slope der_A(a)": np.sin(args[0])}
+    return {}
 
 
 def expect_close(what, got, want, where="", hint="", mistakes=None,
@@ -270,6 +309,74 @@ def expect_pair_of_numbers(what, got):
 
 HARD_CODED_HINT = ("It was right for the notebook's own inputs, so check that it uses its "
                    "arguments rather than fixed numbers or notebook variables.")
+
+
+def slope_by_differences(function, z, step=FINITE_DIFFERENCE_STEP):
+    """The slope of an element-wise ``function`` at every entry of ``z``, by central differences."""
+    z = np.asarray(z, dtype=np.float64)
+    return (function(z + step) - function(z - step)) / (2 * step)
+
+
+def sine_loss(W, x, y):
+    """chain_rule's given loss: the mean squared error of the sine network."""
+    return float(np.mean((sine_network(W, x)[2] - y) ** 2))
+
+
+def expect_dldw_matches_differences(namespace, W, every=7):
+    """Fail unless the notebook's ``dldw`` agrees with central differences of the loss.
+
+    At the notebook's weights ``W``, on backprop.csv: first on all its points,
+    then on every ``every``-th point only, so that an answer must use its
+    arguments. The given code (A = sin, der_A = cos, neural_network) is in
+    place for the call: the pieces that dldw calls are the student's own, but
+    nothing given can be redefined to agree with a wrong answer.
+    """
+    what = "dldw(W, x, y)"
+    x, y = read_backprop_csv(BACKPROP_CSV)
+    weights = [np.array(w, dtype=np.float64) for w in W]
+    passed_on_all = False
+    for rows, where in ((slice(None), f"at the notebook's W on all {len(x)} points of {BACKPROP_CSV}"),
+                        (slice(None, None, every), f"at the notebook's W on every {every}th point only")):
+        data = (x[rows].copy(), y[rows].copy())
+        arguments = [w.copy() for w in weights]
+        with quietly(what), substituted(namespace, **given_code("sine network")):
+            got = namespace["dldw"](arguments, *data)
+        expect_unchanged(what, "W", arguments, weights)
+        got = expect_pair_of_numbers(what, got)
+        slopes = central_difference(lambda: sine_loss(weights, *data), weights)
+        expect_close(what, got, [slope.item() for slope in slopes], where=where,
+                     hint=HARD_CODED_HINT if passed_on_all else "")
+        passed_on_all = True
+
+
+# The visible tests' second network, and the examples it sees.
+SMALLER_EVERY = 4
+
+
+def smaller_network():
+    """The 1-3-4-2 network of the visible tests, drawn from RandomState(1)."""
+    return logistic_network(3, 4, np.random.RandomState(1))
+
+
+def expect_jacobian_matches_differences(namespace, name, x, y, every=SMALLER_EVERY):
+    """Fail unless the notebook's ``J_<name>(x, y)`` agrees with central differences of the cost.
+
+    First at the notebook's own network and data; then at a 1-3-4-2 network
+    (drawn from RandomState(1)) on every ``every``-th example, so that an
+    answer must read sizes and N from its arguments. The given code (sigma,
+    d_sigma, network_function, cost) is in place for the call.
+    """
+    function, what = namespace["J_" + name], f"J_{name}(x, y)"
+    own = {parameter: np.array(namespace[parameter], dtype=np.float64) for parameter in NETWORK_PARAMETERS}
+    smaller = smaller_network()
+    passed_on_own = False
+    for network, data, where in ((own, (x, y), "at the notebook's network and data"),
+                                 (smaller, (x[:, ::every], y[:, ::every]),
+                                  f"at a 1-3-4-2 network on every {every}th example")):
+        got = as_float_array(what, run_with_network(namespace, function, network, *data))
+        slopes = central_difference(lambda: logistic_cost(network, *data), [network[name]])[0]
+        expect_close(what, got, slopes, where=where, hint=HARD_CODED_HINT if passed_on_own else "")
+        passed_on_own = True
 
 
 # --- The curve_backprop network, re-implemented for the tests -------------
@@ -398,6 +505,10 @@ def read_backprop_csv(path):
     return table[:, :1].copy(), table[:, 1:2].copy()
 
 
+# Where the visible tests measure the slope of sin by central differences.
+VISIBLE_SLOPE_POINTS = np.array([[-2.0], [0.0], [1.0]])
+
+
 def _column(rng, size, low, high):
     return rng.uniform(low, high, size=(size, 1))
 
@@ -415,7 +526,7 @@ def _chain_rule_cases(grade_id, rng, load):
     if grade_id in ("test_A", "test_der_A"):
         function = grade_id[len("test_"):]
         shown, visible = (("A([[0], [pi/2]])", np.array([[0.0], [np.pi / 2]])) if function == "A"
-                          else ("der_A([[0]])", np.array([[0.0]])))
+                          else ("der_A(z) at z = [[-2], [0], [1]]", VISIBLE_SLOPE_POINTS))
         rows, columns = rng.integers(2, 7, size=2)
         z = rng.normal(scale=3, size=(rows, columns))
         return [case("visible", shown, function, [("x", visible)]),
@@ -431,7 +542,8 @@ def _chain_rule_cases(grade_id, rng, load):
                 case("random-second", "dadw(a1)", "dadw", [("a1", a)], random_where, given="activation")]
     if grade_id in ("test_dhda", "test_dyda"):
         function = grade_id[len("test_"):]
-        return [case("visible", f"{function}([[0], [0]])", function, [("a", np.zeros((2, 1)))], given="activation"),
+        return [case("visible", f"{function}(a) at a = [[-2], [0], [1]]", function, [("a", VISIBLE_SLOPE_POINTS)],
+                     given="activation"),
                 case("random", f"{function}(a)", function, [("a", _column(rng, int(rng.integers(3, 10)), -4, 4))],
                      random_where, given="activation")]
     if grade_id == "test_dadh":
@@ -440,7 +552,8 @@ def _chain_rule_cases(grade_id, rng, load):
                      hint="da2/dh1 is the weight w itself.")]
     if grade_id == "test_dldy":
         size = int(rng.integers(3, 12))
-        return [case("visible", "dldy([[3]], [[1]])", "dldy", [("y_pred", np.array([[3.0]])), ("y", np.array([[1.0]]))]),
+        return [case("visible", "dldy(y_pred, y) at y_pred = [[3], [0.5]], y = [[1], [1]]", "dldy",
+                     [("y_pred", np.array([[3.0], [0.5]])), ("y", np.array([[1.0], [1.0]]))]),
                 case("random", "dldy(y_pred, y)", "dldy", [("y_pred", _column(rng, size, -1, 1)),
                                                            ("y", _column(rng, size, 0, 1))], "at random columns",
                      hint="The derivative of (y_pred - y)**2 with respect to y_pred is 2 (y_pred - y); "
@@ -449,8 +562,12 @@ def _chain_rule_cases(grade_id, rng, load):
         x, y = load(BACKPROP_CSV)
         seeded = np.random.RandomState(310)
         what = "dldw(W, x, y)"
-        cases = [case("seed-310", what, "dldw", [("W", [seeded.randn(1, 1), seeded.randn(1, 1)]), ("x", x), ("y", y)],
-                      "at seed 310 on backprop.csv", given="sine network", pair=True)]
+        weights = [seeded.randn(1, 1), seeded.randn(1, 1)]
+        cases = [case("seed-310", what, "dldw", [("W", weights), ("x", x), ("y", y)],
+                      "at seed 310 on backprop.csv", given="sine network", pair=True),
+                 case("every-7th", what, "dldw", [("W", weights), ("x", x[::7].copy()), ("y", y[::7].copy())],
+                      "at seed 310 on every 7th point of backprop.csv", given="sine network", pair=True,
+                      hint=HARD_CODED_HINT)]
         for number in (1, 2):
             size = int(rng.integers(5, 80))
             weights = [rng.normal(size=(1, 1)), rng.normal(size=(1, 1))]
@@ -462,11 +579,6 @@ def _chain_rule_cases(grade_id, rng, load):
     return None
 
 
-# Cases of the curve_backprop tests in which no signal flows back below a
-# layer: the Jacobian must then be all zeros.
-_QUIET_LAYER = {"J_b2": "W3", "J_W1": "W2", "J_b1": "W2"}
-
-
 def _curve_cases(grade_id, rng, load):
     function = grade_id[len("test_"):]
     if function not in ("J_b3", "J_b2", "J_W1", "J_b1"):
@@ -476,17 +588,9 @@ def _curve_cases(grade_id, rng, load):
     own = logistic_network(6, 7, np.random.RandomState(310))
     cases = [Case("seed-310", what, "for the seed-310 network on the heart data", function,
                   (("x", x), ("y", y)), given="logistic network", network=own)]
-    if function == "J_b3":
-        zeros = {name: 0 * value for name, value in own.items()}
-        cases.append(Case("zeros", f"{function} for a network of zeros", "", function,
-                          (("x", np.array([[0.0]])), ("y", np.array([[0.0], [1.0]]))),
-                          given="logistic network", network=zeros))
-    else:
-        layer = _QUIET_LAYER[function]
-        quiet = dict(logistic_network(6, 7, np.random.RandomState(0)))
-        quiet[layer] = np.zeros_like(quiet[layer])
-        cases.append(Case("quiet", f"{function} when {layer} is zero", "", function, (("x", x), ("y", y)),
-                          given="logistic network", network=quiet))
+    cases.append(Case("smaller", what, f"at a 1-3-4-2 network on every {SMALLER_EVERY}th example", function,
+                      (("x", x[:, ::SMALLER_EVERY].copy()), ("y", y[:, ::SMALLER_EVERY].copy())),
+                      given="logistic network", network=smaller_network(), hint=HARD_CODED_HINT))
     for number in (1, 2):
         # Never the default sizes 6 and 7, so an answer that assumes them fails.
         n1, n2 = (int(n) for n in rng.choice([2, 3, 4, 5, 8, 9], size=2))
@@ -529,17 +633,18 @@ class CountedCalls:
         return self.function(*args, **kwargs)
 
 
-def given_code(case, parameters):
-    """{name: object} of the notebook's given code to put in place while ``case`` runs.
+def given_code(given, parameters=None):
+    """{name: object} of the notebook's given code to put in place while a student's function runs.
 
-    ``parameters``: the copy of the case's network that the student's code sees.
+    ``given``: a Case's ``given``. ``parameters``: for "logistic network",
+    the copy of the network that the student's code sees.
     """
     activation = {"A": np.sin, "der_A": np.cos}
-    if case.given == "activation":
+    if given == "activation":
         return activation
-    if case.given == "sine network":
+    if given == "sine network":
         return dict(activation, neural_network=CountedCalls(sine_network))
-    if case.given == "logistic network":
+    if given == "logistic network":
         return logistic_given_code(parameters)
     return {}
 
@@ -587,7 +692,7 @@ def observe(case, namespace):
         return record
     arguments = [_copy(value) for _, value in case.args]
     parameters = {name: np.array(value) for name, value in (case.network or {}).items()}
-    given = given_code(case, parameters)
+    given = given_code(case.given, parameters)
     forward = next((value for value in given.values() if isinstance(value, CountedCalls)), None)
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"), contextlib.redirect_stderr(io.StringIO()), \

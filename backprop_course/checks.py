@@ -286,6 +286,13 @@ def expect_shape(what, got, shape):
         raise CheckFailed(f"{what} has shape {got.shape}, expected {tuple(shape)}")
 
 
+def expect_column(name, value, rows):
+    """Fail unless the variable ``name`` is an array of shape (rows, 1)."""
+    shape = np.shape(value)
+    if shape != (rows, 1):
+        raise CheckFailed(f"{name} has shape {shape}; it must be a column of shape {(rows, 1)}")
+
+
 def pair_problem(what, values):
     """Why the array ``values`` is not two numbers [dL/dw1, dL/dw2] (None if it is)."""
     if values.ndim == 0:

@@ -113,6 +113,7 @@ def test_every_lost_point_comes_with_a_message_a_student_can_act_on(graded_cours
                     assert output.ename in ("CheckFailed", "AssertionError"), \
                         f"a raw {output.ename} instead of a check's message: {output.evalue}"
                     assert len(output.evalue) > 20
+                    assert "?." not in output.evalue, output.evalue
                     messages.append(output.evalue)
     phrase = EXPECTED_MESSAGES[assignment].get(student)
     if phrase:

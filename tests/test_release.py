@@ -53,3 +53,17 @@ def test_leak_scanner_finds_what_it_looks_for():
     assert any(hit.startswith("solution line") for hit in hits)
     assert any(hit.startswith("hidden test line") for hit in hits)
     assert any(hit.startswith("reference value") for hit in hits)
+
+
+# `nbgrader validate` indents each line of a failed cell by 4 and cuts it at 87 characters.
+VALIDATE_LINE = 83
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_validate_shows_every_released_test_line_whole(assignment):
+    notebook = nbformat.read(REPO_ROOT / "release" / assignment / f"{assignment}.ipynb", 4)
+    long_lines = [line for cell in notebook.cells if cell.cell_type == "code"
+                  and cell.metadata.get("nbgrader", {}).get("grade")
+                  and not cell.metadata["nbgrader"].get("solution")
+                  for line in cell.source.splitlines() if len(line) > VALIDATE_LINE]
+    assert long_lines == []

@@ -12,7 +12,7 @@ SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 HIDDEN_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 # Checks that return None: a test cell may end with a call to one of these
 # without nbgrader reading its value as a partial score.
-NONE_RETURNING_CHECKS = {"expect_close", "expect_shape", "expect_unchanged", "expect_dldw_matches_differences",
+NONE_RETURNING_CHECKS = {"expect_close", "expect_shape", "expect_unchanged", "expect_column","expect_dldw_matches_differences",
                          "expect_jacobian_matches_differences"}
 
 

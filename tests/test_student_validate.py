@@ -77,7 +77,8 @@ def test_validate_fails_the_mistake_and_names_the_function(validations, assignme
         f"no message about {subjects} for {name}; messages: {found}\n{validation.output}"
     for kind, text in found:
         # In full: validate cuts long lines with "...", and a whole message ends a sentence.
-        assert "..." not in text and text.endswith((".", "?", "!", ")")), f"cut message for {name}: {text!r}"
+        assert "..." not in text and text.endswith((".", "?", "!")), f"cut message for {name}: {text!r}"
+        assert "?." not in text, text
     phrase = VISIBLE_WORDING.get(name, EXPECTED_MESSAGES[assignment].get(name))
     if phrase:
         assert phrase in " ".join(text for _, text in found), f"{name}: {phrase!r} not in {found}"

@@ -329,6 +329,9 @@ def sine_loss(W, x, y):
     return float(np.mean((sine_network(W, x)[2] - y) ** 2))
 
 
+PIECES_FIRST_HINT = "dldw calls your pieces: if one of their tests above failed, fix that first."
+
+
 def expect_dldw_matches_differences(namespace, W, every=7):
     """Fail unless the notebook's ``dldw`` agrees with central differences of the loss.
 
@@ -352,7 +355,7 @@ def expect_dldw_matches_differences(namespace, W, every=7):
         got = expect_pair_of_numbers(what, got)
         slopes = central_difference(lambda: sine_loss(weights, *data), weights)
         expect_close(what, got, [slope.item() for slope in slopes], where=where,
-                     hint=HARD_CODED_HINT if passed_on_all else "")
+                     hint=HARD_CODED_HINT if passed_on_all else PIECES_FIRST_HINT)
         passed_on_all = True
 
 

@@ -13,6 +13,7 @@ CHAIN_RULE = (
         "y loaded with shape (N,): y_pred - y broadcasts to (N, N)",
         (Edit("load_data", "y = y.reshape(-1, 1)", "y = y"),),
         frozenset({"test_data_loaded_as_columns"}),
+        message="must be a column",
     ),
     Fixture(
         "gradient_order_swapped",
@@ -20,18 +21,21 @@ CHAIN_RULE = (
         (Edit("gradient", "return [float(dl_dw1), float(dl_dw2)]",
               "return [float(dl_dw2), float(dl_dw1)]"),),
         frozenset({"test_dldw"}),
+        message="wrong order (swapped)",
     ),
     Fixture(
         "missing_factor_2",
         "dldy forgets the factor 2 of the square's derivative",
         (Edit("partial_derivatives", "return 2 * (y_pred - y)", "return y_pred - y"),),
         frozenset({"test_dldy", "test_dldw"}),
+        message="factor of 1/2",
     ),
     Fixture(
         "sign_flipped",
         "dldy computes 2 (y - y_pred): every gradient has the wrong sign",
         (Edit("partial_derivatives", "return 2 * (y_pred - y)", "return 2 * (y - y_pred)"),),
         frozenset({"test_dldy", "test_dldw"}),
+        message="sign flipped",
     ),
     Fixture(
         "sin_cos_swapped",
@@ -41,6 +45,7 @@ CHAIN_RULE = (
          Edit("activation", 'activation, applied element-wise. x: array of any shape."""\n    return np.cos(x)',
               'activation, applied element-wise. x: array of any shape."""\n    return np.sin(x)')),
         frozenset({"test_A", "test_der_A"}),
+        message="is cos, not sin",
     ),
 )
 
@@ -52,6 +57,7 @@ CURVE_BACKPROP = (
         "J_W1 carries delta2 back through W2 instead of W2.T",
         (Edit("answer_J_W1", "delta1 = (W2.T @ delta2)", "delta1 = (W2 @ delta2)"),),
         frozenset({"test_J_W1"}),
+        message="is a transpose missing",
     ),
     Fixture(
         "sigma_for_d_sigma",
@@ -65,18 +71,21 @@ CURVE_BACKPROP = (
         (Edit("answer_J_b3", "np.sum(delta3, axis=1, keepdims=True) / x.size",
               "np.sum(delta3, axis=1, keepdims=True)"),),
         frozenset({"test_J_b3"}),
+        message="missing division by N",
     ),
     Fixture(
         "wrong_sum_axis",
         "J_b1 sums over the neurons (axis 0) instead of the examples",
         (Edit("answer_J_b1", "np.sum(delta1, axis=1, keepdims=True)", "np.sum(delta1, axis=0, keepdims=True)"),),
         frozenset({"test_J_b1"}),
+        message="shape (1, 100), expected (6, 1)",
     ),
     Fixture(
         "keepdims_missing",
         "J_b2 returns shape (n2,) instead of (n2, 1)",
         (Edit("answer_J_b2", "np.sum(delta2, axis=1, keepdims=True)", "np.sum(delta2, axis=1)"),),
         frozenset({"test_J_b2"}),
+        message="shape (7,), expected (7, 1)",
     ),
     Fixture(
         "chain_stopped_early",
@@ -89,6 +98,7 @@ CURVE_BACKPROP = (
         "J_b1 carries delta3 back through W2 where W3 belongs",
         (Edit("answer_J_b1", "delta2 = (W3.T @ delta3)", "delta2 = (W2.T @ delta3)"),),
         frozenset({"test_J_b1"}),
+        message="wrong layer's array",
     ),
 )
 
@@ -103,6 +113,7 @@ CURVE_BACKPROP += (
               "return np.sum(delta3, axis=1, keepdims=True) / x.size\n\n\n"
               "def d_sigma(z):\n    return 2 / (4 * np.cosh(z / 2) ** 2)")),
         frozenset({"test_J_b3"}),
+        message="factor of 1/2",
     ),
 )
 
@@ -126,8 +137,8 @@ DLDY_RETURN = "return 2 * (y_pred - y)"
 DLDW_RESULT = "return [float(dl_dw1), float(dl_dw2)]"
 
 
-def _chain_mistake(name, description, cell, old, new, loses):
-    return Fixture(name, description, (Edit(cell, old, new),), frozenset(loses), kind=MISTAKE)
+def _chain_mistake(name, description, cell, old, new, loses, message=""):
+    return Fixture(name, description, (Edit(cell, old, new),), frozenset(loses), kind=MISTAKE, message=message)
 
 
 def _chain_equivalent(name, description, *edits):
@@ -137,36 +148,40 @@ def _chain_equivalent(name, description, *edits):
 CHAIN_RULE += (
     _chain_mistake("der_A_minus_cos", "der_A returns -cos: a sign error in the derivative",
                    "activation", 'any shape."""\n    return np.cos(x)', 'any shape."""\n    return -np.cos(x)',
-                   {"test_der_A"}),
+                   {"test_der_A"}, message="sign flipped"),
     _chain_mistake("x_not_column", "x left with shape (N,); only y made a column",
-                   "load_data", "x = x.reshape(-1, 1)", "x = x", {"test_data_loaded_as_columns"}),
+                   "load_data", "x = x.reshape(-1, 1)", "x = x", {"test_data_loaded_as_columns"},
+                   message="must be a column"),
     _chain_mistake("dadw_ignores_firstweight", "dadw always returns A(x), even for the first weight",
                    "partial_derivatives", "    if firstweight:\n        return x\n", "",
                    {"test_dadw", "test_dldw"}),
     _chain_mistake("dadw_without_activation", "dadw(a1) returns a1, forgetting h1 = A(a1)",
-                   "partial_derivatives", "    return A(x)", "    return x", {"test_dadw", "test_dldw"}),
+                   "partial_derivatives", "    return A(x)", "    return x", {"test_dadw", "test_dldw"},
+                   message="apply the activation"),
     _chain_mistake("dadw_flag_inverted", "dadw tests the flag the wrong way round",
                    "partial_derivatives", "if firstweight:", "if not firstweight:", {"test_dadw", "test_dldw"}),
     _chain_mistake("dhda_uses_A", "dhda evaluates the activation, not its slope",
                    "partial_derivatives", DHDA_RETURN, DHDA_RETURN.replace("der_A(a)", "A(a)"),
-                   {"test_dhda", "test_dldw"}),
+                   {"test_dhda", "test_dldw"}, message="instead of the slope"),
     _chain_mistake("dyda_times_two", "dyda doubles the slope: an extra factor 2",
                    "partial_derivatives", DYDA_RETURN, DYDA_RETURN.replace("der_A(a)", "2 * der_A(a)"),
-                   {"test_dyda", "test_dldw"}),
+                   {"test_dyda", "test_dldw"}, message="factor of 2"),
     _chain_mistake("dadh_reads_global_W", "dadh ignores its argument and returns the notebook's W[1]",
-                   "partial_derivatives", "    return w\n", "    return W[1]\n", {"test_dadh", "test_dldw"}),
+                   "partial_derivatives", "    return w\n", "    return W[1]\n", {"test_dadh", "test_dldw"},
+                   message="right for the notebook's own inputs"),
     _chain_mistake("dldy_takes_the_mean", "dldy already averages over the points: one number, not a column",
                    "partial_derivatives", DLDY_RETURN, "return 2 * np.mean(y_pred - y)",
-                   {"test_dldy", "test_dldw"}),
+                   {"test_dldy", "test_dldw"}, message="shape ()"),
     _chain_mistake("dldy_absolute_value", "dldy uses |y_pred - y|, the derivative of another loss",
                    "partial_derivatives", DLDY_RETURN, "return 2 * np.abs(y_pred - y)",
                    {"test_dldy", "test_dldw"}),
     _chain_mistake("dldw_sum_instead_of_mean", "dldw sums over the points: the gradient of N times the loss",
                    "gradient", "dl_dw2 = np.mean(shared * dadw(a1))\n    dl_dw1 = np.mean(",
-                   "dl_dw2 = np.sum(shared * dadw(a1))\n    dl_dw1 = np.sum(", {"test_dldw"}),
+                   "dl_dw2 = np.sum(shared * dadw(a1))\n    dl_dw1 = np.sum(", {"test_dldw"},
+                   message="sum instead of a mean"),
     _chain_mistake("dldw_extra_factor_2", "dldw multiplies by 2 again although dldy already did",
                    "gradient", "shared = dldy(y_pred, y) * dyda(a2)", "shared = 2 * dldy(y_pred, y) * dyda(a2)",
-                   {"test_dldw"}),
+                   {"test_dldw"}, message="factor of 2"),
     _chain_mistake("dldw_slope_at_wrong_point", "dldw evaluates the output slope at a1 instead of a2",
                    "gradient", "shared = dldy(y_pred, y) * dyda(a2)", "shared = dldy(y_pred, y) * dyda(a1)",
                    {"test_dldw"}),
@@ -174,25 +189,26 @@ CHAIN_RULE += (
                    "gradient", "shared * dadh(W[1]) * dhda(a1)", "shared * dhda(a1)", {"test_dldw"}),
     _chain_mistake("dldw_reads_notebook_y", "dldw ignores its y and reads the notebook's data table",
                    "gradient", "dldy(y_pred, y)", "dldy(y_pred, table['y'].to_numpy().reshape(-1, 1))",
-                   {"test_dldw"}),
+                   {"test_dldw"}, message="raised ValueError"),
     _chain_mistake("dldw_hard_coded", "dldw returns the seed-310 gradient, copied from a printout",
                    "gradient", DLDW_RESULT, "return [-0.0077779005629821825, 0.2788002123149505]",
-                   {"test_dldw"}),
+                   {"test_dldw"}, message="right for the notebook's own inputs"),
     _chain_mistake("dldw_mutates_W", "dldw takes a gradient step on W while computing the gradient",
-                   "gradient", DLDW_RESULT, "W[0] -= 0.1 * dl_dw1\n    " + DLDW_RESULT, {"test_dldw"}),
+                   "gradient", DLDW_RESULT, "W[0] -= 0.1 * dl_dw1\n    " + DLDW_RESULT, {"test_dldw"},
+                   message="changed W in place"),
     _chain_mistake("dldw_returns_dict", "dldw returns a dict instead of a list of two numbers",
                    "gradient", DLDW_RESULT, "return {'w1': float(dl_dw1), 'w2': float(dl_dw2)}",
-                   {"test_dldw"}),
+                   {"test_dldw"}, message="returned a dict"),
     _chain_mistake("dldw_no_mean", "dldw returns one value per point, never averaging",
                    "gradient", "dl_dw2 = np.mean(shared * dadw(a1))\n    dl_dw1 = np.mean(shared * dadh(W[1]) * dhda(a1) * dadw(x, firstweight=1))\n    return [float(dl_dw1), float(dl_dw2)]",
                    "dl_dw2 = shared * dadw(a1)\n    dl_dw1 = shared * dadh(W[1]) * dhda(a1) * dadw(x, firstweight=1)\n    return [dl_dw1, dl_dw2]",
-                   {"test_dldw"}),
+                   {"test_dldw"}, message="forget to take the mean"),
     Fixture("redefined_loss_to_match",
             "dldy drops the factor 2 and the student redefines loss as half the MSE, so the self-check agrees",
             (Edit("partial_derivatives", DLDY_RETURN, "return y_pred - y"),
              Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\ndef loss(W, x, y):\n"
                   "    return float(np.mean((neural_network(W, x)[2] - y) ** 2) / 2)")),
-            frozenset({"test_dldy", "test_dldw"}), kind=MISTAKE),
+            frozenset({"test_dldy", "test_dldw"}), kind=MISTAKE, message="factor of 1/2"),
 )
 
 CHAIN_RULE += (
@@ -267,9 +283,9 @@ SUM1 = "np.sum(delta1, axis=1, keepdims=True) / x.size"
 FORWARD = "a0, z1, a1, z2, a2, z3, a3 = network_function(x)"
 
 
-def _curve_mistake(name, description, function, old, new, *more_edits):
+def _curve_mistake(name, description, function, old, new, *more_edits, message=""):
     edits = (Edit(f"answer_{function}", old, new),) + more_edits
-    return Fixture(name, description, edits, frozenset({f"test_{function}"}), kind=MISTAKE)
+    return Fixture(name, description, edits, frozenset({f"test_{function}"}), kind=MISTAKE, message=message)
 
 
 def _curve_equivalent(name, description, *edits):
@@ -278,23 +294,24 @@ def _curve_equivalent(name, description, *edits):
 
 CURVE_BACKPROP += (
     _curve_mistake("b3_sign_flipped", "J_b3 uses y - a3: every entry has the wrong sign",
-                   "J_b3", DELTA3, "delta3 = 2 * (y - a3) * d_sigma(z3)"),
+                   "J_b3", DELTA3, "delta3 = 2 * (y - a3) * d_sigma(z3)", message="sign flipped"),
     _curve_mistake("b3_missing_factor_2", "J_b3 forgets the 2 from the square",
-                   "J_b3", DELTA3, "delta3 = (a3 - y) * d_sigma(z3)"),
+                   "J_b3", DELTA3, "delta3 = (a3 - y) * d_sigma(z3)", message="factor of 1/2"),
     _curve_mistake("b3_slope_at_activation", "J_b3 evaluates the slope at a3 instead of z3",
                    "J_b3", DELTA3, "delta3 = 2 * (a3 - y) * d_sigma(a3)"),
     _curve_mistake("b3_sums_everything", "J_b3 sums over all entries: one number, not one per output",
-                   "J_b3", SUM3, "np.sum(delta3) / x.size"),
+                   "J_b3", SUM3, "np.sum(delta3) / x.size", message="shape ()"),
     _curve_mistake("b3_weights_instead_of_bias", "J_b3 multiplies by a2 as if it were J_W3",
                    "J_b3", SUM3, "np.sum(delta3 @ a2.T, axis=1, keepdims=True) / x.size"),
     _curve_mistake("b2_default_sizes_only", "J_b2 reshapes to (7, 1): right only for the default n2 = 7",
-                   "J_b2", SUM2, "np.sum(delta2, axis=1).reshape(7, 1) / x.size"),
+                   "J_b2", SUM2, "np.sum(delta2, axis=1).reshape(7, 1) / x.size", message="cannot reshape"),
     _curve_mistake("b2_divides_by_len", "J_b2 divides by len(x), which is 1 for a (1, N) row",
-                   "J_b2", SUM2, "np.sum(delta2, axis=1, keepdims=True) / len(x)"),
+                   "J_b2", SUM2, "np.sum(delta2, axis=1, keepdims=True) / len(x)",
+                   message="missing division by N"),
     _curve_mistake("b2_wrong_layer_slope", "J_b2 uses layer 3's slope d_sigma(z3) in layer 2",
                    "J_b2", DELTA2, "delta2 = (W3.T @ delta3) * d_sigma(z3).mean(axis=0)"),
     _curve_mistake("b2_elementwise_for_matrix", "J_b2 multiplies W3.T and delta3 with * where @ belongs",
-                   "J_b2", DELTA2, "delta2 = (W3.T * delta3) * d_sigma(z2)"),
+                   "J_b2", DELTA2, "delta2 = (W3.T * delta3) * d_sigma(z2)", message="combined element-wise"),
     _curve_mistake("W1_a1_for_a0", "J_W1 multiplies by a1.T where the input a0.T belongs",
                    "J_W1", "return delta1 @ a0.T / x.size", "return delta1 @ a1.T / x.size"),
     _curve_mistake("W1_slope_of_activation", "J_W1 evaluates layer 1's slope at a1 instead of z1",
@@ -305,13 +322,16 @@ CURVE_BACKPROP += (
                    "                     [-0.0010552781587916918], [0.00108317298050382], [0.0004289792982351318]])"),
     _curve_mistake("W1_mutates_W1", "J_W1 takes a descent step on W1 while computing its Jacobian",
                    "J_W1", "return delta1 @ a0.T / x.size",
-                   "jacobian = delta1 @ a0.T / x.size\n    W1[:] = W1 - 0.1 * jacobian\n    return jacobian"),
+                   "jacobian = delta1 @ a0.T / x.size\n    W1[:] = W1 - 0.1 * jacobian\n    return jacobian",
+                   message="changed W1 in place"),
     _curve_mistake("b1_sum_without_mean", "J_b1 sums over the examples: the Jacobian of N times the cost",
-                   "J_b1", SUM1, "np.sum(delta1, axis=1, keepdims=True)"),
+                   "J_b1", SUM1, "np.sum(delta1, axis=1, keepdims=True)", message="sum instead of a mean"),
     _curve_mistake("b1_transposed", "J_b1 returns a row (1, n1) instead of a column",
-                   "J_b1", "return " + SUM1, "return (" + SUM1 + ").T"),
+                   "J_b1", "return " + SUM1, "return (" + SUM1 + ").T",
+                   message="shape (1, 6), expected (6, 1)"),
     _curve_mistake("b1_fixed_N", "J_b1 divides by 100, the default N, instead of the number of examples",
-                   "J_b1", SUM1, "np.sum(delta1, axis=1, keepdims=True) / 100"),
+                   "J_b1", SUM1, "np.sum(delta1, axis=1, keepdims=True) / 100",
+                   message="right for the notebook's own inputs"),
     _curve_mistake("b1_stops_at_layer_2", "J_b1 averages delta2 back through W2 without layer 1's slope",
                    "J_b1", DELTA1, "delta1 = W2.T @ delta2"),
     Fixture("redefined_cost_to_match",
@@ -319,7 +339,7 @@ CURVE_BACKPROP += (
             (Edit("answer_J_b3", DELTA3, "delta3 = (a3 - y) * d_sigma(z3)"),
              Edit("answer_J_b3", "return " + SUM3, "return " + SUM3 + "\n\n\ndef cost(x, y):\n"
                   "    return np.linalg.norm(network_function(x)[-1] - y) ** 2 / x.size / 2")),
-            frozenset({"test_J_b3"}), kind=MISTAKE),
+            frozenset({"test_J_b3"}), kind=MISTAKE, message="factor of 1/2"),
 )
 
 CURVE_BACKPROP += (
@@ -363,47 +383,9 @@ CURVE_BACKPROP += (
 
 
 # What the failure message must say for a mistake (a phrase of it), so that a
-# student can act on it. Tests check these in the autograded notebooks.
+# student can act on it: each fixture's own ``message``. Tests check these in
+# the autograded notebooks and in `nbgrader validate`'s output.
 EXPECTED_MESSAGES = {
-    "chain_rule": {
-        "y_not_column": "must be a column",
-        "x_not_column": "must be a column",
-        "gradient_order_swapped": "wrong order (swapped)",
-        "missing_factor_2": "factor of 1/2",
-        "sign_flipped": "sign flipped",
-        "sin_cos_swapped": "is cos, not sin",
-        "der_A_minus_cos": "sign flipped",
-        "dadw_without_activation": "apply the activation",
-        "dhda_uses_A": "instead of the slope",
-        "dyda_times_two": "factor of 2",
-        "dldy_takes_the_mean": "shape ()",
-        "dldw_sum_instead_of_mean": "sum instead of a mean",
-        "dldw_extra_factor_2": "factor of 2",
-        "dldw_reads_notebook_y": "raised ValueError",
-        "dldw_hard_coded": "right for the notebook's own inputs",
-        "dldw_mutates_W": "changed W in place",
-        "dldw_returns_dict": "returned a dict",
-        "dldw_no_mean": "forget to take the mean",
-        "dadh_reads_global_W": "right for the notebook's own inputs",
-        "redefined_loss_to_match": "factor of 1/2",
-    },
-    "curve_backprop": {
-        "missing_transpose": "is a transpose missing",
-        "no_division_by_N": "missing division by N",
-        "wrong_sum_axis": "shape (1, 100), expected (6, 1)",
-        "keepdims_missing": "shape (7,), expected (7, 1)",
-        "W2_for_W3": "wrong layer's array",
-        "b3_sign_flipped": "sign flipped",
-        "b3_missing_factor_2": "factor of 1/2",
-        "b3_sums_everything": "shape ()",
-        "b2_default_sizes_only": "cannot reshape",
-        "b2_divides_by_len": "missing division by N",
-        "b2_elementwise_for_matrix": "combined element-wise",
-        "W1_mutates_W1": "changed W1 in place",
-        "b1_sum_without_mean": "sum instead of a mean",
-        "b1_transposed": "shape (1, 6), expected (6, 1)",
-        "b1_fixed_N": "right for the notebook's own inputs",
-        "redefined_d_sigma": "factor of 1/2",
-        "redefined_cost_to_match": "factor of 1/2",
-    },
+    "chain_rule": {fixture.name: fixture.message for fixture in CHAIN_RULE if fixture.message},
+    "curve_backprop": {fixture.name: fixture.message for fixture in CURVE_BACKPROP if fixture.message},
 }

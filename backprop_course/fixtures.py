@@ -44,6 +44,8 @@ class Fixture:
     loses: frozenset = field(default_factory=frozenset)
     blank: bool = False
     kind: str = KNOWN_MISTAKE
+    # A phrase that the failure message must contain, so that a student can act on it.
+    message: str = ""
 
     def __post_init__(self):
         # A mistake that loses nothing, or an equivalent that loses something,

@@ -6,6 +6,7 @@ import pytest
 from nbclient import NotebookClient
 
 from backprop_course import ASSIGNMENTS, REPO_ROOT
+from backprop_course.feedback import is_test_cell
 
 
 def run_copy(folder, tmp_path, assignment):
@@ -33,8 +34,7 @@ def test_source_runs_clean(assignment, tmp_path):
 def test_release_fails_only_with_not_implemented(assignment, tmp_path):
     notebook = run_copy(REPO_ROOT / "release" / assignment, tmp_path, assignment)
     errors = outputs(notebook, "error")
-    test_cells = [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade")
-                  and not cell.metadata["nbgrader"].get("solution")]
+    test_cells = [cell for cell in notebook.cells if is_test_cell(cell)]
     failed = {id(cell) for cell, _ in errors}
     assert all(id(cell) in failed for cell in test_cells), "a graded test passes on the stubs"
     for cell, output in errors:

@@ -6,6 +6,7 @@ import pytest
 
 from backprop_course import ASSIGNMENTS, REPO_ROOT
 from backprop_course.course import Course
+from backprop_course.feedback import is_test_cell
 from backprop_course.leaks import found_secrets, notebook_secrets
 
 
@@ -62,8 +63,6 @@ VALIDATE_LINE = 83
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_validate_shows_every_released_test_line_whole(assignment):
     notebook = nbformat.read(REPO_ROOT / "release" / assignment / f"{assignment}.ipynb", 4)
-    long_lines = [line for cell in notebook.cells if cell.cell_type == "code"
-                  and cell.metadata.get("nbgrader", {}).get("grade")
-                  and not cell.metadata["nbgrader"].get("solution")
+    long_lines = [line for cell in notebook.cells if is_test_cell(cell)
                   for line in cell.source.splitlines() if len(line) > VALIDATE_LINE]
     assert long_lines == []

@@ -10,6 +10,7 @@ import pytest
 
 from backprop_course import ASSIGNMENTS, REPO_ROOT
 from backprop_course.catalogs import EXPECTED_MESSAGES
+from backprop_course.feedback import is_test_cell
 from backprop_course.fixtures import EQUIVALENT
 from student_validate import catch_rate, submissions, validate_submissions
 
@@ -50,9 +51,7 @@ def intended_subject(fixture, test_order):
 def cell_order(assignment):
     """The release's test cells in the order the notebook runs them."""
     notebook = nbformat.read(REPO_ROOT / "release" / assignment / f"{assignment}.ipynb", 4)
-    return [cell.metadata["nbgrader"]["grade_id"] for cell in notebook.cells
-            if cell.metadata.get("nbgrader", {}).get("grade") and cell.cell_type == "code"
-            and not cell.metadata["nbgrader"].get("solution")]
+    return [cell.metadata["nbgrader"]["grade_id"] for cell in notebook.cells if is_test_cell(cell)]
 
 
 def mistake_cases():

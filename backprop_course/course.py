@@ -77,12 +77,13 @@ class Course:
         """{grade_id: points} of the autograded test cells, read from the source notebooks."""
         import nbformat
 
+        from .feedback import is_test_cell
+
         cells = {}
         for path in sorted((self.root / "source" / assignment).glob("*.ipynb")):
             for cell in nbformat.read(path, as_version=4).cells:
-                meta = cell.metadata.get("nbgrader", {})
-                if meta.get("grade") and not meta.get("solution"):
-                    cells[meta["grade_id"]] = float(meta["points"])
+                if is_test_cell(cell):
+                    cells[cell.metadata["nbgrader"]["grade_id"]] = float(cell.metadata["nbgrader"]["points"])
         return cells
 
     def scores(self, assignment):
@@ -102,6 +103,11 @@ class Course:
     @property
     def db_url(self):
         return self._db_url or f"sqlite:///{self.root / 'gradebook.db'}"
+
+
+def lost_cells(scores, test_points):
+    """The test cells (in ``test_points``' order) that scored less than their points in ``scores``."""
+    return [name for name, points in test_points.items() if scores.get(name, 0) < points]
 
 
 def release_all(course=None, assignments=ASSIGNMENTS):

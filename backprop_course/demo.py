@@ -11,7 +11,7 @@ import time
 
 from . import ASSIGNMENTS, REPO_ROOT
 from .batch import autograde_class, dask_client, default_workers, summary_lines
-from .course import Course
+from .course import Course, lost_cells
 from .fixtures import FIXTURES_DIR, fixture_notebook_path
 
 DEMO_DIR = REPO_ROOT / "demo"
@@ -32,7 +32,7 @@ def grade_table(course, assignment):
              f"  {'student':<26} {'score':>9}  lost points on"]
     for student in sorted(scores):
         cells = scores[student]
-        lost = [name for name, points in tests.items() if cells.get(name, 0) < points]
+        lost = lost_cells(cells, tests)
         lines.append(f"  {student:<26} {sum(cells.values()):>4g} / {max_auto:<3g} "
                      f"{', '.join(lost) if lost else '-'}")
     return lines

@@ -18,9 +18,9 @@ from pathlib import Path
 import nbformat
 
 from . import REPO_ROOT
+from .markers import BEGIN_SOLUTION, END_SOLUTION
 
 FIXTURES_DIR = REPO_ROOT / "tests" / "fixtures"
-BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ from html.parser import HTMLParser
 
 import nbformat
 
-REGIONS = {"solution": ("### BEGIN SOLUTION", "### END SOLUTION"),
-           "hidden": ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")}
+from .markers import BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION
+
+REGIONS = {"solution": (BEGIN_SOLUTION, END_SOLUTION), "hidden": (BEGIN_HIDDEN, END_HIDDEN)}
 # A literal with six or more significant digits is a computed value, not a
 # test input like 0.5 or 3.
 REFERENCE_NUMBER = re.compile(r"-?\d+\.\d*[1-9]\d*")

@@ -6,6 +6,7 @@ An equivalent solution passes when it keeps every automatic point.
 """
 from dataclasses import dataclass
 
+from .course import lost_cells
 from .fixtures import EQUIVALENT, KNOWN_MISTAKE, MISTAKE, catalog
 
 
@@ -35,7 +36,7 @@ def suite_result(assignment, scores, test_points):
         if cells is None:
             result.surprises.append(f"{fixture.name}: not graded")
             continue
-        lost = {name for name, points in test_points.items() if cells.get(name, 0) < points}
+        lost = set(lost_cells(cells, test_points))
         if fixture.kind in (MISTAKE, KNOWN_MISTAKE):
             result.mistakes += 1
             result.killed += bool(lost)

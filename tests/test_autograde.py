@@ -7,11 +7,12 @@ import nbformat
 import pytest
 
 from backprop_course import ASSIGNMENTS, REPO_ROOT
-from backprop_course.course import Course
+from backprop_course.course import Course, lost_cells
 from backprop_course.catalogs import EXPECTED_MESSAGES
 from backprop_course.fixtures import BASELINE, build_submission, catalog, fixture_notebook_path
 from backprop_course.suites import suite_result
 from backprop_course.feedback import is_test_cell
+from backprop_course.markers import BEGIN_HIDDEN, END_HIDDEN
 from backprop_course.leaks import found_secrets, html_text, notebook_secrets
 
 from conftest import expected_outcomes, fixture_cases
@@ -23,7 +24,7 @@ def test_fixture_loses_points_exactly_where_expected(graded_course, assignment, 
     tests = graded_course.test_cells(assignment)
     cells = graded_course.scores(assignment)[student]
     assert set(cells) == set(tests), "every test cell must be in the gradebook"
-    lost = sorted(name for name, points in tests.items() if cells[name] < points)
+    lost = sorted(lost_cells(cells, tests))
     kept_partially = [name for name in lost if cells[name] > 0]
     assert lost == expected["loses"], expected["description"]
     assert kept_partially == [], "test cells are all-or-nothing"
@@ -95,7 +96,7 @@ def test_hidden_tests_hold_no_expected_value(assignment):
     """The probes in the hidden tests only call and record: every expected value is on the trusted side."""
     source = nbformat.read(REPO_ROOT / "source" / assignment / f"{assignment}.ipynb", 4)
     hidden = [line for cell in source.cells if is_test_cell(cell)
-              for line in cell.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0].splitlines()]
+              for line in cell.source.split(BEGIN_HIDDEN)[1].split(END_HIDDEN)[0].splitlines()]
     code = [line for line in hidden if line.strip() and not line.lstrip().startswith("#")]
     assert code and all(line == "from gradecheck import run_probes" or line.startswith("run_probes(")
                         for line in code), code

@@ -12,7 +12,7 @@ import pytest
 
 from backprop_course import REPO_ROOT
 from backprop_course.batch import autograde_class, summary_lines
-from backprop_course.course import Course
+from backprop_course.course import Course, lost_cells
 from backprop_course.fixtures import fixture_notebook_path
 from backprop_course.hostile import ASSIGNMENT, CASES, expected_lost, write_case
 from backprop_course.sandbox import unavailable_reason
@@ -63,7 +63,7 @@ def test_hostile_case_gets_its_expected_status_and_score(hostile, case):
     course, results, _, _ = hostile
     tests = course.test_cells(ASSIGNMENT)
     result = results[case.name]
-    lost = {name for name, points in tests.items() if result.cells.get(name, 0) < points}
+    lost = lost_cells(result.cells, tests)
     assert (result.status, sorted(lost)) == (case.status, sorted(expected_lost(case, tests))), result.reason
     assert result.status == "graded" or result.reason, "every outcome other than graded has a reason"
 

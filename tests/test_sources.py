@@ -5,11 +5,12 @@ import nbformat
 import pytest
 
 from backprop_course import REPO_ROOT
+from backprop_course.markers import BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION
 from backprop_course.notebooks import SHIPPED_FILES, STUDENT_CONFIG, source_notebooks
 
 NOTEBOOKS = source_notebooks()
-SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
-HIDDEN_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+SOLUTION_MARKERS = (BEGIN_SOLUTION, END_SOLUTION)
+HIDDEN_MARKERS = (BEGIN_HIDDEN, END_HIDDEN)
 # Checks that return None: a test cell may end with a call to one of these
 # without nbgrader reading its value as a partial score.
 NONE_RETURNING_CHECKS = {"expect_close", "expect_shape", "expect_unchanged", "expect_column","expect_dldw_matches_differences",
@@ -115,3 +116,13 @@ def test_students_nbgrader_config_imports_nothing():
     """It runs on students' machines, where the course package does not exist."""
     tree = ast.parse(STUDENT_CONFIG.read_text())
     assert not [node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
+
+
+def test_the_course_markers_are_the_ones_nbgrader_strips():
+    """Our leak scan, fixtures and feedback filter look for the lines that generate_assignment removes."""
+    from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+    solutions, hidden = ClearSolutions(), ClearHiddenTests()
+    assert BEGIN_SOLUTION == f"### {solutions.begin_solution_delimeter}"
+    assert END_SOLUTION == f"### {solutions.end_solution_delimeter}"
+    assert BEGIN_HIDDEN == f"### {hidden.begin_test_delimeter}"
+    assert END_HIDDEN == f"### {hidden.end_test_delimeter}"

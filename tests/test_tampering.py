@@ -1,0 +1,104 @@
+"""The tampering scan and the duplicate-cell fix, unit by unit: no kernel, no sandbox."""
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbgrader.api import Gradebook
+
+from backprop_course.tampering import (TAMPERING_KEY, DropDuplicateGradedCells, FlagTampering, scan_notebook,
+                                       scan_source)
+
+
+@pytest.mark.parametrize("source,reason", [
+    ("np.allclose = lambda *args, **kwargs: True", "replaces np.allclose"),
+    ("import numpy\nnumpy.linalg.norm = abs", "replaces numpy.linalg.norm"),
+    ("sys.modules['gradecheck'] = fake", "edits sys.modules"),
+    ("__builtins__['abs'] = print", "edits __builtins__"),
+    ("setattr(np, 'mean', np.sum)", "calls setattr on np"),
+    ("caller = sys._getframe(1).f_locals", "inspects the caller's frames (sys._getframe)"),
+    ("import inspect\nframes = inspect.stack()", "inspects the caller's frames (inspect.stack)"),
+    ("from backprop_course import verdicts", "imports the grading package"),
+    ("import socket", "opens network connections"),
+    ("text = open('../../gradebook.db', 'rb').read()", "refers to course files ('../../gradebook.db')"),
+    ("!cat ../../source/chain_rule/chain_rule.ipynb", "runs shell commands"),
+    ("%%bash\nls /", "runs shell commands"),
+])
+def test_the_scan_names_what_reaches_for_the_grader(source, reason):
+    assert reason in scan_source(source)
+
+
+@pytest.mark.parametrize("source", [
+    "np.random.seed(0)",
+    "pd.options.display.max_rows = 5",
+    "import inspect\nhelp(inspect)",
+    "total = np.sum(delta, axis=1, keepdims=True)",
+    "def dldw(W, x, y):\n    return [0.0, 0.0",  # a syntax error fails by itself; nothing to flag
+    "print('see source/ for details')",  # no path a file could be opened at
+])
+def test_the_scan_leaves_innocent_code_alone(source):
+    assert scan_source(source) == []
+
+
+def graded_cell(source, grade_id, locked):
+    return new_code_cell(source, metadata={"nbgrader": {"grade_id": grade_id, "grade": True, "solution": False,
+                                                        "locked": locked, "points": 1}})
+
+
+def test_only_the_students_own_cells_are_scanned():
+    notebook = new_notebook(cells=[graded_cell("np.allclose = None", "given", locked=True),
+                                   new_code_cell("np.sum = len"), new_markdown_cell("np.mean = max")])
+    assert scan_notebook(notebook) == ["replaces np.sum"]
+
+
+@pytest.fixture
+def gradebook(tmp_path, monkeypatch):
+    """A gradebook with one assignment, notebook, student and submission, as autograde sees it."""
+    # nbgrader creates a gradebook by running `alembic`, from the environment's bin/.
+    monkeypatch.setenv("PATH", os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(url) as book:
+        book.add_assignment("a")
+        book.add_notebook("nb", "a")
+        book.add_grade_cell("test_one", "nb", "a", max_score=1, cell_type="code")
+        book.add_solution_cell("answer_one", "nb", "a")
+        book.add_student("s")
+        book.add_submission("a", "s")
+    return {"nbgrader": {"db_url": url, "assignment": "a", "notebook": "nb", "student": "s"}}
+
+
+def flagged(resources):
+    with Gradebook(resources["nbgrader"]["db_url"]) as book:
+        return book.find_submission_notebook("nb", "a", "s").flagged
+
+
+def test_a_flagged_notebook_gets_one_note_its_reasons_and_the_gradebook_flag(gradebook):
+    notebook = new_notebook(cells=[new_code_cell("import backprop_course")])
+    for _ in range(2):  # autograding again must not stack notes
+        notebook, _ = FlagTampering().preprocess(notebook, gradebook)
+    notes = [cell for cell in notebook.cells if cell.cell_type == "markdown"]
+    assert len(notes) == 1 and "imports the grading package" in notes[0].source
+    assert notebook.metadata[TAMPERING_KEY] == ["imports the grading package"]
+    assert flagged(gradebook)
+
+
+def test_a_clean_notebook_loses_an_old_note_and_is_not_flagged(gradebook):
+    notebook = new_notebook(cells=[new_code_cell("import backprop_course")])
+    notebook, _ = FlagTampering().preprocess(notebook, gradebook)
+    notebook.cells[-1].source = "import numpy as np"  # the student fixed the cell and resubmitted
+    with Gradebook(gradebook["nbgrader"]["db_url"]) as book:
+        book.find_submission_notebook("nb", "a", "s").flagged = False
+        book.db.commit()
+    notebook, _ = FlagTampering().preprocess(notebook, gradebook)
+    assert [cell.source for cell in notebook.cells] == ["import numpy as np"]
+    assert TAMPERING_KEY not in notebook.metadata and not flagged(gradebook)
+
+
+def test_duplicated_and_unknown_graded_cells_are_dropped_and_the_rest_kept(gradebook):
+    first, copy = graded_cell("run_probes()", "test_one", True), graded_cell("pass", "test_one", True)
+    renamed = graded_cell("pass", "test_renamed", True)
+    plain = new_code_cell("print('mine')")
+    notebook = new_notebook(cells=[first, plain, copy, renamed])
+    notebook, _ = DropDuplicateGradedCells().preprocess(notebook, gradebook)
+    assert notebook.cells == [first, plain]

@@ -6,13 +6,14 @@ INSTALLED := $(VENV)/.installed
 JOBS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help setup system-packages demo test release sync clean-notebooks autograde report clean-demo
+.PHONY: help setup system-packages demo test release sync fixtures clean-notebooks autograde report clean-demo
 
 help:
 	@echo "make demo             release, autograde the example class in demo/, feedback, grade table"
 	@echo "make test             the whole test suite"
 	@echo "make release          regenerate release/ from source/ (after editing a source notebook)"
-	@echo "make sync             copy shipped files (gradecheck.py, backprop.csv) into source/"
+	@echo "make sync             copy shipped files (gradecheck.py, nbgrader_config.py, backprop.csv) into source/"
+	@echo "make fixtures         regenerate the fixture notebooks in tests/fixtures/ from tests/support/catalogs.py"
 	@echo "make clean-notebooks  strip outputs and editor metadata from source notebooks"
 	@echo "make autograde        autograde every submission in submitted/, with a status per student"
 	@echo "make report           class reports and CSV exports in reports/"
@@ -32,7 +33,7 @@ system-packages:
 	@bash scripts/system-packages.sh
 
 demo: setup
-	$(BIN)/python -m backprop_course demo
+	$(BIN)/python -m backprop_course demo --class tests/fixtures
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -42,6 +43,9 @@ release: setup sync
 
 sync: setup
 	$(BIN)/python -m backprop_course sync
+
+fixtures: setup
+	cd tests && ../$(BIN)/python -m support.catalogs
 
 clean-notebooks: setup
 	$(BIN)/python -m backprop_course clean-notebooks

@@ -38,7 +38,7 @@ from pathlib import Path
 
 from . import sandbox
 from .course import Course
-from .report import collect_results
+from .outcomes import GRADED, collect_results
 
 
 def ensure_gradebook_rows(course, assignment):
@@ -362,6 +362,6 @@ def summary_lines(assignment, results, seconds):
     lines = [f"{assignment}: {len(results)} submissions in {seconds:.0f} s: "
              + ", ".join(f"{count} {status}" for status, count in counts.most_common())]
     for item in results:
-        if item.status != "graded":
+        if item.status != GRADED:
             lines.append(f"  {item.student:<24} {item.status:<17} {item.reason}")
     return lines

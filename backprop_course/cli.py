@@ -19,17 +19,10 @@ def command_clean_notebooks(args):
     clean_source_notebooks()
 
 
-def command_fixtures(args):
-    from .course import Course
-    from .fixtures import write_fixtures
-    for assignment in args.assignments or ASSIGNMENTS:
-        points = Course(REPO_ROOT).test_cells(assignment)
-        print(f"wrote {write_fixtures(assignment, points).relative_to(REPO_ROOT)} and its notebooks")
-
-
 def command_demo(args):
+    from pathlib import Path
     from .demo import run_demo
-    run_demo(assignments=args.assignments or ASSIGNMENTS)
+    run_demo(Path(args.class_dir), assignments=args.assignments or ASSIGNMENTS)
 
 
 def command_report(args):
@@ -62,10 +55,11 @@ def main(argv=None):
     commands.add_parser("release", help="regenerate release/ from source/ with nbgrader")
     commands.add_parser("sync", help="copy gradecheck.py and backprop.csv into source/")
     commands.add_parser("clean-notebooks", help="strip outputs and editor metadata from source/")
-    for name, helptext in (("fixtures", "regenerate tests/fixtures from the catalogs"),
-                           ("demo", "release, autograde the example class in demo/, feedback")):
-        sub = commands.add_parser(name, help=helptext)
-        sub.add_argument("assignments", nargs="*", help=f"default: all of {', '.join(ASSIGNMENTS)}")
+    demo = commands.add_parser("demo", help="release, autograde an example class in demo/, feedback, reports")
+    demo.add_argument("--class", dest="class_dir", required=True, metavar="FOLDER",
+                      help="the example class: FOLDER/<assignment>/<student>/<assignment>.ipynb "
+                           "(`make demo` passes tests/fixtures)")
+    demo.add_argument("assignments", nargs="*", help=f"default: all of {', '.join(ASSIGNMENTS)}")
     batch = commands.add_parser("autograde", help="autograde every submission; record each one's status")
     batch.add_argument("--course", default=str(REPO_ROOT), help="course directory (default: the repository)")
     batch.add_argument("--workers", type=int, default=None,
@@ -82,7 +76,7 @@ def main(argv=None):
     if unknown:
         parser.error(f"unknown assignment(s) {', '.join(sorted(unknown))}; the course has {', '.join(ASSIGNMENTS)}")
     handlers = {"release": command_release, "sync": command_sync,
-                "clean-notebooks": command_clean_notebooks, "fixtures": command_fixtures,
+                "clean-notebooks": command_clean_notebooks,
                 "demo": command_demo, "report": command_report,
                 "autograde": command_autograde}
     handlers[args.command](args)

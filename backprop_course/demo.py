@@ -1,26 +1,25 @@
 """The demo: the whole grading cycle on the bundled example class.
 
-The example class is the fixture submissions under tests/fixtures: each
-made-up student is named after what their notebook does. The demo grades
-them in demo/, a throw-away course directory with its own gradebook, so it
-never mixes made-up students into the instructor's real gradebook.db.
+An example class is a folder ``<assignment>/<student>/<assignment>.ipynb``;
+``make demo`` grades the fixture submissions of tests/fixtures, each made-up
+student named after what their notebook does. The demo grades them in demo/,
+a throw-away course directory with its own gradebook, so it never mixes
+made-up students into the instructor's real gradebook.db.
 """
-import json
 import os
 import time
 
 from . import ASSIGNMENTS, REPO_ROOT
 from .batch import autograde_class, dask_client, default_workers, summary_lines
 from .course import Course, lost_cells
-from .fixtures import FIXTURES_DIR, fixture_notebook_path
 
 DEMO_DIR = REPO_ROOT / "demo"
 
 
-def example_class(assignment, fixtures_dir=FIXTURES_DIR):
-    """[(student id, notebook path)] of the bundled example class."""
-    expected = json.loads((fixtures_dir / assignment / "expected.json").read_text())
-    return [(name, fixture_notebook_path(assignment, name, fixtures_dir)) for name in expected]
+def example_class(class_dir, assignment):
+    """[(student id, notebook path)] of an example class, in the students' order."""
+    return [(notebook.parent.name, notebook)
+            for notebook in sorted((class_dir / assignment).glob(f"*/{assignment}.ipynb"))]
 
 
 def grade_table(course, assignment):
@@ -50,7 +49,7 @@ def unconfined_banner():
             "sandbox; a real class refuses to grade like this (see README). ***")
 
 
-def run_demo(assignments=ASSIGNMENTS, demo_dir=DEMO_DIR):
+def run_demo(class_dir, assignments=ASSIGNMENTS, demo_dir=DEMO_DIR):
     started = time.monotonic()
     banner = unconfined_banner()
     if banner:
@@ -61,7 +60,7 @@ def run_demo(assignments=ASSIGNMENTS, demo_dir=DEMO_DIR):
     with dask_client(workers=workers) as client:
         for assignment in assignments:
             course.release(assignment)
-            students = example_class(assignment)
+            students = example_class(class_dir, assignment)
             for student, notebook in students:
                 course.submit(student, assignment, notebook)
             print(f"{assignment}: released; autograding {len(students)} example submissions on {workers} workers ...")

@@ -27,7 +27,8 @@ import nbformat
 from backprop_course import ASSIGNMENTS, REPO_ROOT
 from backprop_course import batch
 from backprop_course.course import Course
-from backprop_course.fixtures import FIXTURES_DIR, fixture_notebook_path
+sys.path.insert(0, str(REPO_ROOT / "tests"))
+from support.submissions import FIXTURES_DIR, fixture_notebook_path  # noqa: E402  (test support: the fixture class)
 
 BIN = Path(sys.executable).parent
 

@@ -7,7 +7,8 @@ import pytest
 from backprop_course import ASSIGNMENTS
 from backprop_course.course import Course
 from backprop_course.demo import example_class
-from backprop_course.fixtures import FIXTURES_DIR
+from support.student_validate import CATCH_RATES
+from support.submissions import FIXTURES_DIR
 from backprop_course.sandbox import DISABLE_VARIABLE, missing_reason
 
 # Grading refuses to run without the sandbox. Where it cannot run, the suite
@@ -28,7 +29,7 @@ def graded_course(tmp_path_factory):
     course = Course.scratch_copy(tmp_path_factory.mktemp("graded") / "course")
     for assignment in ASSIGNMENTS:
         course.release(assignment)
-        for student, notebook in example_class(assignment):
+        for student, notebook in example_class(FIXTURES_DIR, assignment):
             course.submit(student, assignment, notebook)
         course.autograde(assignment)
         course.generate_feedback(assignment)
@@ -45,7 +46,6 @@ def fixture_cases():
 
 def pytest_terminal_summary(terminalreporter, config):
     """The share of catalogued mistakes that `nbgrader validate` catches (tests/test_student_validate.py)."""
-    from test_student_validate import CATCH_RATES
     rates = config.stash.get(CATCH_RATES, {})
     for assignment, (caught, total) in rates.items():
         terminalreporter.write_line(f"nbgrader validate catches {caught}/{total} catalogued mistakes "

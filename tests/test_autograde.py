@@ -8,12 +8,12 @@ import pytest
 
 from backprop_course import ASSIGNMENTS, REPO_ROOT
 from backprop_course.course import Course, lost_cells
-from backprop_course.catalogs import EXPECTED_MESSAGES
-from backprop_course.fixtures import BASELINE, build_submission, catalog, fixture_notebook_path
-from backprop_course.suites import suite_result
 from backprop_course.feedback import is_test_cell
 from backprop_course.markers import BEGIN_HIDDEN, END_HIDDEN
-from backprop_course.leaks import found_secrets, html_text, notebook_secrets
+from support.catalogs import EXPECTED_MESSAGES, catalog
+from support.leaks import found_secrets, html_text, notebook_secrets
+from support.submissions import BASELINE, build_submission, fixture_notebook_path
+from support.suites import suite_result
 
 from conftest import expected_outcomes, fixture_cases
 
@@ -73,7 +73,7 @@ def test_committed_fixtures_match_the_catalog(assignment):
     for fixture in catalog(assignment):
         committed = nbformat.read(fixture_notebook_path(assignment, fixture.name), as_version=4)
         assert committed == build_submission(fixture, source, release), \
-            f"{fixture.name} is stale: run `python -m backprop_course fixtures`"
+            f"{fixture.name} is stale: run `make fixtures`"
 
 
 def test_unfiltered_feedback_would_leak(graded_course):

@@ -1,6 +1,6 @@
 """A hostile class autograded in one batch with tight limits, beside correct submissions.
 
-Each case's expected status and lost test cells are in backprop_course/hostile.py.
+Each case's expected status and lost test cells are in tests/support/hostile.py.
 """
 import hashlib
 import json
@@ -13,8 +13,9 @@ import pytest
 from backprop_course import REPO_ROOT
 from backprop_course.batch import autograde_class, summary_lines
 from backprop_course.course import Course, lost_cells
-from backprop_course.fixtures import fixture_notebook_path
-from backprop_course.hostile import ASSIGNMENT, CASES, expected_lost, write_case
+from backprop_course.outcomes import GRADED
+from support.hostile import ASSIGNMENT, CASES, expected_lost, write_case
+from support.submissions import fixture_notebook_path
 from backprop_course.sandbox import unavailable_reason
 
 pytestmark = pytest.mark.skipif(
@@ -65,14 +66,14 @@ def test_hostile_case_gets_its_expected_status_and_score(hostile, case):
     result = results[case.name]
     lost = lost_cells(result.cells, tests)
     assert (result.status, sorted(lost)) == (case.status, sorted(expected_lost(case, tests))), result.reason
-    assert result.status == "graded" or result.reason, "every outcome other than graded has a reason"
+    assert result.status == GRADED or result.reason, "every outcome other than graded has a reason"
 
 
 def test_correct_submissions_in_the_same_batch_get_full_marks(hostile):
     course, results, _, _ = hostile
     tests = course.test_cells(ASSIGNMENT)
     for name in CORRECT:
-        assert results[name].status == "graded"
+        assert results[name].status == GRADED
         assert results[name].cells == tests
 
 

@@ -6,6 +6,8 @@ import pytest
 from backprop_course.batch import Progress, autograde_class
 from backprop_course.course import Course
 from backprop_course.demo import example_class
+from backprop_course.outcomes import GRADED
+from support.submissions import FIXTURES_DIR
 
 ASSIGNMENT = "chain_rule"
 
@@ -35,7 +37,7 @@ def course_with(folder, students=None, db_url=None):
             config.write(f"\nc.CourseDirectory.db_url = {db_url!r}\n")
         course = Course(course.root, db_url=db_url)
     course.release(ASSIGNMENT)
-    for student, notebook in example_class(ASSIGNMENT):
+    for student, notebook in example_class(FIXTURES_DIR, ASSIGNMENT):
         if students is None or student in students:
             course.submit(student, ASSIGNMENT, notebook)
     return course
@@ -65,7 +67,7 @@ def test_feedback_and_export_work_unchanged_after_a_parallel_run(parallel_course
     assert (parallel_course.root / "feedback" / "reference" / ASSIGNMENT / f"{ASSIGNMENT}.html").is_file()
     parallel_course.export_grades(parallel_course.root / "grades.csv")
     rows = (parallel_course.root / "grades.csv").read_text().splitlines()
-    assert len(rows) == 1 + len(example_class(ASSIGNMENT))
+    assert len(rows) == 1 + len(example_class(FIXTURES_DIR, ASSIGNMENT))
 
 
 def test_progress_shows_counts_rate_and_eta():
@@ -78,7 +80,7 @@ def test_progress_shows_counts_rate_and_eta():
     assert "/min" in lines[0] and "ETA" in lines[0]
 
 
-import postgres  # noqa: E402  (tests/postgres.py)
+from support import postgres  # noqa: E402
 
 
 @pytest.mark.skipif(postgres.unavailable_reason() is not None,
@@ -118,7 +120,7 @@ def test_a_student_whose_grading_kills_a_worker_is_graded_in_a_process_of_its_ow
     with dask_client(workers=2) as client:
         client.register_plugin(KillsWorkerGrading("missing_factor_2"))
         results, _ = autograde_class(course, ASSIGNMENT, client=client)
-    assert {item.student: item.status for item in results} == dict.fromkeys(students, "graded")
+    assert {item.student: item.status for item in results} == dict.fromkeys(students, GRADED)
     log = (course.root / "reports" / f"autograde_log_{ASSIGNMENT}.txt").read_text()
     assert "=== missing_factor_2: exit 0 (own process)" in log
     serial = serial_snapshot(graded_course, students)

@@ -7,7 +7,7 @@ import pytest
 from backprop_course import ASSIGNMENTS, REPO_ROOT
 from backprop_course.course import Course
 from backprop_course.feedback import is_test_cell
-from backprop_course.leaks import found_secrets, notebook_secrets
+from support.leaks import found_secrets, notebook_secrets
 
 
 @pytest.fixture(scope="module")

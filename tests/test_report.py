@@ -10,8 +10,8 @@ import nbformat
 import pytest
 
 from backprop_course import ASSIGNMENTS
-from backprop_course.report import (CRASHED, GRADED, INVALID, MISSING, TIMED_OUT, _submission_status,
-                                    normalise_message, write_reports)
+from backprop_course.outcomes import CRASHED, GRADED, INVALID, MISSING, TIMED_OUT, _submission_status
+from backprop_course.report import normalise_message, write_reports
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

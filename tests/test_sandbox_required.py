@@ -14,7 +14,7 @@ import pytest
 from backprop_course import sandbox
 from backprop_course.batch import autograde_class
 from backprop_course.course import Course
-from backprop_course.fixtures import fixture_notebook_path
+from support.submissions import fixture_notebook_path
 
 BIN = Path(sys.executable).parent
 ASSIGNMENT = "chain_rule"

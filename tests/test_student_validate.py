@@ -1,7 +1,7 @@
 """What a student sees from `nbgrader validate`: every catalogued mistake fails, with its message in full.
 
 Each catalogued mistake is built into the released notebook and validated by
-real `nbgrader validate` in a copy of the released folder (tests/student_validate.py).
+real `nbgrader validate` in a copy of the released folder (tests/support/student_validate.py).
 """
 import re
 
@@ -9,19 +9,16 @@ import nbformat
 import pytest
 
 from backprop_course import ASSIGNMENTS, REPO_ROOT
-from backprop_course.catalogs import EXPECTED_MESSAGES
 from backprop_course.feedback import is_test_cell
-from backprop_course.fixtures import EQUIVALENT
-from student_validate import catch_rate, submissions, validate_submissions
+from support.catalogs import EXPECTED_MESSAGES
+from support.student_validate import CATCH_RATES, catch_rate, submissions, validate_submissions
+from support.submissions import EQUIVALENT
 
 # Where the visible check words a mistake differently from the hidden verdict
 # (EXPECTED_MESSAGES): the visible check sees the notebook's own W, so it can
 # say which value came back.
 VISIBLE_WORDING = {"dadh_reads_global_W": "the notebook's w2, not its argument w"}
 MESSAGE = re.compile(r"^    (?P<kind>CheckFailed|AssertionError): (?P<text>.*?)(?:\n\n|\n    \n|\Z)", re.M | re.S)
-
-
-CATCH_RATES = pytest.StashKey[dict]()
 
 
 @pytest.fixture(scope="module")

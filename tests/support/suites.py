@@ -6,8 +6,10 @@ An equivalent solution passes when it keeps every automatic point.
 """
 from dataclasses import dataclass
 
-from .course import lost_cells
-from .fixtures import EQUIVALENT, KNOWN_MISTAKE, MISTAKE, catalog
+from backprop_course.course import lost_cells
+
+from .catalogs import catalog
+from .submissions import EQUIVALENT, KNOWN_MISTAKE, MISTAKE
 
 
 @dataclass

@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 
 import nbformat
 
-from .markers import BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION
+from backprop_course.markers import BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION
 
 REGIONS = {"solution": (BEGIN_SOLUTION, END_SOLUTION), "hidden": (BEGIN_HIDDEN, END_HIDDEN)}
 # A literal with six or more significant digits is a computed value, not a
@@ -80,8 +80,8 @@ def notebook_secrets(path):
 
 def judged_reference_values(path, notebook):
     """The numbers the judge expects at the notebook's own inputs, as decimal literals."""
-    from .checks import probe_cases
-    from .verdicts import CourseData, Reference, is_test_cell
+    from backprop_course.checks import probe_cases
+    from backprop_course.verdicts import CourseData, Reference, is_test_cell
 
     data = CourseData(Path(path).resolve().parent.parent)
     reference = Reference(data)

@@ -1,9 +1,19 @@
 """The fixture submissions of each assignment and what each must score.
 
 ``loses`` lists the test cells that must lose their points; every other test
-cell must keep all of its points. See ``fixtures`` for how they are built.
+cell must keep all of its points. See ``submissions`` for how they are built.
+``make fixtures`` (``python -m support.catalogs`` in tests/) writes them
+under tests/fixtures/ after a source change.
 """
-from .fixtures import BASELINE, EQUIVALENT, MISTAKE, Edit, Fixture
+import json
+from pathlib import Path
+
+import nbformat
+
+from backprop_course import ASSIGNMENTS, REPO_ROOT
+
+from .submissions import (BASELINE, EQUIVALENT, FIXTURES_DIR, MISTAKE, Edit, Fixture, build_submission,
+                          fixture_notebook_path)
 
 CHAIN_RULE = (
     Fixture("reference", "the reference solution", kind=BASELINE),
@@ -389,3 +399,51 @@ EXPECTED_MESSAGES = {
     "chain_rule": {fixture.name: fixture.message for fixture in CHAIN_RULE if fixture.message},
     "curve_backprop": {fixture.name: fixture.message for fixture in CURVE_BACKPROP if fixture.message},
 }
+
+
+def catalog(assignment):
+    """The fixtures of ``assignment``, in the order they are graded."""
+    return {"chain_rule": CHAIN_RULE, "curve_backprop": CURVE_BACKPROP}[assignment]
+
+
+def expected_outcomes(assignment, test_points):
+    """{fixture: {"description", "loses", "score", "max_score"}} from the catalog."""
+    all_tests = set(test_points)
+    outcomes = {}
+    for fixture in catalog(assignment):
+        loses = sorted(all_tests if fixture.blank else fixture.loses)
+        unknown = set(loses) - all_tests
+        if unknown:
+            raise ValueError(f"{fixture.name}: no test cells named {sorted(unknown)}")
+        max_score = sum(test_points.values())
+        outcomes[fixture.name] = {
+            "kind": fixture.kind,
+            "description": fixture.description,
+            "loses": loses,
+            "score": max_score - sum(test_points[name] for name in loses),
+            "max_score": max_score,
+        }
+    return outcomes
+
+
+def write_fixtures(assignment, test_points, root=REPO_ROOT, fixtures_dir=FIXTURES_DIR):
+    source_path = root / "source" / assignment / f"{assignment}.ipynb"
+    release_path = root / "release" / assignment / f"{assignment}.ipynb"
+    for fixture in catalog(assignment):
+        path = fixture_notebook_path(assignment, fixture.name, fixtures_dir)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(build_submission(fixture, source_path, release_path), path)
+    expected = Path(fixtures_dir) / assignment / "expected.json"
+    expected.write_text(json.dumps(expected_outcomes(assignment, test_points), indent=2) + "\n")
+    return expected
+
+
+def main():
+    from backprop_course.course import Course
+    for assignment in ASSIGNMENTS:
+        points = Course(REPO_ROOT).test_cells(assignment)
+        print(f"wrote {write_fixtures(assignment, points).relative_to(REPO_ROOT)} and its notebooks")
+
+
+if __name__ == "__main__":
+    main()

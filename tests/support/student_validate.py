@@ -6,7 +6,7 @@ folder, with the folder as the working directory and no course config around
 it, exactly as on a student's laptop. Many notebooks share one `nbgrader
 validate` command, so nbgrader's start-up is paid once per batch.
 
-`python tests/student_validate.py` prints the share of mistakes that validate
+`python -m support.student_validate` (in tests/) prints the share of mistakes that validate
 catches, per assignment.
 """
 import os
@@ -19,14 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from backprop_course import ASSIGNMENTS, REPO_ROOT as ROOT
 
-from backprop_course import ASSIGNMENTS  # noqa: E402
-from backprop_course.fixtures import (BASELINE, EQUIVALENT, build_submission,  # noqa: E402
-                                      catalog)
+from .catalogs import catalog
+from .submissions import BASELINE, EQUIVALENT, build_submission
 
+# Where the tests leave the catch rate for the summary line (conftest.py).
+CATCH_RATES = pytest.StashKey[dict]()
 NBGRADER = Path(sys.executable).with_name("nbgrader")
 SUCCESS = "Success! Your notebook passes all the tests."
 FAILED = "VALIDATION FAILED"

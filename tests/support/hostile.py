@@ -12,9 +12,10 @@ from pathlib import Path
 
 import nbformat
 
-from . import REPO_ROOT
+from backprop_course import REPO_ROOT
+from backprop_course.outcomes import CRASHED, GRADED, INVALID, MISSING, TAMPERED, TIMED_OUT, Status
 from .catalogs import DLDW_RESULT, DLDY_RETURN
-from .fixtures import Edit, apply_edits, reference_submission
+from .submissions import Edit, apply_edits, reference_submission
 
 ASSIGNMENT = "chain_rule"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
@@ -29,7 +30,7 @@ WRONG_DLDY = Edit("partial_derivatives", DLDY_RETURN, "return y_pred - y")  # co
 class HostileCase:
     name: str
     description: str
-    status: str
+    status: Status
     loses: frozenset = frozenset()
     edits: tuple = ()
     structure: str = ""        # a named change to the notebook's cells, see _restructure
@@ -115,18 +116,18 @@ FORGED = ("{'cell': 'test_dldw', 'probe': 'seed-310', 'result': {'kind': 'array'
 
 VERDICT_ATTACKS = (
     HostileCase("checker_patched_by_alias", "`import gradecheck as g; g.expect_close = no-op`, and a wrong dldw",
-                "graded", frozenset({"test_dldw"}),
+                GRADED, frozenset({"test_dldw"}),
                 (WRONG_DLDW, _after_dldw(f"import gradecheck as g\ng.expect_close = {NO_OP}"))),
     HostileCase("checker_patched_in_exec", "the same patch in exec() of a string built at run time, and a wrong dldw",
-                "graded", frozenset({"test_dldw"}),
+                GRADED, frozenset({"test_dldw"}),
                 (WRONG_DLDW, _after_dldw("exec('import grade' + 'check as g; g.expect_close = "
                                          f"{NO_OP}')"))),
     HostileCase("checker_patched_through_vars", "vars(__import__(...)) of the check module patched, and a wrong dldw",
-                "graded", frozenset({"test_dldw"}),
+                GRADED, frozenset({"test_dldw"}),
                 (WRONG_DLDW, _after_dldw("for name in ('expect_close', 'expect_pair_of_numbers', 'emit_record'):\n"
                                          f"    vars(__import__('grade' + 'check'))[name] = {NO_OP}"))),
     HostileCase("frame_from_traceback", "dldw reaches the test's frames through a traceback and swaps the checkers",
-                "graded", frozenset({"test_dldw"}),
+                GRADED, frozenset({"test_dldw"}),
                 (WRONG_DLDW, _inside_dldw(
                     "    try:\n        raise RuntimeError\n    except RuntimeError as error:\n"
                     "        frame = error.__traceback__.tb_frame.f_back\n"
@@ -136,13 +137,13 @@ VERDICT_ATTACKS = (
                     f"                frame.f_globals[name] = {NO_OP}\n"
                     "        frame = frame.f_back"))),
     HostileCase("displayhook_partial_score", "dldw calls sys.displayhook(1) before its check fails (partial score)",
-                "graded", frozenset({"test_dldw"}),
+                GRADED, frozenset({"test_dldw"}),
                 (WRONG_DLDW, _inside_dldw("    import sys\n    sys.displayhook(1)"))),
     HostileCase("custom_exc_swallows_errors", "set_custom_exc makes every error print nothing, and a wrong dldw",
-                "graded", frozenset({"test_dldw"}),
+                GRADED, frozenset({"test_dldw"}),
                 (WRONG_DLDW, _after_dldw(f"get_ipython().set_custom_exc((BaseException,), {NO_OP})"))),
     HostileCase("run_cell_async_wrapped", "run_cell_async wrapped to clear error_in_exec, showtraceback a no-op",
-                "graded", frozenset({"test_dldw"}),
+                GRADED, frozenset({"test_dldw"}),
                 (WRONG_DLDW, _after_dldw(
                     "shell = get_ipython()\noriginal_run_cell_async = shell.run_cell_async\n\n\n"
                     "async def forgiving_run_cell_async(*args, **kwargs):\n"
@@ -150,7 +151,7 @@ VERDICT_ATTACKS = (
                     "    result.error_in_exec = None\n    return result\n\n\n"
                     f"shell.run_cell_async = forgiving_run_cell_async\nshell.showtraceback = {NO_OP}"))),
     HostileCase("run_cell_wrapped", "run_cell wrapped to clear error_in_exec, showtraceback a no-op",
-                "graded", frozenset({"test_dldw"}),
+                GRADED, frozenset({"test_dldw"}),
                 (WRONG_DLDW, _after_dldw(
                     "shell = get_ipython()\noriginal_run_cell = shell.run_cell\n\n\n"
                     "def forgiving_run_cell(*args, **kwargs):\n"
@@ -158,36 +159,36 @@ VERDICT_ATTACKS = (
                     "    result.error_in_exec = None\n    return result\n\n\n"
                     f"shell.run_cell = forgiving_run_cell\nshell.showtraceback = {NO_OP}"))),
     HostileCase("showtraceback_no_op", "showtraceback replaced by a no-op, and a wrong dldw",
-                "graded", frozenset({"test_dldw"}),
+                GRADED, frozenset({"test_dldw"}),
                 (WRONG_DLDW, _after_dldw(f"get_ipython().showtraceback = {NO_OP}\n"
                                          f"get_ipython()._showtraceback = {NO_OP}"))),
     HostileCase("update_display_rewrites", "dldw shows a forged record with a display id; a hook rewrites it later",
-                "graded", frozenset({"test_dldw"}),
+                GRADED, frozenset({"test_dldw"}),
                 (WRONG_DLDW, _inside_dldw(
                     "    from IPython.display import display, update_display\n"
                     f"    display({{{PROBE_MIME!r}: {FORGED}}}, raw=True, display_id='forged')\n"
                     "    get_ipython().events.register('post_run_cell', lambda *args: update_display("
                     f"{{{PROBE_MIME!r}: {FORGED}}}, raw=True, display_id='forged'))"))),
     HostileCase("forged_record_right_probe", "dldw emits a record of the printed gradient under the seed-310 probe",
-                "graded", frozenset({"test_dldw"}), (WRONG_DLDW, _inside_dldw(_forge(f"[{FORGED}]")))),
+                GRADED, frozenset({"test_dldw"}), (WRONG_DLDW, _inside_dldw(_forge(f"[{FORGED}]")))),
     HostileCase("forged_record_wrong_probe", "dldw emits records under probe ids that do not exist",
-                "graded", frozenset({"test_dldw"}),
+                GRADED, frozenset({"test_dldw"}),
                 (WRONG_DLDW, _inside_dldw(_forge("[dict(" + FORGED + ", probe='extra'), dict(" + FORGED
                                                  + ", cell='test_dldy')]")))),
-    HostileCase("forged_record_duplicated", "dldw emits the forged record three times", "graded",
+    HostileCase("forged_record_duplicated", "dldw emits the forged record three times", GRADED,
                 frozenset({"test_dldw"}), (WRONG_DLDW, _inside_dldw(_forge(f"[{FORGED}] * 3")))),
-    HostileCase("forged_record_nan", "dldw emits a record full of NaN", "graded", frozenset({"test_dldw"}),
+    HostileCase("forged_record_nan", "dldw emits a record full of NaN", GRADED, frozenset({"test_dldw"}),
                 (WRONG_DLDW, _inside_dldw(_forge("[dict(" + FORGED + ", result={'kind': 'array', 'shape': [2], "
                                                  "'data': [float('nan'), float('nan')]})]")))),
     HostileCase("forged_record_wrong_dtype", "dldw emits a record whose numbers are strings and booleans",
-                "graded", frozenset({"test_dldw"}),
+                GRADED, frozenset({"test_dldw"}),
                 (WRONG_DLDW, _inside_dldw(_forge("[dict(" + FORGED + ", result={'kind': 'array', 'shape': [2], "
                                                  "'data': ['-0.0077', True]})]")))),
-    HostileCase("forged_record_huge", "dldw emits a record of two million numbers", "graded", frozenset({"test_dldw"}),
+    HostileCase("forged_record_huge", "dldw emits a record of two million numbers", GRADED, frozenset({"test_dldw"}),
                 (WRONG_DLDW, _inside_dldw(_forge("[dict(" + FORGED + ", result={'kind': 'array', "
                                                  "'shape': [2000000], 'data': [0.5] * 2000000})]")))),
     HostileCase("emission_suppressed_and_forged", "the check module's emitter and publish_display_data are "
-                "replaced, and a forged record is emitted instead", "graded", frozenset({"test_dldw"}),
+                "replaced, and a forged record is emitted instead", GRADED, frozenset({"test_dldw"}),
                 (WRONG_DLDW, _inside_dldw(
                     "    import sys, IPython.display\n    real_publish = IPython.display.publish_display_data\n"
                     + _forge(f"[{FORGED}]").replace("publish_display_data(", "real_publish(") + "\n"
@@ -195,7 +196,7 @@ VERDICT_ATTACKS = (
                     "    if 'gradecheck' in sys.modules:\n"
                     f"        sys.modules['gradecheck'].emit_record = {NO_OP}"))),
     HostileCase("lies_through_array_protocol", "dldw returns an object whose __array__ gives the printed gradient "
-                "and whose == is always True", "graded", frozenset({"test_dldw"}),
+                "and whose == is always True", GRADED, frozenset({"test_dldw"}),
                 (Edit("gradient", DLDW_RESULT, "return Liar()"),
                  Edit("gradient", "def dldw(W, x, y):", "class Liar:\n"
                       f"    def __array__(self, dtype=None, copy=None):\n        return np.array({PRINTED_GRADIENT})\n\n"
@@ -203,25 +204,25 @@ VERDICT_ATTACKS = (
                       "    def __getitem__(self, index):\n"
                       f"        return {PRINTED_GRADIENT}[index]\n\n\ndef dldw(W, x, y):"))),
     HostileCase("lies_through_float_subclass", "dldw returns floats whose ==, - and abs() always say 'equal'",
-                "graded", frozenset({"test_dldw"}),
+                GRADED, frozenset({"test_dldw"}),
                 (WRONG_DLDW, Edit("gradient", DLDW_RESULT, "return [Liar(dl_dw1), Liar(dl_dw2)]"),
                  Edit("gradient", "def dldw(W, x, y):", "class Liar(float):\n    __eq__ = lambda self, other: True\n"
                       "    __sub__ = __rsub__ = lambda self, other: 0.0\n    __abs__ = lambda self: 0.0\n\n\n"
                       "def dldw(W, x, y):"))),
     HostileCase("judge_crasher", "dldw emits, once, an 'inputs' record whose result is null (it crashed the judge, "
-                "which kept an earlier score)", "graded", frozenset({"test_dldw"}),
+                "which kept an earlier score)", GRADED, frozenset({"test_dldw"}),
                 (WRONG_DLDW, _inside_dldw("    if not globals().get('crashed_once'):\n"
                                           "        globals()['crashed_once'] = True\n"
                                           + _forge("[{'cell': 'test_dldw', 'probe': 'inputs', 'result': None}]")
                                           .replace("\n    ", "\n        ").replace("    from", "        from", 1)))),
     HostileCase("links_out_of_its_folder", "the notebook replaces itself by a link to the course root, links the probe "
-                "secret and makes a FIFO, for nbgrader to write and chmod through them", "graded",
+                "secret and makes a FIFO, for nbgrader to write and chmod through them", GRADED,
                 edits=(_after_dldw("import os\ncourse_root = os.path.dirname(os.path.dirname(os.path.dirname(os.getcwd())))\n"
                                    "os.remove('chain_rule.ipynb')\n"
                                    "os.symlink(os.path.join(course_root, 'HACKED'), 'chain_rule.ipynb')\n"
                                    "os.symlink(os.path.join(course_root, '.probe_secret'), 'secret_link')\n"
                                    "os.mkfifo('fifo')"),)),
-    HostileCase("json_printed_to_stdout", "dldw prints a record-shaped JSON line to stdout and stderr", "graded",
+    HostileCase("json_printed_to_stdout", "dldw prints a record-shaped JSON line to stdout and stderr", GRADED,
                 frozenset({"test_dldw"}),
                 (WRONG_DLDW, _inside_dldw("    import json, sys\n    print(json.dumps(" + FORGED + "))\n"
                                           "    print(json.dumps(" + FORGED + "), file=sys.stderr)"))),
@@ -229,104 +230,104 @@ VERDICT_ATTACKS = (
 
 CASES = (
     # Runaway code
-    HostileCase("infinite_loop", "dldw never returns", "timed out", frozenset({"test_dldw"}),
+    HostileCase("infinite_loop", "dldw never returns", TIMED_OUT, frozenset({"test_dldw"}),
                 (Edit("gradient", FIRST_LINE_OF_DLDW, "    while True:\n        pass\n" + FIRST_LINE_OF_DLDW),)),
-    HostileCase("sleeps_forever", "an answer cell sleeps after defining a correct dldw", "timed out",
+    HostileCase("sleeps_forever", "an answer cell sleeps after defining a correct dldw", TIMED_OUT,
                 edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nimport time\ntime.sleep(10 ** 6)"),)),
-    HostileCase("memory_bomb", "dldw allocates 100 GB", "graded", frozenset({"test_dldw"}),
+    HostileCase("memory_bomb", "dldw allocates 100 GB", GRADED, frozenset({"test_dldw"}),
                 (Edit("gradient", FIRST_LINE_OF_DLDW, "    block = bytearray(100 * 2 ** 30)\n" + FIRST_LINE_OF_DLDW),)),
-    HostileCase("process_spawning", "an answer cell starts processes in a loop", "graded",
+    HostileCase("process_spawning", "an answer cell starts processes in a loop", GRADED,
                 edits=(Edit("partial_derivatives", AFTER_THE_PIECES, AFTER_THE_PIECES +
                             "\n\n\nimport subprocess\nchildren = [subprocess.Popen(['sleep', '600']) "
                             "for _ in range(5000)]"),)),
     # Ways out of the kernel
-    HostileCase("kernel_dies", "an answer cell calls os._exit(1)", "crashed", ALL_TESTS,
+    HostileCase("kernel_dies", "an answer cell calls os._exit(1)", CRASHED, ALL_TESTS,
                 (Edit("activation", "return np.cos(x)", "return np.cos(x)\n\n\nimport os\nos._exit(1)"),)),
-    HostileCase("sys_exit", "an answer cell calls sys.exit()", "graded",
+    HostileCase("sys_exit", "an answer cell calls sys.exit()", GRADED,
                 edits=(Edit("partial_derivatives", AFTER_THE_PIECES, AFTER_THE_PIECES + "\n\n\nimport sys\nsys.exit()"),)),
-    HostileCase("raises_system_exit", "dldy raises SystemExit", "graded", frozenset({"test_dldy", "test_dldw"}),
+    HostileCase("raises_system_exit", "dldy raises SystemExit", GRADED, frozenset({"test_dldy", "test_dldw"}),
                 (Edit("partial_derivatives", DLDY_RETURN, "raise SystemExit"),)),
-    HostileCase("asks_for_input", "an answer cell calls input()", "graded",
+    HostileCase("asks_for_input", "an answer cell calls input()", GRADED,
                 edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nname = input('Your name? ')"),)),
     # Flooding
-    HostileCase("output_flood", "an answer cell prints 10 MB", "graded",
+    HostileCase("output_flood", "an answer cell prints 10 MB", GRADED,
                 edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nfor _ in range(20000):\n"
                             "    print('spam ' * 100)"),)),
     HostileCase("binary_to_stderr", "an answer cell writes bytes that are not UTF-8 to the kernel's own stderr",
-                "graded", edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nimport os\n"
+                GRADED, edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nimport os\n"
                                       "os.write(2, b'\\xff\\xfe\\x80 not UTF-8\\n')"),)),
     # Notebook damage
-    HostileCase("deleted_test_cell", "the test cell of dldw is deleted", "graded", frozenset({"test_dldw"}),
+    HostileCase("deleted_test_cell", "the test cell of dldw is deleted", GRADED, frozenset({"test_dldw"}),
                 structure="delete_test_dldw"),
-    HostileCase("duplicated_test_cell", "the test cell of dldw appears twice (nbgrader #1083)", "graded",
+    HostileCase("duplicated_test_cell", "the test cell of dldw appears twice (nbgrader #1083)", GRADED,
                 structure="duplicate_test_dldw"),
     HostileCase("test_cell_emptied", "the test of dldw is edited down to `pass`, and dldw is wrong",
-                "graded", frozenset({"test_dldw"}),
+                GRADED, frozenset({"test_dldw"}),
                 (Edit("gradient", "shared = dldy(y_pred, y) * dyda(a2)", "shared = 2 * dldy(y_pred, y) * dyda(a2)"),),
                 structure="test_dldw_is_pass"),
-    HostileCase("points_raised", "the points of test_dldw raised to 100", "graded", structure="points_raised"),
-    HostileCase("grade_id_renamed", "the grade_id of test_dldw renamed, and dldw is wrong", "graded",
+    HostileCase("points_raised", "the points of test_dldw raised to 100", GRADED, structure="points_raised"),
+    HostileCase("grade_id_renamed", "the grade_id of test_dldw renamed, and dldw is wrong", GRADED,
                 frozenset({"test_dldw"}),
                 (Edit("gradient", "shared = dldy(y_pred, y) * dyda(a2)", "shared = 2 * dldy(y_pred, y) * dyda(a2)"),),
                 structure="grade_id_renamed"),
-    HostileCase("reordered_cells", "the test of dldw moved above the answer it tests", "graded",
+    HostileCase("reordered_cells", "the test of dldw moved above the answer it tests", GRADED,
                 frozenset({"test_dldw"}), structure="test_before_answer"),
     # Broken files
-    HostileCase("corrupt_json", "the notebook file is not valid JSON", "invalid notebook", ALL_TESTS, files="corrupt"),
-    HostileCase("empty_file", "the notebook file is empty", "invalid notebook", ALL_TESTS, files="empty"),
-    HostileCase("wrong_name", "the notebook is saved as 'chain_rule (1).ipynb'", "missing", ALL_TESTS,
+    HostileCase("corrupt_json", "the notebook file is not valid JSON", INVALID, ALL_TESTS, files="corrupt"),
+    HostileCase("empty_file", "the notebook file is empty", INVALID, ALL_TESTS, files="empty"),
+    HostileCase("wrong_name", "the notebook is saved as 'chain_rule (1).ipynb'", MISSING, ALL_TESTS,
                 files="wrong_name"),
-    HostileCase("missing_notebook", "the folder holds no notebook", "missing", ALL_TESTS, files="nothing"),
-    HostileCase("stray_files", "extra files, among them a fake gradecheck.py, and a wrong dldy", "graded",
+    HostileCase("missing_notebook", "the folder holds no notebook", MISSING, ALL_TESTS, files="nothing"),
+    HostileCase("stray_files", "extra files, among them a fake gradecheck.py, and a wrong dldy", GRADED,
                 frozenset({"test_dldy", "test_dldw"}), (WRONG_DLDY,), files="stray"),
     # Monkeypatching, each hiding a wrong dldy: flagged for a TA, scored on the real answer
-    HostileCase("allclose_patched", "np.allclose always True", "tampered", frozenset({"test_dldy", "test_dldw"}),
+    HostileCase("allclose_patched", "np.allclose always True", TAMPERED, frozenset({"test_dldy", "test_dldw"}),
                 (WRONG_DLDY, Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nnp.allclose = lambda *a, **k: True"))),
-    HostileCase("testing_replaced", "np.testing replaced", "tampered", frozenset({"test_dldy", "test_dldw"}),
+    HostileCase("testing_replaced", "np.testing replaced", TAMPERED, frozenset({"test_dldy", "test_dldw"}),
                 (WRONG_DLDY, Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nnp.testing = None"))),
     # isinstance always True breaks the kernel's own messaging: nothing after it can be graded.
-    HostileCase("builtins_overridden", "builtins.isinstance overridden", "tampered", ALL_TESTS,
+    HostileCase("builtins_overridden", "builtins.isinstance overridden", TAMPERED, ALL_TESTS,
                 (WRONG_DLDY, Edit("gradient", DLDW_RESULT, DLDW_RESULT +
                                   "\n\n\nimport builtins\nbuiltins.isinstance = lambda *a: True"))),
     HostileCase("fake_check_module", "sys.modules['gradecheck'] replaced by checks that pass everything",
-                "tampered", frozenset({"test_dldy", "test_dldw"}),
+                TAMPERED, frozenset({"test_dldy", "test_dldw"}),
                 (WRONG_DLDY, Edit("gradient", DLDW_RESULT, DLDW_RESULT +
                                   "\n\n\nimport sys, types\nfake = types.ModuleType('gradecheck')\n"
                                   "fake.__dict__.update(dict(sys.modules['gradecheck'].__dict__))\n"
                                   "fake.expect_close = lambda *a, **k: None\nsys.modules['gradecheck'] = fake"))),
     HostileCase("fakes_equality", "dldw returns an ndarray subclass whose == is always True, and dldy is wrong",
-                "graded", frozenset({"test_dldy", "test_dldw"}),
+                GRADED, frozenset({"test_dldy", "test_dldw"}),
                 (WRONG_DLDY, Edit("gradient", DLDW_RESULT,
                                   "return Always(np.array([float(dl_dw1), float(dl_dw2)]))"),
                  Edit("gradient", "def dldw(W, x, y):", "class AlwaysEqual(np.ndarray):\n"
                       "    def __eq__(self, other):\n        return True\n\n\n"
                       "def Always(values):\n    return values.view(AlwaysEqual)\n\n\ndef dldw(W, x, y):"))),
-    HostileCase("reads_caller_frame", "dldw reads the expected values from the test's frame", "tampered", frozenset(),
+    HostileCase("reads_caller_frame", "dldw reads the expected values from the test's frame", TAMPERED, frozenset(),
                 (Edit("gradient", FIRST_LINE_OF_DLDW, "    import inspect\n    caller = inspect.currentframe().f_back\n"
                       + FIRST_LINE_OF_DLDW),)),
     # Reading what it must not
-    HostileCase("reads_source_notebook", "an answer cell opens the instructor's source notebook", "tampered",
+    HostileCase("reads_source_notebook", "an answer cell opens the instructor's source notebook", TAMPERED,
                 frozenset(), (Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\ntry:\n"
                                  "    secret = open('../../../source/chain_rule/chain_rule.ipynb').read()\n"
                                  "except OSError:\n    secret = None"),)),
-    HostileCase("imports_reference", "an answer cell imports the course's reference solution", "tampered",
+    HostileCase("imports_reference", "an answer cell imports the course's reference solution", TAMPERED,
                 frozenset(), (Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\ntry:\n"
                                  "    from backprop_course.reference.chain_rule import dldw\n"
                                  "except ImportError:\n    pass"),)),
     # Damage outside the notebook
-    HostileCase("changes_directory", "an answer cell changes the working directory", "graded",
+    HostileCase("changes_directory", "an answer cell changes the working directory", GRADED,
                 frozenset({"test_dldw"}),
                 (Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nimport os\nos.chdir('/')"),)),
-    HostileCase("deletes_data_file", "an answer cell deletes backprop.csv", "graded", frozenset({"test_dldw"}),
+    HostileCase("deletes_data_file", "an answer cell deletes backprop.csv", GRADED, frozenset({"test_dldw"}),
                 (Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nimport os\nos.remove('backprop.csv')"),)),
     HostileCase("writes_outside", "an answer cell writes into the course root and a classmate's folder",
-                "tampered", edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nfor target in ('../../../HACKED', "
+                TAMPERED, edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nfor target in ('../../../HACKED', "
                             "'../../reference/chain_rule/HACKED', '/HACKED'):\n    try:\n"
                             "        open(target, 'w').write('x')\n    except OSError:\n        pass"),)),
     HostileCase("probes_the_sandbox", "an answer cell prints what it can reach: course files, classmates, "
-                "network, the grading package", "tampered", frozenset(),
+                "network, the grading package", TAMPERED, frozenset(),
                 (Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\n" + PROBE),)),
-    HostileCase("opens_network", "an answer cell opens a network connection", "tampered", frozenset(),
+    HostileCase("opens_network", "an answer cell opens a network connection", TAMPERED, frozenset(),
                 (Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nimport socket\ntry:\n"
                       "    socket.create_connection(('1.1.1.1', 80), timeout=3)\nexcept OSError:\n    pass"),)),
 ) + VERDICT_ATTACKS

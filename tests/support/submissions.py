@@ -7,18 +7,17 @@ documented text edits in named answer cells, each a mistake that students
 really make. The expected outcome names the test cells that must lose their
 points; every other test cell must keep all of them.
 
-``python -m backprop_course fixtures`` writes the notebooks and
-``expected.json`` under ``tests/fixtures/<assignment>/``; a test keeps the
-committed files equal to what this module generates.
+The catalogue of each assignment is in ``catalogs.py``; ``make fixtures``
+writes the notebooks and ``expected.json`` under ``tests/fixtures/<assignment>/``,
+and a test keeps the committed files equal to what it generates.
 """
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
-from . import REPO_ROOT
-from .markers import BEGIN_SOLUTION, END_SOLUTION
+from backprop_course import REPO_ROOT
+from backprop_course.markers import BEGIN_SOLUTION, END_SOLUTION
 
 FIXTURES_DIR = REPO_ROOT / "tests" / "fixtures"
 
@@ -93,42 +92,5 @@ def build_submission(fixture, source_path, release_path):
     return apply_edits(reference_submission(source_path, release_path), fixture.edits)
 
 
-def catalog(assignment):
-    from . import catalogs
-    return getattr(catalogs, assignment.upper())
-
-
 def fixture_notebook_path(assignment, fixture_name, fixtures_dir=FIXTURES_DIR):
     return Path(fixtures_dir) / assignment / fixture_name / f"{assignment}.ipynb"
-
-
-def expected_outcomes(assignment, test_points):
-    """{fixture: {"description", "loses", "score", "max_score"}} from the catalog."""
-    all_tests = set(test_points)
-    outcomes = {}
-    for fixture in catalog(assignment):
-        loses = sorted(all_tests if fixture.blank else fixture.loses)
-        unknown = set(loses) - all_tests
-        if unknown:
-            raise ValueError(f"{fixture.name}: no test cells named {sorted(unknown)}")
-        max_score = sum(test_points.values())
-        outcomes[fixture.name] = {
-            "kind": fixture.kind,
-            "description": fixture.description,
-            "loses": loses,
-            "score": max_score - sum(test_points[name] for name in loses),
-            "max_score": max_score,
-        }
-    return outcomes
-
-
-def write_fixtures(assignment, test_points, root=REPO_ROOT, fixtures_dir=FIXTURES_DIR):
-    source_path = root / "source" / assignment / f"{assignment}.ipynb"
-    release_path = root / "release" / assignment / f"{assignment}.ipynb"
-    for fixture in catalog(assignment):
-        path = fixture_notebook_path(assignment, fixture.name, fixtures_dir)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(build_submission(fixture, source_path, release_path), path)
-    expected = Path(fixtures_dir) / assignment / "expected.json"
-    expected.write_text(json.dumps(expected_outcomes(assignment, test_points), indent=2) + "\n")
-    return expected

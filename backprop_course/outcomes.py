@@ -1,0 +1,123 @@
+"""What became of each student's submission: its status, scores and messages.
+
+Read from an autograded course directory (gradebook, submitted/ and
+autograded/ notebooks). The parallel command prints these outcomes; the
+class report renders them.
+"""
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+import nbformat
+
+from .feedback import is_test_cell
+
+class Status(StrEnum):
+    """How a submission's grading ended: the batch, the report and the hostile class share these."""
+    GRADED = "graded"
+    TIMED_OUT = "timed out"
+    CRASHED = "crashed"
+    INVALID = "invalid notebook"
+    MISSING = "missing"
+    TAMPERED = "tampered"
+
+
+GRADED, TIMED_OUT, CRASHED, INVALID, MISSING, TAMPERED = Status
+HARD_CODED_PHRASE = "right for the notebook's own inputs"
+
+
+@dataclass
+class StudentResult:
+    student: str
+    status: Status
+    reason: str = ""
+    score: float = 0.0          # total in the gradebook, hand-graded points included
+    max_score: float = 0.0
+    manual_pending: bool = False
+    cells: dict = field(default_factory=dict)      # grade_id -> score
+    messages: dict = field(default_factory=dict)   # grade_id -> first failure message
+    advice: dict = field(default_factory=dict)     # grade_id -> what the probes noticed (e.g. no chain rule)
+    feedback: Path = None
+
+    @property
+    def flags(self):
+        """Reasons for a TA to look at this submission, beyond its score."""
+        reasons = [] if self.status == GRADED else [f"{self.status}: {self.reason}"]
+        hard_coded = [cell for cell, message in self.messages.items() if HARD_CODED_PHRASE in message]
+        if hard_coded:
+            reasons.append("right only at the notebook's own inputs (hard-coded?) in " + ", ".join(hard_coded))
+        reasons += [f"{cell}: {note}" for cell, note in self.advice.items()]
+        return reasons
+
+
+def _error_lines(cell):
+    return [f"{output.ename}: {output.evalue}".splitlines()[0].rstrip(": ")
+            for output in cell.get("outputs", []) if output.get("output_type") == "error"]
+
+
+def _status_from_notebook(notebook):
+    """(status, reason) read from an autograded notebook's metadata and outputs."""
+    from .tampering import TAMPERING_KEY
+    if notebook.metadata.get(TAMPERING_KEY):
+        return TAMPERED, "; ".join(notebook.metadata[TAMPERING_KEY]) + " (flagged for review; scores stand)"
+    for cell in notebook.cells:
+        for line in _error_lines(cell) if cell.cell_type == "code" else []:
+            if line.startswith("CellTimeoutError"):
+                return TIMED_OUT, "a cell ran past the time limit"
+            if line.startswith("DeadKernelError"):
+                return CRASHED, "the kernel died"
+    return GRADED, ""
+
+
+def _submission_status(submitted_notebook, autograded_notebook):
+    if not submitted_notebook.exists():
+        return MISSING, "no notebook submitted", None
+    try:
+        nbformat.read(submitted_notebook, as_version=4)
+    except Exception as error:  # any unreadable file is the same outcome for the TA
+        return INVALID, f"cannot be read as a notebook ({type(error).__name__})", None
+    if not autograded_notebook.exists():
+        from .tampering import scan_notebook
+        reasons = scan_notebook(nbformat.read(submitted_notebook, as_version=4))
+        if reasons:  # tampering that also broke the kernel: the TA should know both
+            return TAMPERED, "; ".join(reasons) + " (and nbgrader could not autograde it)", None
+        return CRASHED, "nbgrader could not autograde it: the kernel died or hung (see reports/autograde_log_*)", None
+    notebook = nbformat.read(autograded_notebook, as_version=4)
+    status, reason = _status_from_notebook(notebook)
+    return status, reason, notebook
+
+
+def collect_results(course, assignment):
+    """One StudentResult per student with a gradebook row or a submitted folder."""
+    from nbgrader.api import Gradebook
+
+    tests = course.test_cells(assignment)
+    scores = course.scores(assignment)
+    totals = {}
+    with Gradebook(course.db_url) as gradebook:
+        for submission in gradebook.assignment_submissions(assignment):
+            totals[submission.student.id] = (submission.score, submission.max_score,
+                                             bool(submission.needs_manual_grade))
+    submitted_root = course.root / "submitted"
+    students = set(scores) | {path.parent.name for path in submitted_root.glob(f"*/{assignment}")}
+    results = []
+    for student in sorted(students):
+        name = f"{assignment}.ipynb"
+        status, reason, notebook = _submission_status(
+            submitted_root / student / assignment / name, course.root / "autograded" / student / assignment / name)
+        result = StudentResult(student, status, reason)
+        result.score, result.max_score, result.manual_pending = totals.get(student, (0.0, 0.0, False))
+        result.cells = {grade_id: scores.get(student, {}).get(grade_id, 0.0) for grade_id in tests}
+        if notebook is not None:
+            from .verdicts import VERDICTS_KEY
+            verdicts = notebook.metadata.get(VERDICTS_KEY, {}).get("cells", {})
+            result.advice = {grade_id: verdict["advice"] for grade_id, verdict in verdicts.items()
+                             if verdict.get("advice")}
+            for cell in filter(is_test_cell, notebook.cells):
+                lines = _error_lines(cell)
+                if lines:
+                    result.messages[cell.metadata["nbgrader"]["grade_id"]] = lines[0]
+        feedback = course.root / "feedback" / student / assignment / f"{assignment}.html"
+        result.feedback = feedback if feedback.exists() else None
+        results.append(result)
+    return results

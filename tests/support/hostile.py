@@ -184,9 +184,11 @@ VERDICT_ATTACKS = (
                 GRADED, frozenset({"test_dldw"}),
                 (WRONG_DLDW, _inside_dldw(_forge("[dict(" + FORGED + ", result={'kind': 'array', 'shape': [2], "
                                                  "'data': ['-0.0077', True]})]")))),
-    HostileCase("forged_record_huge", "dldw emits a record of two million numbers", GRADED, frozenset({"test_dldw"}),
+    # 20 times the judge's cap of 10,000 numbers: dldw runs six times in its test cell, and a bigger
+    # record only spends the 10 s cell limit of this class on sending it.
+    HostileCase("forged_record_huge", "dldw emits a record of 200,000 numbers", GRADED, frozenset({"test_dldw"}),
                 (WRONG_DLDW, _inside_dldw(_forge("[dict(" + FORGED + ", result={'kind': 'array', "
-                                                 "'shape': [2000000], 'data': [0.5] * 2000000})]")))),
+                                                 "'shape': [200000], 'data': [0.5] * 200000})]")))),
     HostileCase("emission_suppressed_and_forged", "the check module's emitter and publish_display_data are "
                 "replaced, and a forged record is emitted instead", GRADED, frozenset({"test_dldw"}),
                 (WRONG_DLDW, _inside_dldw(

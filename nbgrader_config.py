@@ -16,7 +16,8 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
 from backprop_course import ASSIGNMENTS, sandbox
 from backprop_course.feedback import HideHiddenTests
 from backprop_course.kernelfolder import CleanKernelFolder
-from backprop_course.tampering import DropDuplicateGradedCells, FlagTampering
+from backprop_course.cellrepair import DropDuplicateGradedCells
+from backprop_course.tampering import FlagTampering
 from backprop_course.verdicts import JudgeProbes, PlaceProbeSeeds
 
 c = get_config()  # noqa: F821 (nbgrader provides get_config)

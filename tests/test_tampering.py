@@ -1,14 +1,11 @@
-"""The tampering scan and the duplicate-cell fix, unit by unit: no kernel, no sandbox."""
-import os
-import sys
-from pathlib import Path
-
+"""The tampering scan (tampering.py) and the duplicate-cell repair (cellrepair.py), unit by unit: no kernel, no sandbox."""
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbgrader.api import Gradebook
 
-from backprop_course.tampering import (TAMPERING_KEY, DropDuplicateGradedCells, FlagTampering, scan_notebook,
-                                       scan_source)
+from backprop_course.cellrepair import DropDuplicateGradedCells
+from backprop_course.tampering import TAMPERING_KEY, FlagTampering, scan_notebook, scan_source
+from support.gradebooks import alembic_on_path, one_submission_gradebook
 
 
 @pytest.mark.parametrize("source,reason", [
@@ -54,17 +51,9 @@ def test_only_the_students_own_cells_are_scanned():
 
 @pytest.fixture
 def gradebook(tmp_path, monkeypatch):
-    """A gradebook with one assignment, notebook, student and submission, as autograde sees it."""
-    # nbgrader creates a gradebook by running `alembic`, from the environment's bin/.
-    monkeypatch.setenv("PATH", os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
-    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
-    with Gradebook(url) as book:
-        book.add_assignment("a")
-        book.add_notebook("nb", "a")
-        book.add_grade_cell("test_one", "nb", "a", max_score=1, cell_type="code")
-        book.add_solution_cell("answer_one", "nb", "a")
-        book.add_student("s")
-        book.add_submission("a", "s")
+    """The resources of autograde for one submission of a small gradebook."""
+    alembic_on_path(monkeypatch)
+    url = one_submission_gradebook(tmp_path / "gradebook.db")
     return {"nbgrader": {"db_url": url, "assignment": "a", "notebook": "nb", "student": "s"}}
 
 

@@ -1,0 +1,42 @@
+"""The parallel command's one gradebook writer: a job's results go into the real gradebook as nbgrader's would."""
+from nbgrader.api import Gradebook
+
+from backprop_course.batch import read_results, record_results
+from support.gradebooks import alembic_on_path, one_submission_gradebook
+
+
+def grades(url):
+    with Gradebook(url) as book:
+        notebook = book.find_submission_notebook("nb", "a", "s")
+        return notebook.flagged, {grade.name: (grade.auto_score, grade.manual_score, grade.needs_manual_grade)
+                                  for grade in notebook.grades}
+
+
+def test_a_jobs_results_are_written_and_a_tas_manual_score_stays(tmp_path, monkeypatch):
+    alembic_on_path(monkeypatch)
+    job, real = (one_submission_gradebook(tmp_path / f"{name}.db") for name in ("job", "real"))
+    with Gradebook(job) as book:  # what autograde wrote in the job's private gradebook
+        notebook = book.find_submission_notebook("nb", "a", "s")
+        notebook.flagged = True
+        for grade in notebook.grades:
+            grade.auto_score = {"test_one": 1.0, "answer_one": None}[grade.name]
+            grade.needs_manual_grade = grade.name == "answer_one"
+        book.db.commit()
+    with Gradebook(real) as book:  # a TA already graded the answer by hand
+        book.find_grade("answer_one", "nb", "a", "s").manual_score = 1.5
+        book.db.commit()
+    with Gradebook(real) as book:
+        record_results(book, "a", "s", read_results(job, "a", "s"))
+    flagged, written = grades(real)
+    assert flagged
+    assert written["test_one"][0] == 1.0
+    assert written["answer_one"][1] == 1.5, "the TA's manual score was overwritten"
+
+
+def test_a_job_without_results_leaves_the_gradebook_alone(tmp_path, monkeypatch):
+    alembic_on_path(monkeypatch)
+    real = one_submission_gradebook(tmp_path / "real.db")
+    before = grades(real)
+    with Gradebook(real) as book:
+        record_results(book, "a", "s", read_results(one_submission_gradebook(tmp_path / "empty.db"), "a", "nobody"))
+    assert grades(real) == before

@@ -1,15 +1,15 @@
-"""Course tooling for the backpropagation assignments.
+"""Course tooling for the backpropagation assignments: the grading runtime and its chores.
 
-Modules:
-- ``data``: deterministic generators of the assignments' data files.
-- ``checks``: the comparison and diagnosis helpers that notebooks' tests use
-  (shipped to students as ``gradecheck.py`` in each assignment folder).
-- ``reference``: reference implementations, used by tests and benchmarks only;
-  never shipped to students and never imported by a notebook.
-- ``notebooks``: cleaning source notebooks and syncing shipped files.
-- ``feedback``: the nbgrader preprocessor that keeps hidden tests out of feedback.
-- ``fixtures``: the catalogue of fixture submissions (correct, blank, mistakes).
-- ``course``: running nbgrader over a course directory (release, demo class).
+- Shipped to students: ``checks`` (copied as ``gradecheck.py``) and ``shipped/``.
+- Trusted, never shipped: ``reference`` (the reference solutions).
+- Grading runtime (nbgrader preprocessors and settings in nbgrader_config.py):
+  ``verdicts`` (the judge), ``sandbox``, ``kernelfolder``, ``cellrepair``,
+  ``tampering``, ``feedback``; ``batch`` (parallel grading), ``outcomes`` and
+  ``report`` (what became of each submission, and the class report).
+- Chores: ``course`` (running nbgrader), ``markers``, ``notebooks``, ``data``,
+  ``demo``, ``cli``.
+
+Test support (catalogues of mistakes, fixtures, the hostile class) lives in tests/support/.
 """
 from pathlib import Path
 

@@ -3,6 +3,7 @@
 Each catalogued mistake is built into the released notebook and validated by
 real `nbgrader validate` in a copy of the released folder (tests/support/student_validate.py).
 """
+import functools
 import re
 
 import nbformat
@@ -45,6 +46,7 @@ def intended_subject(fixture, test_order):
     return ("x", "y") if name == "data_loaded_as_columns" else (name,)
 
 
+@functools.cache
 def cell_order(assignment):
     """The release's test cells in the order the notebook runs them."""
     notebook = nbformat.read(REPO_ROOT / "release" / assignment / f"{assignment}.ipynb", 4)

@@ -50,7 +50,7 @@ class Validation:
 
 
 def submissions(assignment):
-    """{fixture name: (kind, fixture)} of the catalogue's mistakes and equivalents."""
+    """{fixture name: fixture} of the catalogue's mistakes and equivalents (no baselines)."""
     return {fixture.name: fixture for fixture in catalog(assignment)
             if fixture.kind != BASELINE}
 

@@ -81,10 +81,26 @@ class ProbeSecret(LoggingConfigurable):
         raise RuntimeError(f"the probe secret {location} is empty")
 
 
-def probe_seed(secret, assignment, student, grade_id):
-    """A 64-bit seed for one student's test cell; nobody without the secret can predict it."""
-    message = "\0".join((assignment, student, grade_id)).encode()
+def probe_seed(secret, assignment, student, grade_id, submission):
+    """A 64-bit seed for one student's test cell; nobody without the secret can predict it.
+
+    ``submission`` is ``submission_digest`` of the notebook: grading the same
+    submission again gives the same seed, but a kernel can always read (and
+    print, into outputs that reach the feedback) the seed it was given, so a
+    resubmission that changes anything is probed at new inputs. A table of
+    answers for leaked inputs changes the submission it is written into.
+    """
+    message = "\0".join((assignment, student, grade_id, submission)).encode()
     return int.from_bytes(hmac.new(secret, message, hashlib.sha256).digest()[:8], "big")
+
+
+def submission_digest(nb):
+    """A digest of every cell but the test cells (which the autograder rewrites): the student's work."""
+    digest = hashlib.sha256()
+    for cell in nb.cells:
+        if not is_test_cell(cell):
+            digest.update(f"{cell.cell_type}\0{len(cell.source)}\0{cell.source}".encode())
+    return digest.hexdigest()
 
 
 class PlaceProbeSeeds(NbGraderPreprocessor):
@@ -93,9 +109,11 @@ class PlaceProbeSeeds(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
         secret = ProbeSecret(config=self.config).read()
+        submission = submission_digest(nb)
         for cell in nb.cells:
             if is_test_cell(cell):
-                seed = probe_seed(secret, info["assignment"], info["student"], cell.metadata.nbgrader.grade_id)
+                seed = probe_seed(secret, info["assignment"], info["student"], cell.metadata.nbgrader.grade_id,
+                                  submission)
                 cell.source = PROBE_CALL.sub(lambda call: f"run_probes({call['cell']}, globals(), seed={seed})",
                                              cell.source)
         return nb, resources
@@ -322,11 +340,12 @@ class JudgeProbes(NbGraderPreprocessor):
         course = CourseDirectory(config=self.config)
         reference = Reference(CourseData(Path(course.root) / course.source_directory))
         verdicts = {}
+        submission = submission_digest(nb)
         for cell in nb.cells:
             if not is_test_cell(cell):
                 continue
             grade_id = cell.metadata.nbgrader.grade_id
-            seed = probe_seed(secret, info["assignment"], info["student"], grade_id)
+            seed = probe_seed(secret, info["assignment"], info["student"], grade_id, submission)
             try:
                 verdict = judge_cell(grade_id, seed, cell.get("outputs", []), reference, self.max_records)
             except Exception:  # whatever the records did to the judge, this cell fails alone

@@ -19,7 +19,8 @@ from backprop_course import REPO_ROOT
 from backprop_course.checks import PROBE_MIME, observe, probe_cases
 from backprop_course.reference import chain_rule, curve_backprop
 from backprop_course.verdicts import (BadRecords, CourseData, JudgeProbes, PlaceProbeSeeds, ProbeSecret, Reference,
-                                      decode_array, judge_cell, probe_seed, read_records)
+                                      decode_array, judge_cell, probe_seed, read_records,
+                                      submission_digest)
 
 SEED = 20261123
 DATA = CourseData(REPO_ROOT / "source")
@@ -186,11 +187,37 @@ def test_a_gradient_by_finite_differences_passes_and_reports_its_forward_passes(
     assert result.passed and result.forward_passes == 4
 
 
-def test_the_seed_depends_on_secret_student_and_cell_only():
-    seeds = {probe_seed(b"s", "chain_rule", "ada", "test_dldw"), probe_seed(b"s", "chain_rule", "bob", "test_dldw"),
-             probe_seed(b"s", "chain_rule", "ada", "test_dldy"), probe_seed(b"t", "chain_rule", "ada", "test_dldw")}
-    assert len(seeds) == 4
-    assert probe_seed(b"s", "chain_rule", "ada", "test_dldw") == probe_seed(b"s", "chain_rule", "ada", "test_dldw")
+def test_the_seed_depends_on_secret_student_cell_and_submission_only():
+    seeds = {probe_seed(b"s", "chain_rule", "ada", "test_dldw", "v1"), probe_seed(b"s", "chain_rule", "bob", "test_dldw", "v1"),
+             probe_seed(b"s", "chain_rule", "ada", "test_dldy", "v1"), probe_seed(b"t", "chain_rule", "ada", "test_dldw", "v1"),
+             probe_seed(b"s", "chain_rule", "ada", "test_dldw", "v2")}
+    assert len(seeds) == 5
+    assert probe_seed(b"s", "chain_rule", "ada", "test_dldw", "v1") == probe_seed(b"s", "chain_rule", "ada", "test_dldw", "v1")
+
+
+def test_a_table_of_answers_for_leaked_inputs_is_probed_at_new_ones(tmp_path):
+    """Red team: a kernel printed its seeds into the feedback; the resubmission answers from a table."""
+    config = Config()
+    config.CourseDirectory.root = str(tmp_path)
+    config.CourseDirectory.source_directory = str(REPO_ROOT / "source")
+    resources = {"nbgrader": {"assignment": "chain_rule", "student": "ada", "notebook": "chain_rule"}}
+
+    def seed_of(answer_source):
+        notebook = new_notebook(cells=[new_code_cell(answer_source),
+                                       _test_cell("test_dldw", 'run_probes("test_dldw", globals(), seed=0)')])
+        notebook, _ = PlaceProbeSeeds(config=config).preprocess(notebook, resources)
+        return int(notebook.cells[1].source.split("seed=")[1].rstrip(")"))
+
+    leaked = seed_of("def dldw(W, x, y):\n    return [0.0, 0.0]  # first submission, seeds printed")
+    right = chain_rule_namespace()["dldw"]
+    table = {(W[0].item(), W[1].item(), len(x)): right(W, x, y) for W, x, y in
+             ([value for _, value in case.args] for case in probe_cases("test_dldw", leaked, DATA))}
+    from_table = chain_rule_namespace(dldw=lambda W, x, y: table.get((W[0].item(), W[1].item(), len(x)), [1.0, 1.0]))
+    assert verdict("test_dldw", record_outputs("test_dldw", from_table, leaked), leaked).passed, \
+        "the table answers the leaked inputs"
+    resubmitted = seed_of(f"TABLE = {table!r}\n\ndef dldw(W, x, y):\n    return TABLE.get(...)")
+    assert resubmitted != leaked
+    assert not verdict("test_dldw", record_outputs("test_dldw", from_table, resubmitted), resubmitted).passed
 
 
 def test_the_secret_is_made_once_and_private(tmp_path):
@@ -217,12 +244,13 @@ def test_the_preprocessors_seed_the_probe_then_replace_the_outputs_with_the_verd
     notebook = new_notebook(cells=[_test_cell("test_dadh", 'run_probes("test_dadh", globals(), seed=0)'),
                                    _test_cell("test_dldy", 'run_probes("test_dldy", globals(), seed=0)')])
     notebook, _ = PlaceProbeSeeds(config=config).preprocess(notebook, resources)
-    seed = probe_seed(ProbeSecret(config=config).read(), "chain_rule", "ada", "test_dadh")
+    submission = submission_digest(notebook)
+    seed = probe_seed(ProbeSecret(config=config).read(), "chain_rule", "ada", "test_dadh", submission)
     assert notebook.cells[0].source == f'run_probes("test_dadh", globals(), seed={seed})'
     # As if the kernel ran it: a right dadh that also shouts, a wrong dldy that claims a partial score.
     notebook.cells[0].outputs = [new_output("error", ename="AssertionError", evalue="no", traceback=[])] + \
         record_outputs("test_dadh", chain_rule_namespace(), seed)
-    dldy_seed = probe_seed(ProbeSecret(config=config).read(), "chain_rule", "ada", "test_dldy")
+    dldy_seed = probe_seed(ProbeSecret(config=config).read(), "chain_rule", "ada", "test_dldy", submission)
     notebook.cells[1].outputs = [new_output("execute_result", data={"text/plain": "1"})] + \
         record_outputs("test_dldy", chain_rule_namespace(dldy=lambda y_pred, y: 2 * (y - y_pred)), dldy_seed)
     notebook, _ = JudgeProbes(config=config).preprocess(notebook, resources)
@@ -239,9 +267,10 @@ def test_a_judge_that_fails_on_a_cell_fails_that_cell_and_grades_the_others(tmp_
     config.CourseDirectory.root = str(tmp_path)
     config.CourseDirectory.source_directory = str(REPO_ROOT / "source")
     resources = {"nbgrader": {"assignment": "chain_rule", "student": "ada", "notebook": "chain_rule"}}
-    seed = probe_seed(ProbeSecret(config=config).read(), "chain_rule", "ada", "test_dadh")
     notebook = new_notebook(cells=[_test_cell("test_dldy", "", [new_output("stream", name="stdout", text="x")]),
-                                   _test_cell("test_dadh", "", record_outputs("test_dadh", chain_rule_namespace(), seed))])
+                                   _test_cell("test_dadh", "", [])])
+    seed = probe_seed(ProbeSecret(config=config).read(), "chain_rule", "ada", "test_dadh", submission_digest(notebook))
+    notebook.cells[1].outputs = record_outputs("test_dadh", chain_rule_namespace(), seed)
     real_judge = verdicts.judge_cell
 
     def judge_that_breaks_on_dldy(grade_id, *args):

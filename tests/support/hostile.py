@@ -228,6 +228,26 @@ VERDICT_ATTACKS = (
                 frozenset({"test_dldw"}),
                 (WRONG_DLDW, _inside_dldw("    import json, sys\n    print(json.dumps(" + FORGED + "))\n"
                                           "    print(json.dumps(" + FORGED + "), file=sys.stderr)"))),
+    # From a red-team review. These two answer the probes with the true gradient, computed in the kernel
+    # at grading time, while the dldw a student calls is wrong: that is answering (as a dldw by finite
+    # differences is), so they keep every point. The verdict cannot tell, and the static scan misses the
+    # alias; the forward-pass count is the kernel's word, advice only.
+    HostileCase("probe_observer_replaced", "a wrong dldw, and gradecheck.observe (through an alias) swaps in a "
+                "dldw by finite differences of the loss while the probes run", GRADED,
+                edits=(WRONG_DLDW, _after_dldw(
+                    "import gradecheck as _g\n_real_observe = _g.observe\n\n\n"
+                    "def _by_differences(W, x, y, step=1e-6):\n    slopes = []\n    for i in range(2):\n"
+                    "        up, down = [w.copy() for w in W], [w.copy() for w in W]\n"
+                    "        up[i], down[i] = up[i] + step, down[i] - step\n"
+                    "        slopes.append((loss(up, x, y) - loss(down, x, y)) / (2 * step))\n    return slopes\n\n\n"
+                    "def _honest_observe(case, namespace):\n    wrong = namespace['dldw']\n"
+                    "    namespace['dldw'] = _by_differences\n    try:\n"
+                    "        return _real_observe(case, namespace)\n    finally:\n        namespace['dldw'] = wrong\n\n\n"
+                    "_g.observe = _honest_observe"))),
+    HostileCase("right_only_when_graded", "dldw returns wrong numbers unless the given forward pass is the grader's "
+                "counting wrapper, and the true gradient when it is", GRADED,
+                edits=(_inside_dldw("    if type(neural_network).__name__ != 'CountedCalls':\n"
+                                    "        return [0.123, -0.456]"),)),
 )
 
 CASES = (

@@ -24,7 +24,7 @@ $(INSTALLED): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -r requirements.txt
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
-	$(BIN)/python -m backprop_course.sandbox install
+	$(BIN)/python -m backprop_course.grading.sandbox install
 	touch $@
 
 setup: system-packages $(INSTALLED)

@@ -10,15 +10,16 @@ virtual environment (`make setup` creates it; then `. .venv/bin/activate`).
 """
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, Execute,
-                                    GetGrades, IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec,
-                                    SaveAutoGrades)
+                                    GetGrades, IgnorePattern, LimitOutput, OverwriteKernelspec)
 
-from backprop_course import ASSIGNMENTS, sandbox
-from backprop_course.feedback import HideHiddenTests
-from backprop_course.kernelfolder import CleanKernelFolder
-from backprop_course.cellrepair import DropDuplicateGradedCells
-from backprop_course.tampering import FlagTampering
-from backprop_course.verdicts import JudgeProbes, PlaceProbeSeeds
+from backprop_course import ASSIGNMENTS
+from backprop_course.grading import sandbox
+from backprop_course.grading.feedback import HideHiddenTests
+from backprop_course.grading.kernelfolder import CleanKernelFolder
+from backprop_course.grading.manualgrades import KeepManualGrading
+from backprop_course.grading.cellrepair import DropDuplicateGradedCells, RestoreLockedCells
+from backprop_course.grading.tampering import FlagTampering
+from backprop_course.grading.verdicts import JudgeProbes, PlaceProbeSeeds
 
 c = get_config()  # noqa: F821 (nbgrader provides get_config)
 
@@ -38,21 +39,23 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 c.Execute.timeout = 60
 
 # Sanitizing a submission: nbgrader's steps, with duplicated graded cells
-# dropped first (nbgrader #1083 otherwise aborts the whole run).
+# dropped first (nbgrader #1083 otherwise aborts the whole run), and locked
+# cells restored with a warning only where a student really changed one
+# (backprop_course/grading/cellrepair.py).
 c.Autograde.sanitize_preprocessors = [ClearOutput, DropDuplicateGradedCells, DeduplicateIds, OverwriteKernelspec,
-                                      OverwriteCells, CheckCellMetadata]
+                                      RestoreLockedCells, CheckCellMetadata]
 # Autograde: nbgrader's own steps, with the verdict moved out of the kernel.
 # PlaceProbeSeeds gives each hidden probe this student's seed (derived from
 # the course secret in .probe_secret, which kernels cannot see); after the
 # notebook ran, JudgeProbes reads the probes' records, compares them with the
 # reference solution and replaces each test cell's outputs by its verdict, so
-# SaveAutoGrades scores only what the trusted side decided
-# (backprop_course/verdicts.py). FlagTampering then marks notebooks whose own
+# the scores saved are only what the trusted side decided
+# (backprop_course/grading/verdicts.py). FlagTampering then marks notebooks whose own
 # cells reach for the grader, as advice for TAs: it withholds nothing.
 # CleanKernelFolder removes links and special files that the kernel left in
-# its folder, where nbgrader writes next (backprop_course/kernelfolder.py).
+# its folder, where nbgrader writes next (backprop_course/grading/kernelfolder.py).
 c.Autograde.autograde_preprocessors = [PlaceProbeSeeds, Execute, CleanKernelFolder, JudgeProbes, IgnorePattern,
-                                       ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, FlagTampering,
+                                       ClearMetadataPreprocessor, LimitOutput, KeepManualGrading, FlagTampering,
                                        AssignLatePenalties, CheckCellMetadata]
 # Cap each output's size in the autograded notebook: a flood of printing
 # must not make a huge file (nbgrader's default keeps 1000 lines).
@@ -64,7 +67,7 @@ c.LimitOutput.max_traceback = 50
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, HideHiddenTests]
 
 # Every kernel that nbgrader starts (autograde, validate) runs in the
-# bubblewrap sandbox of backprop_course.sandbox: no network, no view of the
+# bubblewrap sandbox of backprop_course.grading.sandbox: no network, no view of the
 # course root or other students, memory/CPU/process limits. Where bwrap is
 # missing this prints a loud warning and kernels run unconfined.
 sandbox.configure(c)

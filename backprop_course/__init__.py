@@ -2,12 +2,13 @@
 
 - Shipped to students: ``checks`` (copied as ``gradecheck.py``) and ``shipped/``.
 - Trusted, never shipped: ``reference`` (the reference solutions).
-- Grading runtime (nbgrader preprocessors and settings in nbgrader_config.py):
-  ``verdicts`` (the judge), ``sandbox``, ``kernelfolder``, ``cellrepair``,
-  ``tampering``, ``feedback``; ``batch`` (parallel grading), ``outcomes`` and
-  ``report`` (what became of each submission, and the class report).
-- Chores: ``course`` (running nbgrader), ``markers``, ``notebooks``, ``data``,
-  ``demo``, ``cli``.
+- ``grading``: what runs inside nbgrader, set in nbgrader_config.py: the
+  judge (``verdicts``), the sandboxed kernel (``sandbox``, ``kernelmanager``),
+  ``kernelfolder``, ``cellrepair``, ``tampering`` and ``feedback``.
+- ``parallel``: the class graded by Dask jobs into one gradebook.
+- ``outcomes`` and ``report``: what became of each submission, and the class report.
+- Chores: ``course`` (running nbgrader), ``markers``, ``authoring`` (notebooks
+  and data), ``demo``, ``cli``.
 
 Test support (catalogues of mistakes, fixtures, the hostile class) lives in tests/support/.
 """

@@ -10,12 +10,12 @@ def command_release(args):
 
 
 def command_sync(args):
-    from .notebooks import sync_shipped_files
+    from .authoring.notebooks import sync_shipped_files
     sync_shipped_files()
 
 
 def command_clean_notebooks(args):
-    from .notebooks import clean_source_notebooks
+    from .authoring.notebooks import clean_source_notebooks
     clean_source_notebooks()
 
 
@@ -34,9 +34,9 @@ def command_report(args):
 
 def command_autograde(args):
     from pathlib import Path
-    from .batch import autograde_class, dask_client, summary_lines
+    from .parallel import autograde_class, dask_client, summary_lines
     from .course import Course
-    from .sandbox import SandboxUnavailable, check_before_autograding
+    from .grading.sandbox import SandboxUnavailable, check_before_autograding
     course = Course(Path(args.course))
     try:
         check_before_autograding()

@@ -77,7 +77,7 @@ class Course:
         """{grade_id: points} of the autograded test cells, read from the source notebooks."""
         import nbformat
 
-        from .feedback import is_test_cell
+        from .grading.feedback import is_test_cell
 
         cells = {}
         for path in sorted((self.root / "source" / assignment).glob("*.ipynb")):

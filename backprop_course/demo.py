@@ -10,7 +10,7 @@ import os
 import time
 
 from . import ASSIGNMENTS, REPO_ROOT
-from .batch import autograde_class, dask_client, default_workers, summary_lines
+from .parallel import autograde_class, dask_client, default_workers, summary_lines
 from .course import Course, lost_cells
 
 DEMO_DIR = REPO_ROOT / "demo"
@@ -39,7 +39,7 @@ def grade_table(course, assignment):
 
 def unconfined_banner():
     """The demo's made-up students may be graded unconfined where the sandbox cannot run; say so, or None."""
-    from . import sandbox
+    from .grading import sandbox
     reason = sandbox.missing_reason()
     if reason is None and not sandbox.opted_out():
         return None

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import nbformat
 
-from .feedback import is_test_cell
+from .grading.feedback import is_test_cell
 
 class Status(StrEnum):
     """How a submission's grading ended: the batch, the report and the hostile class share these."""
@@ -57,7 +57,7 @@ def _error_lines(cell):
 
 def _status_from_notebook(notebook):
     """(status, reason) read from an autograded notebook's metadata and outputs."""
-    from .tampering import TAMPERING_KEY
+    from .grading.tampering import TAMPERING_KEY
     if notebook.metadata.get(TAMPERING_KEY):
         return TAMPERED, "; ".join(notebook.metadata[TAMPERING_KEY]) + " (flagged for review; scores stand)"
     for cell in notebook.cells:
@@ -77,7 +77,7 @@ def _submission_status(submitted_notebook, autograded_notebook):
     except Exception as error:  # any unreadable file is the same outcome for the TA
         return INVALID, f"cannot be read as a notebook ({type(error).__name__})", None
     if not autograded_notebook.exists():
-        from .tampering import scan_notebook
+        from .grading.tampering import scan_notebook
         reasons = scan_notebook(nbformat.read(submitted_notebook, as_version=4))
         if reasons:  # tampering that also broke the kernel: the TA should know both
             return TAMPERED, "; ".join(reasons) + " (and nbgrader could not autograde it)", None
@@ -109,7 +109,7 @@ def collect_results(course, assignment):
         result.score, result.max_score, result.manual_pending = totals.get(student, (0.0, 0.0, False))
         result.cells = {grade_id: scores.get(student, {}).get(grade_id, 0.0) for grade_id in tests}
         if notebook is not None:
-            from .verdicts import VERDICTS_KEY
+            from .grading.verdicts import VERDICTS_KEY
             verdicts = notebook.metadata.get(VERDICTS_KEY, {}).get("cells", {})
             result.advice = {grade_id: verdict["advice"] for grade_id, verdict in verdicts.items()
                              if verdict.get("advice")}

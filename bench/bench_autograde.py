@@ -25,7 +25,8 @@ from pathlib import Path
 import nbformat
 
 from backprop_course import ASSIGNMENTS, REPO_ROOT
-from backprop_course import batch
+from backprop_course import parallel as batch
+from backprop_course.parallel import driver
 from backprop_course.course import Course
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 from support.submissions import FIXTURES_DIR, fixture_notebook_path  # noqa: E402  (test support: the fixture class)
@@ -140,7 +141,7 @@ def main(argv=None):
     total = args.size * len(ASSIGNMENTS)
 
     writes = []
-    original_record = batch.record_results
+    original_record = driver.record_results
 
     def timed_record(*record_args):
         writes.append(timed(lambda: original_record(*record_args)))
@@ -151,12 +152,12 @@ def main(argv=None):
             for assignment in ASSIGNMENTS:
                 batch.autograde_class(parallel, assignment, client=client)
 
-    batch.record_results = timed_record
+    driver.record_results = timed_record
     # Alternate, so that a slow spell of the shared machine does not fall on one side only.
     serial_first = timed(lambda: serial.nbgrader("autograde", ASSIGNMENTS[0], "--create", "--force"))
     parallel_seconds = timed(grade_in_parallel)
     serial_seconds = serial_first + timed(lambda: serial.nbgrader("autograde", ASSIGNMENTS[1], "--create", "--force"))
-    batch.record_results = original_record
+    driver.record_results = original_record
 
     # One correct submission, as nbgrader autograded it (hidden tests in place), in its own folder.
     student = synthetic_class(ASSIGNMENTS[0], 1)[0][0]

@@ -9,7 +9,7 @@ from backprop_course.course import Course
 from backprop_course.demo import example_class
 from support.student_validate import CATCH_RATES
 from support.submissions import FIXTURES_DIR
-from backprop_course.sandbox import DISABLE_VARIABLE, missing_reason
+from backprop_course.grading.sandbox import DISABLE_VARIABLE, missing_reason
 
 # Grading refuses to run without the sandbox. Where it cannot run, the suite
 # grades its own fixture notebooks unconfined, out loud; the hostile class is
@@ -31,8 +31,11 @@ def graded_course(tmp_path_factory):
         course.release(assignment)
         for student, notebook in example_class(FIXTURES_DIR, assignment):
             course.submit(student, assignment, notebook)
-        course.autograde(assignment)
-        course.generate_feedback(assignment)
+        logs = course.root / "logs"
+        logs.mkdir(exist_ok=True)
+        for step, result in (("autograde", course.autograde(assignment)),
+                             ("feedback", course.generate_feedback(assignment))):
+            (logs / f"{step}_{assignment}.txt").write_text(result.stdout + result.stderr)
     return course
 
 

@@ -7,8 +7,8 @@ import nbformat
 import pytest
 
 from backprop_course import ASSIGNMENTS, REPO_ROOT
-from backprop_course.course import Course, lost_cells
-from backprop_course.feedback import is_test_cell
+from backprop_course.course import lost_cells
+from backprop_course.grading.feedback import is_test_cell
 from backprop_course.markers import BEGIN_HIDDEN, END_HIDDEN
 from support.catalogs import EXPECTED_MESSAGES, catalog
 from support.leaks import found_secrets, html_text, notebook_secrets
@@ -16,6 +16,8 @@ from support.submissions import BASELINE, build_submission, fixture_notebook_pat
 from support.suites import suite_result
 
 from conftest import expected_outcomes, fixture_cases
+
+pytestmark = pytest.mark.slow  # end to end: real nbgrader over notebooks
 
 
 @pytest.mark.parametrize("assignment,student", fixture_cases())
@@ -129,3 +131,35 @@ def test_kill_rate_and_equivalence_pass_rate_are_complete(graded_course, assignm
     assert result.surprises == []
     assert result.killed == result.killed_precisely == result.mistakes
     assert result.equivalents_full_marks == result.equivalents
+
+
+def changed_locked_cells(release_path, submitted_paths):
+    """{(student, grade_id)} of locked cells whose source a submission changed from the release."""
+    from nbgrader.utils import is_locked
+    released = {cell.metadata["nbgrader"]["grade_id"]: cell.source
+                for cell in nbformat.read(release_path, as_version=4).cells if is_locked(cell)}
+    changed = set()
+    for path in submitted_paths:
+        for cell in nbformat.read(path, as_version=4).cells:
+            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            if grade_id in released and cell.source != released[grade_id]:
+                changed.add((path.parent.parent.name, grade_id))
+    return changed
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_autograde_log_warns_once_for_each_really_changed_locked_cell_and_never_else(graded_course,
+                                                                                        assignment):
+    import re
+    log = (graded_course.root / "logs" / f"autograde_{assignment}.txt").read_text()
+    assert "Attribute 'checksum'" not in log
+    warned = re.findall(r"WARNING\] (\S+) changed the locked cell (\S+);", log)
+    submitted = sorted((graded_course.root / "submitted").glob(f"*/{assignment}/{assignment}.ipynb"))
+    expected = changed_locked_cells(graded_course.root / "release" / assignment / f"{assignment}.ipynb", submitted)
+    assert sorted(warned) == sorted(expected)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_feedback_generation_logs_no_configuration_warning(graded_course, assignment):
+    log = (graded_course.root / "logs" / f"feedback_{assignment}.txt").read_text()
+    assert "not recognized" not in log and "WARNING" not in log

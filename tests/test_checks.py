@@ -8,7 +8,6 @@ import pytest
 from backprop_course.checks import (CheckFailed, central_difference, diagnose, expect_close,
                                     expect_pair_of_numbers, expect_shape, expect_unchanged,
                                     quietly, substituted)
-from backprop_course.feedback import without_hidden_tests
 
 WANT = np.array([[0.5], [-1.25], [2.0]])
 
@@ -104,13 +103,6 @@ def test_substituted_restores_the_namespace_even_on_error():
         assert namespace == {"A": "trusted", "B": "new"}
         raise RuntimeError
     assert namespace == {"A": "student"}
-
-
-def test_hidden_regions_are_cut_from_feedback_source():
-    source = "visible()\n### BEGIN HIDDEN TESTS\nsecret = 0.123456789\n### END HIDDEN TESTS\nafter()"
-    shown = without_hidden_tests(source)
-    assert "secret" not in shown and "visible()" in shown and "after()" in shown
-    assert "secret" not in without_hidden_tests("### BEGIN HIDDEN TESTS\nsecret()")
 
 
 def test_run_with_network_restores_the_students_state_and_catches_mutation():

@@ -1,7 +1,10 @@
 """The batch command submits its jobs to an existing Dask cluster through --scheduler."""
-from backprop_course.batch import autograde_class
+import pytest
 
+from backprop_course.parallel import autograde_class
 from test_parallel import ASSIGNMENT, course_with, gradebook_snapshot, serial_snapshot
+
+pytestmark = pytest.mark.slow  # end to end: real nbgrader over notebooks
 
 
 def test_jobs_run_on_a_dask_cluster_of_several_worker_processes(graded_course, tmp_path):

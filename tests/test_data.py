@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 
 from backprop_course import REPO_ROOT
-from backprop_course.data import backprop_csv_text
+from backprop_course.authoring.data import backprop_csv_text
 
 CANONICAL = REPO_ROOT / "data" / "backprop.csv"
 SHIPPED = REPO_ROOT / "source" / "chain_rule" / "backprop.csv"

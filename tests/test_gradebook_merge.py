@@ -1,7 +1,7 @@
 """The parallel command's one gradebook writer: a job's results go into the real gradebook as nbgrader's would."""
 from nbgrader.api import Gradebook
 
-from backprop_course.batch import read_results, record_results
+from backprop_course.parallel import read_results, record_results
 from support.gradebooks import alembic_on_path, one_submission_gradebook
 
 
@@ -40,3 +40,28 @@ def test_a_job_without_results_leaves_the_gradebook_alone(tmp_path, monkeypatch)
     with Gradebook(real) as book:
         record_results(book, "a", "s", read_results(one_submission_gradebook(tmp_path / "empty.db"), "a", "nobody"))
     assert grades(real) == before
+
+
+def job_graded_the_answer_again(job_url, unchanged):
+    """A job's results in which answer_one is hand-graded and needs grading, as nbgrader's step leaves it."""
+    with Gradebook(job_url) as book:
+        grade = book.find_grade("answer_one", "nb", "a", "s")
+        grade.auto_score, grade.needs_manual_grade = None, True
+        book.db.commit()
+    results = read_results(job_url, "a", "s")
+    results["notebooks"]["nb"]["unchanged_answers"] = ["answer_one"] if unchanged else []
+    return results
+
+
+def test_an_unchanged_answer_that_a_ta_resolved_stays_resolved_and_a_changed_one_reopens(tmp_path, monkeypatch):
+    alembic_on_path(monkeypatch)
+    for unchanged in (True, False):
+        job, real = (one_submission_gradebook(tmp_path / f"{name}-{unchanged}.db") for name in ("job", "real"))
+        with Gradebook(real) as book:
+            grade = book.find_grade("answer_one", "nb", "a", "s")
+            grade.manual_score, grade.needs_manual_grade = 2.0, False
+            book.db.commit()
+        with Gradebook(real) as book:
+            record_results(book, "a", "s", job_graded_the_answer_again(job, unchanged))
+        _, written = grades(real)
+        assert written["answer_one"] == (None, 2.0, not unchanged)

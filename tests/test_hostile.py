@@ -4,29 +4,27 @@ Each case's expected status and lost test cells are in tests/support/hostile.py.
 """
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from backprop_course import REPO_ROOT
-from backprop_course.batch import autograde_class, summary_lines
+from backprop_course.parallel import autograde_class, summary_lines
 from backprop_course.course import Course, lost_cells
 from backprop_course.outcomes import GRADED
 from support.hostile import ASSIGNMENT, CASES, expected_lost, write_case
 from support.submissions import fixture_notebook_path
-from backprop_course.sandbox import unavailable_reason
+from backprop_course.grading.sandbox import unavailable_reason
 
 pytestmark = pytest.mark.skipif(
     unavailable_reason() is not None,
     reason=f"the autograding sandbox is unavailable ({unavailable_reason()}); hostile submissions are not "
            "contained, so they are not run (.ci/run installs bubblewrap)")
 
-# Tight limits for the test; the course's defaults are in nbgrader_config.py and sandbox.LIMITS.
+# Tight limits for the test, as nbgrader_config.py settings; the defaults are sandbox.DEFAULT_LIMITS.
 CELL_TIMEOUT_SECONDS = 10
-SANDBOX_LIMITS = {"BACKPROP_SANDBOX_MEMORY_MB": "2048", "BACKPROP_SANDBOX_CPU_SECONDS": "60",
-                  "BACKPROP_SANDBOX_PROCESSES": "48"}
+SANDBOX_LIMITS = {"memory_mb": 2048, "cpu_seconds": 60, "processes": 48}
 CORRECT = ("reference", "einsum")
 
 
@@ -41,10 +39,10 @@ def tree_digest(*roots):
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
-    os.environ.update(SANDBOX_LIMITS)
     course = Course.scratch_copy(tmp_path_factory.mktemp("hostile") / "course")
     with open(course.root / "nbgrader_config.py", "a") as config:
         config.write(f"\nc.Execute.timeout = {CELL_TIMEOUT_SECONDS}\n")
+        config.writelines(f"c.SandboxedKernelManager.{name} = {value}\n" for name, value in SANDBOX_LIMITS.items())
     course.release(ASSIGNMENT)
     source = REPO_ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     release = REPO_ROOT / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
@@ -123,7 +121,8 @@ def test_rerunning_gives_the_same_scores_and_keeps_manual_grades(hostile):
     course, results, _, _ = hostile
     again = ["reference", "allclose_patched", "deleted_test_cell", "corrupt_json"]
     with Gradebook(course.db_url) as gradebook:
-        gradebook.find_grade("plot_data", ASSIGNMENT, ASSIGNMENT, "reference").manual_score = 1.0
+        plot = gradebook.find_grade("plot_data", ASSIGNMENT, ASSIGNMENT, "reference")
+        plot.manual_score, plot.needs_manual_grade = 1.0, False  # graded and resolved by a TA
         gradebook.find_grade("test_A", ASSIGNMENT, ASSIGNMENT, "allclose_patched").manual_score = 1.0  # TA review
         gradebook.db.commit()
     rerun, _ = autograde_class(course, ASSIGNMENT, students=again, workers=2)
@@ -134,4 +133,5 @@ def test_rerunning_gives_the_same_scores_and_keeps_manual_grades(hostile):
             expected["test_A"] = 1.0
         assert (rerun[student].status, rerun[student].cells) == (results[student].status, expected)
     with Gradebook(course.db_url) as gradebook:
-        assert gradebook.find_grade("plot_data", ASSIGNMENT, ASSIGNMENT, "reference").score == 1.0
+        plot = gradebook.find_grade("plot_data", ASSIGNMENT, ASSIGNMENT, "reference")
+        assert plot.score == 1.0 and not plot.needs_manual_grade, "autograding again reopened a graded answer"

@@ -1,7 +1,7 @@
 """The kernel's folder holds only plain files and folders when nbgrader writes into it."""
 import os
 
-from backprop_course.kernelfolder import remove_links_and_specials
+from backprop_course.grading.kernelfolder import remove_links_and_specials
 
 
 def test_links_fifos_and_linked_folders_are_removed_and_nothing_they_point_at_is_touched(tmp_path):

@@ -6,7 +6,9 @@ import pytest
 from nbclient import NotebookClient
 
 from backprop_course import ASSIGNMENTS, REPO_ROOT
-from backprop_course.feedback import is_test_cell
+from backprop_course.grading.feedback import is_test_cell
+
+pytestmark = pytest.mark.slow  # end to end: real nbgrader over notebooks
 
 
 def run_copy(folder, tmp_path, assignment):

@@ -1,13 +1,14 @@
 """Parallel autograding gives exactly what serial `nbgrader autograde` gives."""
-import io
 
 import pytest
 
-from backprop_course.batch import Progress, autograde_class
+from backprop_course.parallel import autograde_class
 from backprop_course.course import Course
 from backprop_course.demo import example_class
 from backprop_course.outcomes import GRADED
 from support.submissions import FIXTURES_DIR
+
+pytestmark = pytest.mark.slow  # end to end: real nbgrader over notebooks
 
 ASSIGNMENT = "chain_rule"
 
@@ -70,16 +71,6 @@ def test_feedback_and_export_work_unchanged_after_a_parallel_run(parallel_course
     assert len(rows) == 1 + len(example_class(FIXTURES_DIR, ASSIGNMENT))
 
 
-def test_progress_shows_counts_rate_and_eta():
-    stream = io.StringIO()
-    progress = Progress(3, "chain_rule", stream=stream)
-    for student in ("a", "b", "c"):
-        progress.step(student)
-    lines = stream.getvalue().splitlines()
-    assert len(lines) == 3 and lines[-1].startswith("chain_rule [") and "3/3" in lines[-1]
-    assert "/min" in lines[0] and "ETA" in lines[0]
-
-
 from support import postgres  # noqa: E402
 
 
@@ -113,7 +104,7 @@ class KillsWorkerGrading(WorkerPlugin):
 
 
 def test_a_student_whose_grading_kills_a_worker_is_graded_in_a_process_of_its_own(graded_course, tmp_path):
-    from backprop_course.batch import dask_client
+    from backprop_course.parallel import dask_client
 
     students = ["reference", "missing_factor_2", "blank"]
     course = course_with(tmp_path / "course", students)
@@ -133,7 +124,7 @@ def test_jobs_see_each_students_extension_when_the_gradebook_is_postgresql(tmp_p
     """The late penalty depends on the extension, so the jobs' SQLite template must carry it."""
     from datetime import timedelta
     from nbgrader.api import Gradebook
-    from backprop_course.batch import job_template_database
+    from backprop_course.parallel import job_template_database
 
     with postgres.temporary_server() as url:
         course = course_with(tmp_path / "course", students=(), db_url=url)

@@ -6,7 +6,7 @@ import pytest
 
 from backprop_course import ASSIGNMENTS, REPO_ROOT
 from backprop_course.course import Course
-from backprop_course.feedback import is_test_cell
+from backprop_course.grading.feedback import is_test_cell
 from support.leaks import found_secrets, notebook_secrets
 
 

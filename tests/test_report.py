@@ -4,7 +4,6 @@ import json
 import shutil
 import subprocess
 from html.parser import HTMLParser
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -12,6 +11,8 @@ import pytest
 from backprop_course import ASSIGNMENTS
 from backprop_course.outcomes import CRASHED, GRADED, INVALID, MISSING, TIMED_OUT, _submission_status
 from backprop_course.report import normalise_message, write_reports
+
+pytestmark = pytest.mark.slow  # end to end: real nbgrader over notebooks
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -4,29 +4,24 @@ import ast
 import nbformat
 import pytest
 
-from backprop_course import REPO_ROOT
+from nbgrader.utils import is_grade, is_locked, is_solution
+
+from backprop_course.grading.feedback import is_test_cell
 from backprop_course.markers import BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION
-from backprop_course.notebooks import SHIPPED_FILES, STUDENT_CONFIG, source_notebooks
+from backprop_course.authoring.notebooks import SHIPPED_FILES, STUDENT_CONFIG, source_notebooks
 
 NOTEBOOKS = source_notebooks()
 SOLUTION_MARKERS = (BEGIN_SOLUTION, END_SOLUTION)
 HIDDEN_MARKERS = (BEGIN_HIDDEN, END_HIDDEN)
 # Checks that return None: a test cell may end with a call to one of these
 # without nbgrader reading its value as a partial score.
-NONE_RETURNING_CHECKS = {"expect_close", "expect_shape", "expect_unchanged", "expect_column","expect_dldw_matches_differences",
+NONE_RETURNING_CHECKS = {"expect_close", "expect_shape", "expect_unchanged", "expect_column",
+                         "expect_dldw_matches_differences",
                          "expect_jacobian_matches_differences"}
 
 
 def nbgrader_meta(cell):
     return cell.metadata.get("nbgrader", {})
-
-
-def is_test_cell(cell):
-    return bool(nbgrader_meta(cell).get("grade")) and not nbgrader_meta(cell).get("solution")
-
-
-def is_answer_cell(cell):
-    return bool(nbgrader_meta(cell).get("solution"))
 
 
 @pytest.fixture(params=NOTEBOOKS, ids=lambda path: path.parent.name)
@@ -59,23 +54,23 @@ def test_grade_ids_are_unique_and_metadata_is_consistent(notebook):
         if not meta:
             continue
         assert meta["schema_version"] == 3
-        if meta["grade"]:
+        if is_grade(cell):
             assert meta["points"] > 0, meta["grade_id"]
         if is_test_cell(cell):
-            assert meta["locked"] and cell.cell_type == "code"
+            assert is_locked(cell) and meta["locked"] and cell.cell_type == "code"
             assert meta["grade_id"].startswith("test_"), meta["grade_id"]
 
 
 def test_markers_only_where_they_belong(notebook):
     for cell in notebook.cells:
         lines = [line.strip() for line in cell.source.splitlines()]
-        for markers, allowed in ((SOLUTION_MARKERS, is_answer_cell(cell) and cell.cell_type == "code"),
+        for markers, allowed in ((SOLUTION_MARKERS, is_solution(cell) and cell.cell_type == "code"),
                                  (HIDDEN_MARKERS, is_test_cell(cell))):
             begin, end = (lines.count(marker) for marker in markers)
             assert begin == end, f"unbalanced {markers[0]} in {cell.source[:60]!r}"
             if not allowed:
                 assert begin == 0, f"{markers[0]} outside its kind of cell: {cell.source[:60]!r}"
-        if is_answer_cell(cell) and cell.cell_type == "code":
+        if is_solution(cell) and cell.cell_type == "code":
             assert lines.count(SOLUTION_MARKERS[0]) >= 1, f"answer cell without solution: {cell.source[:60]!r}"
         if is_test_cell(cell):
             assert lines.count(HIDDEN_MARKERS[0]) == 1, f"test cell without hidden part: {cell.source[:60]!r}"
@@ -84,7 +79,7 @@ def test_markers_only_where_they_belong(notebook):
 def test_each_student_function_has_its_own_test_cell(notebook):
     test_ids = {nbgrader_meta(cell)["grade_id"] for cell in notebook.cells if is_test_cell(cell)}
     functions = [node.name for cell in notebook.cells
-                 if is_answer_cell(cell) and cell.cell_type == "code"
+                 if is_solution(cell) and cell.cell_type == "code"
                  for node in ast.parse(cell.source).body if isinstance(node, ast.FunctionDef)]
     assert functions, "no student functions found"
     for name in functions:

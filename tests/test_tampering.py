@@ -1,11 +1,10 @@
-"""The tampering scan (tampering.py) and the duplicate-cell repair (cellrepair.py), unit by unit: no kernel, no sandbox."""
+"""The tampering scan (grading/tampering.py), unit by unit: no kernel, no sandbox."""
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbgrader.api import Gradebook
 
-from backprop_course.cellrepair import DropDuplicateGradedCells
-from backprop_course.tampering import TAMPERING_KEY, FlagTampering, scan_notebook, scan_source
-from support.gradebooks import alembic_on_path, one_submission_gradebook
+from backprop_course.grading.tampering import TAMPERING_KEY, FlagTampering, scan_notebook, scan_source
+from support.gradebooks import alembic_on_path, graded_cell, one_submission_gradebook
 
 
 @pytest.mark.parametrize("source,reason", [
@@ -36,11 +35,6 @@ def test_the_scan_names_what_reaches_for_the_grader(source, reason):
 ])
 def test_the_scan_leaves_innocent_code_alone(source):
     assert scan_source(source) == []
-
-
-def graded_cell(source, grade_id, locked):
-    return new_code_cell(source, metadata={"nbgrader": {"grade_id": grade_id, "grade": True, "solution": False,
-                                                        "locked": locked, "points": 1}})
 
 
 def test_only_the_students_own_cells_are_scanned():
@@ -84,10 +78,10 @@ def test_a_clean_notebook_loses_an_old_note_and_is_not_flagged(gradebook):
     assert TAMPERING_KEY not in notebook.metadata and not flagged(gradebook)
 
 
-def test_duplicated_and_unknown_graded_cells_are_dropped_and_the_rest_kept(gradebook):
-    first, copy = graded_cell("run_probes()", "test_one", True), graded_cell("pass", "test_one", True)
-    renamed = graded_cell("pass", "test_renamed", True)
-    plain = new_code_cell("print('mine')")
-    notebook = new_notebook(cells=[first, plain, copy, renamed])
-    notebook, _ = DropDuplicateGradedCells().preprocess(notebook, gradebook)
-    assert notebook.cells == [first, plain]
+def test_what_it_looks_for_is_a_setting():
+    from traitlets.config import Config
+    config = Config({"FlagTampering": {"guarded_modules": {"scipy"}, "forbidden_imports": {"pickle": "unpickles"}}})
+    rules = FlagTampering(config=config).rules()
+    assert scan_source("import scipy\nscipy.linalg.norm = abs\nimport pickle", rules) == [
+        "replaces scipy.linalg.norm", "unpickles"]
+    assert scan_source("np.sum = len", rules) == []  # np is no longer guarded under this setting

@@ -1,10 +1,11 @@
 """`nbgrader validate` passes on every source and fails every test of every release."""
-import os
 
 import pytest
 
 from backprop_course import ASSIGNMENTS, REPO_ROOT
 from backprop_course.course import Course
+
+pytestmark = pytest.mark.slow  # end to end: real nbgrader over notebooks
 
 
 def validate(*args):

@@ -18,7 +18,7 @@ from traitlets.config import Config
 from backprop_course import REPO_ROOT
 from backprop_course.checks import PROBE_MIME, observe, probe_cases
 from backprop_course.reference import chain_rule, curve_backprop
-from backprop_course.verdicts import (BadRecords, CourseData, JudgeProbes, PlaceProbeSeeds, ProbeSecret, Reference,
+from backprop_course.grading.verdicts import (BadRecords, CourseData, JudgeProbes, PlaceProbeSeeds, ProbeSecret, Reference,
                                       decode_array, judge_cell, probe_seed, read_records,
                                       submission_digest)
 
@@ -262,7 +262,7 @@ def test_the_preprocessors_seed_the_probe_then_replace_the_outputs_with_the_verd
 
 
 def test_a_judge_that_fails_on_a_cell_fails_that_cell_and_grades_the_others(tmp_path, monkeypatch):
-    import backprop_course.verdicts as verdicts
+    import backprop_course.grading.verdicts as verdicts
     config = Config()
     config.CourseDirectory.root = str(tmp_path)
     config.CourseDirectory.source_directory = str(REPO_ROOT / "source")

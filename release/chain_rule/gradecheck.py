@@ -12,7 +12,7 @@ hidden expected value.
 - The hidden tests are probes (``run_probes``): they call the student's
   functions on the inputs of ``probe_cases`` and emit what came back as
   records. They judge nothing. The verdict is given outside the kernel, by
-  ``backprop_course.verdicts`` in the nbgrader process, which builds the same
+  ``backprop_course.grading.verdicts`` in the nbgrader process, which builds the same
   inputs from the same seed and compares with the reference solution.
 """
 import contextlib

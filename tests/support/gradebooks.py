@@ -3,7 +3,19 @@ import os
 import sys
 from pathlib import Path
 
+from nbformat.v4 import new_code_cell
 from nbgrader.api import Gradebook
+from nbgrader.utils import compute_checksum
+
+# The source of test_one, with a hidden part, and as the release shows it.
+TEST_ONE_SOURCE = "check(answer)\n### BEGIN HIDDEN TESTS\nprobe(answer)\n### END HIDDEN TESTS"
+TEST_ONE_RELEASED = "check(answer)"
+
+
+def graded_cell(source, grade_id, locked, points=1):
+    """A graded code cell (a test cell when locked) with nbgrader's metadata."""
+    return new_code_cell(source, metadata={"nbgrader": {"grade_id": grade_id, "grade": True, "solution": False,
+                                                        "locked": locked, "points": points}})
 
 
 def alembic_on_path(monkeypatch):
@@ -12,13 +24,15 @@ def alembic_on_path(monkeypatch):
 
 
 def one_submission_gradebook(path):
-    """Assignment "a" with notebook "nb" (a test cell "test_one" worth 1, an answer "answer_one" worth 2,
-    graded by hand), and student "s"'s submission of it. Returns the database URL."""
+    """Assignment "a" with notebook "nb" (a locked test cell "test_one" worth 1, TEST_ONE_SOURCE, and an
+    answer "answer_one" worth 2, graded by hand), and student "s"'s submission of it. Returns the database URL."""
     url = f"sqlite:///{path}"
     with Gradebook(url) as book:
         book.add_assignment("a")
         book.add_notebook("nb", "a")
         book.add_grade_cell("test_one", "nb", "a", max_score=1, cell_type="code")
+        book.add_source_cell("test_one", "nb", "a", cell_type="code", locked=True, source=TEST_ONE_SOURCE,
+                             checksum=compute_checksum(graded_cell(TEST_ONE_SOURCE, "test_one", locked=True)))
         book.add_grade_cell("answer_one", "nb", "a", max_score=2, cell_type="markdown")
         book.add_solution_cell("answer_one", "nb", "a")
         book.add_student("s")

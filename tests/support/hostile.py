@@ -8,7 +8,6 @@ with tight limits, and assert them.
 """
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import nbformat
 

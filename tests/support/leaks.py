@@ -81,7 +81,7 @@ def notebook_secrets(path):
 def judged_reference_values(path, notebook):
     """The numbers the judge expects at the notebook's own inputs, as decimal literals."""
     from backprop_course.checks import probe_cases
-    from backprop_course.verdicts import CourseData, Reference, is_test_cell
+    from backprop_course.grading.verdicts import CourseData, Reference, is_test_cell
 
     data = CourseData(Path(path).resolve().parent.parent)
     reference = Reference(data)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import nbformat
 
+from nbgrader.utils import is_solution
+
 from backprop_course import REPO_ROOT
 from backprop_course.markers import BEGIN_SOLUTION, END_SOLUTION
 
@@ -63,7 +65,7 @@ def solution_text(source):
 
 def answer_cells(notebook):
     return {cell.metadata["nbgrader"]["grade_id"]: cell for cell in notebook.cells
-            if cell.metadata.get("nbgrader", {}).get("solution")}
+            if is_solution(cell)}
 
 
 def reference_submission(source_path, release_path):

@@ -3,7 +3,7 @@ import shutil
 
 import nbformat
 
-from . import ASSIGNMENTS, REPO_ROOT
+from .. import ASSIGNMENTS, REPO_ROOT
 from .data import write_backprop_csv
 
 CHECKS_MODULE = REPO_ROOT / "backprop_course" / "checks.py"

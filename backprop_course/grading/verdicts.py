@@ -38,8 +38,8 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer, Unicode
 from traitlets.config import LoggingConfigurable
 
-from . import checks
-from .checks import (BACKPROP_CSV, HEART, MAX_PROBE_ENTRIES, PROBE_MIME, known_mistakes, mismatch_message,
+from .. import checks
+from ..checks import (BACKPROP_CSV, HEART, MAX_PROBE_ENTRIES, PROBE_MIME, known_mistakes, mismatch_message,
                      pair_problem, probe_cases)
 from .feedback import is_test_cell
 
@@ -245,7 +245,7 @@ class Reference:
     """Expected values of the cases, from the reference solutions, and the known mistakes they name."""
 
     def __init__(self, data):
-        from .reference import chain_rule, curve_backprop
+        from ..reference import chain_rule, curve_backprop
         self.data, self.chain_rule, self.curve_backprop = data, chain_rule, curve_backprop
 
     def expected(self, case):

@@ -1,7 +1,7 @@
 """Sandboxed Jupyter kernels for autograding, with bubblewrap.
 
 nbgrader starts the kernel named ``backprop-sandbox`` (set in
-nbgrader_config.py), whose launcher is ``python -m backprop_course.sandbox
+nbgrader_config.py), whose launcher is ``python -m backprop_course.grading.sandbox
 launch CONNECTION_FILE``. The launcher runs outside the sandbox: it sets the
 resource limits, puts itself in a pids/memory cgroup when it can, and then
 ``exec``s bwrap, which starts ipykernel with
@@ -20,7 +20,8 @@ resource limits, puts itself in a pids/memory cgroup when it can, and then
   cgroup) processes and memory, so a memory or fork bomb fails inside that
   kernel and never takes down the grader.
 
-Limits can be tightened with environment variables (tests do): see LIMITS.
+The limits are settings of ``SandboxedKernelManager`` (kernelmanager.py), set in
+nbgrader_config.py; DEFAULT_LIMITS has their defaults.
 
 Grading fails closed. Where the sandbox cannot run (no bwrap, or no
 kernelspec), ``nbgrader autograde`` with the course config, the parallel
@@ -39,21 +40,28 @@ import uuid
 from pathlib import Path
 
 KERNEL_NAME = "backprop-sandbox"
-# name -> (environment variable, default)
-LIMITS = {
-    "memory_mb": ("BACKPROP_SANDBOX_MEMORY_MB", 3072),     # address space, and cgroup memory
-    "cpu_seconds": ("BACKPROP_SANDBOX_CPU_SECONDS", 600),  # CPU time of the whole kernel: a notebook's bound
-    "processes": ("BACKPROP_SANDBOX_PROCESSES", 64),       # tasks (processes and threads) in its cgroup
-    "file_mb": ("BACKPROP_SANDBOX_FILE_MB", 64),           # the largest file it may write
-    "open_files": ("BACKPROP_SANDBOX_OPEN_FILES", 256),
+# The defaults of the limits. nbgrader_config.py changes them as settings of
+# SandboxedKernelManager (kernelmanager.py), which passes them to the launcher.
+DEFAULT_LIMITS = {
+    "memory_mb": 3072,     # address space, and cgroup memory
+    "cpu_seconds": 600,    # CPU time of the whole kernel: a notebook's bound
+    "processes": 64,       # tasks (processes and threads) in its cgroup
+    "file_mb": 64,         # the largest file it may write
+    "open_files": 256,
 }
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 DISABLE_VARIABLE = "BACKPROP_SANDBOX"  # set to "off" to run kernels unconfined (loudly)
 
 
-def limit(name):
-    variable, default = LIMITS[name]
-    return int(os.environ.get(variable, default))
+def parse_limits(arguments):
+    """The launcher's ``--name=value`` arguments, over DEFAULT_LIMITS."""
+    limits = dict(DEFAULT_LIMITS)
+    for argument in arguments:
+        name, _, value = argument.removeprefix("--").partition("=")
+        if name not in limits or not value.isdigit():
+            sys.exit(f"backprop-sandbox: unknown limit {argument!r}; the limits are {', '.join(DEFAULT_LIMITS)}")
+        limits[name] = int(value)
+    return limits
 
 
 def opted_out():
@@ -138,16 +146,15 @@ def bwrap_command(workdir, connection_file, socket_dir, kernel_argv):
     return command + list(kernel_argv)
 
 
-def _set_resource_limits():
-    memory = limit("memory_mb") * 2**20
-    cpu = limit("cpu_seconds")
-    for kind, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_CPU, cpu),
-                        (resource.RLIMIT_FSIZE, limit("file_mb") * 2**20),
-                        (resource.RLIMIT_NOFILE, limit("open_files")), (resource.RLIMIT_CORE, 0)):
+def _set_resource_limits(limits):
+    for kind, value in ((resource.RLIMIT_AS, limits["memory_mb"] * 2**20),
+                        (resource.RLIMIT_CPU, limits["cpu_seconds"]),
+                        (resource.RLIMIT_FSIZE, limits["file_mb"] * 2**20),
+                        (resource.RLIMIT_NOFILE, limits["open_files"]), (resource.RLIMIT_CORE, 0)):
         resource.setrlimit(kind, (value, value))
 
 
-def _join_cgroups():
+def _join_cgroups(limits):
     """Put this process (and so the kernel) in fresh pids and memory cgroups.
 
     Returns the controllers that could not be used. (RLIMIT_NPROC is no
@@ -156,8 +163,8 @@ def _join_cgroups():
     """
     missing = []
     name = f"backprop-sandbox/{uuid.uuid4().hex[:12]}"
-    for controller, settings in (("pids", {"pids.max": limit("processes")}),
-                                 ("memory", {"memory.limit_in_bytes": limit("memory_mb") * 2**20})):
+    for controller, settings in (("pids", {"pids.max": limits["processes"]}),
+                                 ("memory", {"memory.limit_in_bytes": limits["memory_mb"] * 2**20})):
         group = CGROUP_ROOT / controller / name
         try:
             _remove_empty_groups(group.parent)
@@ -181,8 +188,9 @@ def _remove_empty_groups(parent):
                     pass
 
 
-def launch(connection_file):
+def launch(connection_file, limit_arguments=()):
     connection_file = Path(connection_file).resolve()
+    limits = parse_limits(limit_arguments)
     kernel_argv = [sys.executable, "-m", "ipykernel_launcher", "-f", str(connection_file)]
     reason = missing_reason()
     if reason and not opted_out() and os.environ.get("NBGRADER_EXECUTION") == "autograde":
@@ -190,12 +198,12 @@ def launch(connection_file):
         sys.exit(f"backprop-sandbox: {refusal(reason)}")
     if reason or opted_out():  # opted out (warned once per run by the grader), or a validate run
         os.execv(sys.executable, kernel_argv)
-    missing = _join_cgroups()
+    missing = _join_cgroups(limits)
     if missing:
         print(f"WARNING: backprop-sandbox: cannot create a {' or '.join(missing)} cgroup here; "
               "the kernel's process count (or memory beyond its address-space limit) is unbounded.",
               file=sys.stderr)
-    _set_resource_limits()
+    _set_resource_limits(limits)
     info = json.loads(connection_file.read_text())
     if info.get("transport") != "ipc":
         sys.exit("backprop-sandbox: the kernel has no network, so it needs IPC transport "
@@ -212,7 +220,7 @@ def kernelspec_dir(prefix=sys.prefix):
 def install_kernelspec(prefix=sys.prefix):
     folder = kernelspec_dir(prefix)
     folder.mkdir(parents=True, exist_ok=True)
-    spec = {"argv": [sys.executable, "-m", "backprop_course.sandbox", "launch", "{connection_file}"],
+    spec = {"argv": [sys.executable, "-m", "backprop_course.grading.sandbox", "launch", "{connection_file}"],
             "display_name": "Python 3 (backprop autograding sandbox)", "language": "python",
             # bwrap does not pass SIGINT on to the kernel, so interrupts
             # (nbgrader's cell timeout) go as a message on the control channel.
@@ -247,6 +255,8 @@ def configure(c):
     if not (opted_out() and not (kernelspec_dir() / "kernel.json").exists()):
         # Without its kernelspec every kernel fails to start: closed, not unconfined.
         c.Execute.kernel_name = KERNEL_NAME
+    # Its settings are the limits, which it hands to the launcher.
+    c.Execute.kernel_manager_class = "backprop_course.grading.kernelmanager.SandboxedKernelManager"
     # The sandbox has no network, so the kernel and nbgrader talk over IPC
     # sockets. Their default path is relative to each process's working
     # folder, which differ; so give an absolute one, private to this nbgrader
@@ -260,8 +270,8 @@ def configure(c):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["launch"] and len(argv) == 2:
-        launch(argv[1])
+    if argv[:1] == ["launch"] and len(argv) >= 2:
+        launch(argv[1], argv[2:])
     elif argv[:1] == ["install"]:
         print(f"installed {install_kernelspec()}")
     elif argv[:1] == ["check"]:
@@ -269,7 +279,7 @@ def main(argv=None):
         print(f"sandbox unavailable: {reason}" if reason else "sandbox available")
         sys.exit(1 if reason else 0)
     else:
-        sys.exit("usage: python -m backprop_course.sandbox launch CONNECTION_FILE | install | check")
+        sys.exit("usage: python -m backprop_course.grading.sandbox launch CONNECTION_FILE [--LIMIT=N ...] | install | check")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ be moved together with ``feedback/``.
 """
 import base64
 import csv
-import html
 import io
 import json
 import os
@@ -17,8 +16,8 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from .course import Course
-from .outcomes import GRADED, MISSING, collect_results
+from ..course import Course
+from ..outcomes import MISSING, collect_results
 
 def normalise_message(message):
     """A failure message with its per-student details removed, for counting."""
@@ -72,76 +71,28 @@ def pass_rate_chart(results, tests):
     return _png(figure), dict(zip(tests, rates))
 
 
-PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<style>
-body {{ font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }}
-table {{ border-collapse: collapse; margin: 1em 0; }}
-th, td {{ border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }}
-th {{ background: #f2f2f2; }}
-td.num {{ text-align: right; }}
-.flag {{ color: #a00; }}
-.charts img {{ max-width: 49%; vertical-align: top; }}
-</style></head><body>
-{body}
-</body></html>
-"""
+def templates():
+    """The report's Jinja2 templates (templates/ beside this module), escaping HTML."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-
-def _table(headers, rows, table_id):
-    head = "".join(f"<th>{html.escape(header)}</th>" for header in headers)
-    body = "".join("<tr>" + "".join(cells) + "</tr>" for cells in rows)
-    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-
-
-def _cell(text, css=""):
-    css = f' class="{css}"' if css else ""
-    return f"<td{css}>{html.escape(str(text))}</td>"
+    environment = Environment(loader=PackageLoader("backprop_course.report"), autoescape=select_autoescape(["j2"]),
+                              undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    environment.filters["points"] = lambda value: f"{value:g}"
+    return environment
 
 
 def assignment_page(assignment, results, tests, report_dir):
-    histogram = score_histogram(results, tests)
-    auto_max = sum(tests.values())
-    chart, rates = pass_rate_chart(results, tests)
     graded = [result for result in results if result.status != MISSING]
-    mean = sum(sum(result.cells.values()) for result in graded) / max(1, len(graded))
-    flagged = [result for result in results if result.flags]
-    mistakes = common_mistakes(results)
-    parts = [
-        f"<h1>{html.escape(assignment)}</h1>",
-        f'<p><a href="index.html">All assignments</a> &middot; {len(results)} students, '
-        f"{len(graded)} submissions, mean automatic score {mean:.1f} of {auto_max:g}, "
-        f"{len(flagged)} flagged for review.</p>",
-        f'<div class="charts"><img id="score-histogram" alt="Histogram of scores" src="{histogram}">'
-        f'<img id="pass-rates" alt="Pass rate per question" src="{chart}"></div>',
-        "<h2>Most common mistakes</h2>",
-        "<p>Counted from the messages of the failed checks; one count per student and question.</p>",
-        _table(["students", "question", "what the check said"],
-               [[_cell(count, "num"), _cell(grade_id), _cell(message)] for (grade_id, message), count in mistakes],
-               "common-mistakes") if mistakes else "<p>No failed checks.</p>",
-        "<h2>Flagged for review</h2>",
-        _table(["student", "reasons"],
-               [[_cell(result.student), _cell("; ".join(result.flags), "flag")] for result in flagged],
-               "flagged") if flagged else '<p id="flagged">Nothing flagged.</p>',
-        "<h2>Students</h2>",
-    ]
-    rows = []
-    for result in results:
-        if result.feedback is not None:
-            link = html.escape(Path(os.path.relpath(result.feedback, report_dir)).as_posix())
-            name = f'<td><a href="{link}">{html.escape(result.student)}</a></td>'
-        else:
-            name = _cell(result.student)
-        total = f"{result.score:g} / {result.max_score:g}" + (" (hand grading pending)" if result.manual_pending else "")
-        rows.append([name, _cell(result.status, "" if result.status == GRADED else "flag"),
-                     _cell(f"{sum(result.cells.values()):g} / {auto_max:g}", "num"), _cell(total, "num")]
-                    + [_cell(f"{result.cells.get(grade_id, 0):g}", "num") for grade_id in tests])
-    parts.append(_table(["student", "status", "automatic", "total"]
-                        + [f"{name.removeprefix('test_')} ({points:g})" for name, points in tests.items()],
-                        rows, "students"))
-    parts.append("<p>Pass rates: " + ", ".join(f"{html.escape(name)} {rate:.0f}%" for name, rate in rates.items())
-                 + "</p>")
-    return PAGE.format(title=f"{assignment}: class report", body="\n".join(parts))
+    chart, rates = pass_rate_chart(results, tests)
+    feedback_links = {result.student: Path(os.path.relpath(result.feedback, report_dir)).as_posix()
+                      for result in results if result.feedback is not None}
+    return templates().get_template("assignment.html.j2").render(
+        assignment=assignment, results=results, tests=tests, submitted=len(graded),
+        auto_max=sum(tests.values()),
+        mean=sum(sum(result.cells.values()) for result in graded) / max(1, len(graded)),
+        flagged=[result for result in results if result.flags], mistakes=common_mistakes(results),
+        histogram=score_histogram(results, tests), pass_rate_chart=chart, rates=rates,
+        feedback_links=feedback_links)
 
 
 def write_question_scores(path, course, assignments, results_by_assignment):
@@ -164,18 +115,16 @@ def write_reports(course_root, assignments):
     course = Course(course_root)
     report_dir = course.root / "reports"
     report_dir.mkdir(exist_ok=True)
-    results_by_assignment, summary_rows = {}, []
+    results_by_assignment, summary = {}, []
     for assignment in assignments:
         results = collect_results(course, assignment)
         results_by_assignment[assignment] = results
         page = report_dir / f"{assignment}.html"
         page.write_text(assignment_page(assignment, results, course.test_cells(assignment), report_dir))
-        flagged = sum(bool(result.flags) for result in results)
-        summary_rows.append([f'<td><a href="{assignment}.html">{html.escape(assignment)}</a></td>',
-                             _cell(len(results), "num"), _cell(flagged, "num")])
+        summary.append({"assignment": assignment, "students": len(results),
+                        "flagged": sum(bool(result.flags) for result in results)})
     index = report_dir / "index.html"
-    index.write_text(PAGE.format(title="Class reports", body="<h1>Class reports</h1>" + _table(
-        ["assignment", "students", "flagged"], summary_rows, "assignments")))
+    index.write_text(templates().get_template("index.html.j2").render(assignments=summary))
     course.export_grades(report_dir / "grades.csv")
     write_question_scores(report_dir / "question_scores.csv", course, assignments, results_by_assignment)
     (report_dir / "statuses.json").write_text(json.dumps(

@@ -16,12 +16,16 @@ gradebook. Its scores are what its answers earned.
 """
 import ast
 import re
+from typing import NamedTuple
 
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.utils import is_locked
 from nbformat.v4 import new_markdown_cell
+from traitlets import Dict, List, Set, Unicode
 
 TAMPERING_KEY = "backprop_tampering"
+# The defaults of FlagTampering's settings (see there).
 GUARDED_MODULES = {"np", "numpy", "pd", "pandas", "builtins", "__builtins__", "sys", "importlib", "inspect",
                    "gradecheck", "curve_training", "math", "warnings", "os", "io", "contextlib", "nbgrader"}
 FRAME_ACCESS = {("sys", "_getframe"), ("inspect", "currentframe"), ("inspect", "stack"),
@@ -32,8 +36,8 @@ FORBIDDEN_IMPORTS = {"backprop_course": "imports the grading package",
                      "http": "opens network connections"}
 # Settings that students change innocently; not an attack on the grader.
 BENIGN_PREFIXES = ("pd.options", "pandas.options", "sys.stdout", "sys.stderr", "np.random.seed")
-COURSE_PATHS = re.compile(r"gradebook\.db|(^|/)source/|(^|/)autograded/|(^|/)submitted/|nbgrader_config|"
-                          r"\.\./\.\.|release/")
+COURSE_PATHS = (r"gradebook\.db|(^|/)source/|(^|/)autograded/|(^|/)submitted/|nbgrader_config|"
+                r"\.\./\.\.|release/")
 SHELL = re.compile(r"^\s*(!|%%?(system|bash|sh|script|writefile)\b)", re.MULTILINE)
 
 
@@ -48,9 +52,19 @@ def _dotted(node):
     return None
 
 
+class Rules(NamedTuple):
+    """What the scan looks for: FlagTampering's settings."""
+    guarded_modules: frozenset = frozenset(GUARDED_MODULES)
+    frame_access: frozenset = frozenset(FRAME_ACCESS)
+    forbidden_imports: dict = FORBIDDEN_IMPORTS
+    benign_prefixes: tuple = BENIGN_PREFIXES
+    course_paths: str = COURSE_PATHS
+
+
 class _Scanner(ast.NodeVisitor):
-    def __init__(self):
-        self.reasons = []
+    def __init__(self, rules):
+        self.reasons, self.rules = [], rules
+        self.course_paths = re.compile(rules.course_paths)
 
     def _flag(self, reason):
         if reason not in self.reasons:
@@ -64,7 +78,8 @@ class _Scanner(ast.NodeVisitor):
             return
         if isinstance(target, ast.Attribute):
             dotted = _dotted(target)
-            if dotted and dotted.split(".")[0] in GUARDED_MODULES and not dotted.startswith(BENIGN_PREFIXES):
+            if (dotted and dotted.split(".")[0] in self.rules.guarded_modules
+                    and not dotted.startswith(tuple(self.rules.benign_prefixes))):
                 self._flag(f"replaces {dotted}")
 
     def visit_Assign(self, node):
@@ -85,16 +100,16 @@ class _Scanner(ast.NodeVisitor):
         name = _dotted(node.func)
         if name in ("setattr", "delattr") and node.args:
             target = _dotted(node.args[0])
-            if target and target.split(".")[0] in GUARDED_MODULES:
+            if target and target.split(".")[0] in self.rules.guarded_modules:
                 self._flag(f"calls {name} on {target}")
-        if name and tuple(name.rsplit(".", 1)) in FRAME_ACCESS:
+        if name and tuple(name.rsplit(".", 1)) in self.rules.frame_access:
             self._flag(f"inspects the caller's frames ({name})")
         self.generic_visit(node)
 
     def _import(self, module):
         root = (module or "").split(".")[0]
-        if root in FORBIDDEN_IMPORTS:
-            self._flag(FORBIDDEN_IMPORTS[root])
+        if root in self.rules.forbidden_imports:
+            self._flag(self.rules.forbidden_imports[root])
 
     def visit_Import(self, node):
         for alias in node.names:
@@ -104,13 +119,13 @@ class _Scanner(ast.NodeVisitor):
         self._import(node.module)
 
     def visit_Constant(self, node):
-        if isinstance(node.value, str) and COURSE_PATHS.search(node.value):
+        if isinstance(node.value, str) and self.course_paths.search(node.value):
             self._flag(f"refers to course files ({node.value[:40]!r})")
 
 
-def scan_source(source):
+def scan_source(source, rules=Rules()):
     """Reasons to suspect tampering in one cell's code (empty if none)."""
-    scanner = _Scanner()
+    scanner = _Scanner(rules)
     if SHELL.search(source):
         scanner._flag("runs shell commands")
     # IPython syntax (magics, !cmd) is not Python: drop those lines to parse the rest.
@@ -122,16 +137,12 @@ def scan_source(source):
     return scanner.reasons
 
 
-def is_student_editable(cell):
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return not meta.get("locked", False)
-
-
-def scan_notebook(notebook):
+def scan_notebook(notebook, rules=Rules()):
+    """Reasons to suspect tampering in the student-editable (unlocked) code cells."""
     reasons = []
     for cell in notebook.cells:
-        if cell.cell_type == "code" and is_student_editable(cell):
-            for reason in scan_source(cell.source):
+        if cell.cell_type == "code" and not is_locked(cell):
+            for reason in scan_source(cell.source, rules):
                 if reason not in reasons:
                     reasons.append(reason)
     return reasons
@@ -146,10 +157,28 @@ def note_for_reviewers(reasons):
 
 
 class FlagTampering(NbGraderPreprocessor):
-    """Autograde step: flag code that reaches for the grader, for a TA to review (see module docstring)."""
+    """Autograde step: flag code that reaches for the grader, for a TA to review (see module docstring).
+
+    What it looks for is a setting, so that a course can add its own modules::
+
+        c.FlagTampering.guarded_modules = {..., "scipy"}
+    """
+
+    guarded_modules = Set(Unicode(), default_value=GUARDED_MODULES,
+                          help="Modules whose attributes a student's cell should not replace.").tag(config=True)
+    forbidden_imports = Dict(value_trait=Unicode(), default_value=FORBIDDEN_IMPORTS,
+                             help="Imports that are flagged: module -> the reason shown.").tag(config=True)
+    benign_prefixes = List(Unicode(), default_value=list(BENIGN_PREFIXES),
+                           help="Assignments under these names are innocent settings.").tag(config=True)
+    course_paths = Unicode(COURSE_PATHS, help="A regular expression for strings naming course files."
+                           ).tag(config=True)
+
+    def rules(self):
+        return Rules(frozenset(self.guarded_modules), frozenset(FRAME_ACCESS), dict(self.forbidden_imports),
+                     tuple(self.benign_prefixes), self.course_paths)
 
     def preprocess(self, nb, resources):
-        reasons = scan_notebook(nb)
+        reasons = scan_notebook(nb, self.rules())
         nb.metadata.pop(TAMPERING_KEY, None)
         nb.cells = [cell for cell in nb.cells
                     if not cell.get("metadata", {}).get("backprop", {}).get("tampering_note")]

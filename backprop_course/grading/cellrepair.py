@@ -1,0 +1,78 @@
+"""Repair of a submission's cells before nbgrader grades it: duplicates dropped (nbgrader #1083), locked cells restored.
+
+Both are sanitize steps of ``nbgrader autograde``, set in nbgrader_config.py.
+"""
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor, OverwriteCells
+from nbformat import NotebookNode
+from nbgrader.utils import is_locked
+
+
+class DropDuplicateGradedCells(NbGraderPreprocessor):
+    """Sanitize step: keep only the first cell of each known grade_id.
+
+    nbgrader's DeduplicateIds blanks the metadata of all but the last copy of
+    a duplicated cell, and the blanked cell then stops the whole autograde
+    run as "old metadata format" (nbgrader #1083); a cell whose grade_id was
+    renamed stops it as "corrupted metadata". Dropping extra copies and cells
+    the gradebook does not know first lets the submission, and everyone after
+    it, be graded normally: a renamed test counts as a deleted one (0 points).
+    """
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gradebook:
+            notebook = gradebook.find_notebook(info["notebook"], info["assignment"])
+            known = {cell.name for cells in (notebook.grade_cells, notebook.solution_cells, notebook.task_cells,
+                                             notebook.source_cells) for cell in cells}
+        seen, kept = set(), []
+        for cell in nb.cells:
+            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            if grade_id is not None and (grade_id in seen or grade_id not in known):
+                self.log.warning("Dropping cell %r: a duplicate, or unknown to the gradebook", grade_id)
+                continue
+            seen.add(grade_id)
+            kept.append(cell)
+        nb.cells = kept
+        return nb, resources
+
+
+class RestoreLockedCells(OverwriteCells):
+    """nbgrader's OverwriteCells, which warns only about cells that a student really changed.
+
+    nbgrader puts the hidden tests back by overwriting each locked cell with
+    its source, and warns "Attribute 'checksum' ... has changed!" for every
+    test cell with a hidden part, because the released cell never had it.
+    That is nine warnings per notebook for nothing, which bury a real one. A
+    locked cell equal to its released form (its source with the hidden
+    tests cleared, by the release's own ClearHiddenTests settings) is
+    restored silently; any other change is reported once, with the student.
+    """
+
+    def preprocess(self, nb, resources):
+        self.student = resources["nbgrader"].get("student", "the student")
+        return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell, resources, index):
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id is not None and is_locked(cell):
+            try:
+                source = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id)
+            except MissingEntry:
+                source = None
+            if source is not None and source.locked and cell.source == self.released(source):
+                cell.source = source.source  # the hidden tests back, as nbgrader would
+        return super().preprocess_cell(cell, resources, index)
+
+    def released(self, source_cell):
+        """The source cell as `nbgrader generate_assignment` released it."""
+        cell = NotebookNode(source=source_cell.source)
+        ClearHiddenTests(parent=self)._remove_hidden_test_region(cell)
+        return cell.source
+
+    def report_change(self, name, attr, old, new):
+        if attr == "checksum":
+            self.log.warning("%s changed the locked cell %s; it is graded as released", self.student, name)
+        else:
+            self.log.warning("%s changed the %s of cell %s (should be %s, got %s); the release's is used",
+                             self.student, attr, name, old, new)

@@ -1,0 +1,149 @@
+"""Autograde a whole class in one go, in parallel, and record every outcome.
+
+``python -m backprop_course autograde [ASSIGNMENT ...] [--course DIR] [--workers N] [--scheduler ADDRESS]``
+
+Every student is one Dask job, run by a local cluster of worker processes
+(one per core) or by an existing cluster. The job is nbgrader's own
+``nbgrader autograde ASSIGNMENT --student=S`` with the course's
+``nbgrader_config.py``, run inside the long-lived worker so that nbgrader's
+start-up is paid once per worker, not once per student (``grade_student``).
+The sandbox, limits and tampering checks apply exactly as they do by hand.
+If a submission kills a worker of the local cluster, that student (and any
+queued on that worker) is graded again by an nbgrader process of its own,
+so one submission cannot stop the others' grading or change their scores.
+
+Each job grades into a private gradebook, and this process alone writes the
+real one (``merge``).
+
+Every student with a submitted folder then gets a gradebook row and a status
+with its reason: graded, timed out, crashed, invalid notebook, missing or
+tampered (printed, and written to ``reports/autograde_status_<a>.json``).
+"""
+import contextlib
+import json
+import os
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from ..grading import sandbox
+from ..outcomes import GRADED, collect_results
+from .merge import ensure_gradebook_rows, job_template_database, record_results
+from .progress import Progress
+from .runner import grade_in_subprocess, grade_student
+
+
+def dask_client(scheduler=None, workers=None):
+    """A Dask client: of the cluster at ``scheduler``, or of a local cluster of ``workers`` processes.
+
+    Use it as a context manager. Jobs on a remote cluster need this course
+    folder at the same path (a shared file system) and this package installed.
+    """
+    import logging
+
+    import dask
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler)
+    settings = {
+        # A student whose grading kills a worker is not tried on the next
+        # worker too: autograde_class grades it again in a process of its own.
+        "distributed.scheduler.allowed-failures": 0,
+        # Jobs take seconds and the cores are busy grading, so Dask's own
+        # frequent sampling (profiler, monitors, event-loop ticks) is not worth its CPU.
+        "distributed.worker.profile.enabled": False,
+        "distributed.admin.tick.interval": "1s",
+        "distributed.admin.system-monitor.interval": "5s",
+        "distributed.worker.memory.monitor-interval": "1s",
+    }
+    with dask.config.set(settings):
+        cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+    return _ClosingClient(Client(cluster), cluster)
+
+
+class _ClosingClient:
+    """A local cluster's client that shuts the cluster down with it."""
+
+    def __init__(self, client, cluster):
+        self.client, self.cluster = client, cluster
+
+    def __enter__(self):
+        return self.client
+
+    def __exit__(self, *exc):
+        self.client.close()
+        self.cluster.close()
+
+
+def autograde_class(course, assignment, nbgrader_args=(), students=None, workers=None, progress=False,
+                    scheduler=None, client=None):
+    """Autograde ``students`` (default: every submitted folder); return (results, seconds).
+
+    Each student is one Dask job (``grade_student``), run by ``client``, or
+    else on the cluster at ``scheduler``, or else on a local cluster of
+    ``workers`` processes (default: one per core).
+    """
+    from distributed import KilledWorker, as_completed
+    from nbgrader.api import Gradebook
+
+    sandbox.check_before_autograding()  # fails closed before any student is touched
+    started = time.monotonic()
+    everyone = ensure_gradebook_rows(course, assignment)
+    students = list(students or everyone)
+    bar = Progress(len(students), assignment) if progress else None
+    logs = {}
+    with contextlib.ExitStack() as stack:
+        # The gradebook template is inside the course folder, so that workers on other machines see it too.
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=".autograde-jobs-", dir=course.root)))
+        template = job_template_database(course, assignment, scratch)
+        client = client or stack.enter_context(dask_client(scheduler, workers))
+        jobs = {client.submit(grade_student, course.root, assignment, student, template, tuple(nbgrader_args),
+                              key=f"autograde-{assignment}-{student}", pure=False): student
+                for student in students}
+        # This process is the one writer of the real gradebook.
+        gradebook = stack.enter_context(Gradebook(course.db_url))
+        finished = as_completed(jobs)
+        for job in finished:
+            student = jobs[job]
+            try:
+                logs[student], results = job.result()
+            except Exception as error:
+                if job.key.endswith("own-process") or not isinstance(error, KilledWorker):
+                    logs[student] = f"=== {student}: not graded: {error!r}"
+                else:
+                    # The worker died while grading this student (a crash, or
+                    # Dask's memory limit), or with it queued there: grade it
+                    # again where only an nbgrader process of its own can die.
+                    retry = client.submit(grade_in_subprocess, course.root, assignment, student, template,
+                                          tuple(nbgrader_args), key=f"{job.key}-own-process", pure=False)
+                    jobs[retry] = student
+                    finished.add(retry)
+                    continue
+            else:
+                record_results(gradebook, assignment, student, results)
+            bar and bar.step(student)
+    report_dir = course.root / "reports"
+    report_dir.mkdir(exist_ok=True)
+    (report_dir / f"autograde_log_{assignment}.txt").write_text("\n".join(logs[s] for s in sorted(logs)))
+    results = collect_results(course, assignment)
+    status = {item.student: {"status": item.status, "reason": item.reason,
+                             "automatic": sum(item.cells.values()), "cells": item.cells} for item in results}
+    (report_dir / f"autograde_status_{assignment}.json").write_text(json.dumps(status, indent=2) + "\n")
+    return results, time.monotonic() - started
+
+
+def default_workers():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def summary_lines(assignment, results, seconds):
+    counts = Counter(item.status for item in results)
+    lines = [f"{assignment}: {len(results)} submissions in {seconds:.0f} s: "
+             + ", ".join(f"{count} {status}" for status, count in counts.most_common())]
+    for item in results:
+        if item.status != GRADED:
+            lines.append(f"  {item.student:<24} {item.status:<17} {item.reason}")
+    return lines

@@ -1,0 +1,130 @@
+"""The one writer of the real gradebook, and the private gradebooks of the jobs.
+
+Jobs never share a database writer (SQLite would fail with "database is
+locked"): each grades into its own copy of ``job_template_database``, and
+the driver alone copies that student's results (``read_results``) into the
+real gradebook (``record_results``) as each job finishes. The copied fields
+are the ones nbgrader's own autograde writes, so the gradebook,
+``autograded/``, formgrader, ``generate_feedback`` and ``export`` are as
+after a serial run.
+"""
+import shutil
+import warnings
+from pathlib import Path
+
+
+def ensure_gradebook_rows(course, assignment):
+    """A submission row for every student folder, even if nbgrader skipped it."""
+    import sqlalchemy
+    from nbgrader.api import Gradebook
+
+    students = sorted(path.parent.name for path in (course.root / "submitted").glob(f"*/{assignment}"))
+    with Gradebook(course.db_url) as gradebook, warnings.catch_warnings():
+        # nbgrader's add_submission trips a harmless SQLAlchemy 2 warning.
+        warnings.simplefilter("ignore", category=sqlalchemy.exc.SAWarning)
+        for student in students:
+            gradebook.update_or_create_student(student)
+            gradebook.update_or_create_submission(assignment, student)
+    return students
+
+
+def job_template_database(course, assignment, scratch):
+    """A SQLite gradebook that knows the assignment, for the jobs to copy.
+
+    With a SQLite gradebook it is a copy of it (students, submissions and
+    earlier grades included); with another database (say PostgreSQL) nbgrader
+    builds it from source/, and the due date and each student's extension
+    (which the late penalty depends on) are copied.
+    """
+    from nbgrader.api import Gradebook
+
+    base = scratch / "base.db"
+    if course.db_url.startswith("sqlite:///"):
+        shutil.copyfile(course.db_url[len("sqlite:///"):], base)
+        return base
+    course.nbgrader("generate_assignment", assignment, "--force", f"--CourseDirectory.db_url=sqlite:///{base}",
+                    f"--CourseDirectory.release_directory={scratch / 'release'}")
+    with Gradebook(course.db_url) as real, Gradebook(f"sqlite:///{base}") as template:
+        template.update_or_create_assignment(assignment, duedate=real.find_assignment(assignment).duedate)
+        for submission in real.assignment_submissions(assignment):
+            if submission.extension is not None:
+                template.update_or_create_student(submission.student.id)
+                template.update_or_create_submission(assignment, submission.student.id,
+                                                     extension=submission.extension)
+    return base
+
+
+def read_results(database_url, assignment, student, autograded=None):
+    """One student's autograde results in a job's gradebook, as plain data (None if it has none).
+
+    The fields are those nbgrader's autograde sets: the timestamp; per
+    notebook its flag and late penalty, each grade's (auto score, manual
+    score, needs manual grade) and each comment's auto comment. With the
+    ``autograded`` folder, also each notebook's hand-graded answers that did
+    not change since the last autograde (``manualgrades.UNCHANGED_KEY``).
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(database_url) as gradebook:
+        try:
+            submission = gradebook.find_submission(assignment, student)
+        except MissingEntry:
+            return None
+        return {"timestamp": submission.timestamp, "notebooks": {
+            notebook.name: {"flagged": notebook.flagged, "late_submission_penalty": notebook.late_submission_penalty,
+                            "grades": {grade.name: (grade.auto_score, grade.manual_score, grade.needs_manual_grade)
+                                       for grade in notebook.grades},
+                            "comments": {comment.name: comment.auto_comment for comment in notebook.comments},
+                            "unchanged_answers": _unchanged_answers(autograded, notebook.name)}
+            for notebook in submission.notebooks}}
+
+
+def _unchanged_answers(autograded, notebook):
+    import nbformat
+
+    from ..grading.manualgrades import UNCHANGED_KEY
+
+    path = autograded and Path(autograded) / f"{notebook}.ipynb"
+    if not path or not path.is_file():
+        return []
+    try:
+        return list(nbformat.read(path, as_version=4).metadata.get(UNCHANGED_KEY, []))
+    except Exception:  # an unreadable notebook: every answer counts as changed
+        return []
+
+
+def record_results(gradebook, assignment, student, results):
+    """Write ``read_results``'s data into the real (open) gradebook, as nbgrader's autograde would.
+
+    A manual score is only written where the gradebook has none, so a TA's
+    stays; and a hand-graded answer that did not change keeps the real
+    gradebook's "needs manual grade", as ``KeepManualGrading`` does serially.
+    """
+    if results is None:
+        return
+    submission = gradebook.update_or_create_submission(assignment, student)
+    with gradebook.db.no_autoflush:  # one flush at the commit, not one per lazy load
+        _record_notebooks(submission, results)
+    submission.timestamp = results["timestamp"]
+    gradebook.db.commit()
+
+
+def _record_notebooks(submission, results):
+    for notebook in submission.notebooks:
+        graded = results["notebooks"].get(notebook.name)
+        if graded is None:  # the job's gradebook did not know this notebook: leave it as it is
+            continue
+        notebook.flagged = notebook.flagged or graded["flagged"]
+        notebook.late_submission_penalty = graded["late_submission_penalty"]
+        for grade in notebook.grades:
+            if grade.name not in graded["grades"]:
+                continue
+            auto_score, manual_score, needs_manual_grade = graded["grades"][grade.name]
+            grade.auto_score = auto_score
+            unchanged = grade.name in graded.get("unchanged_answers", ())
+            if not (unchanged and grade.manual_score is not None):
+                grade.needs_manual_grade = needs_manual_grade or grade.manual_score is not None
+            if grade.manual_score is None and manual_score is not None:
+                grade.manual_score = manual_score
+        for comment in notebook.comments:
+            comment.auto_comment = graded["comments"].get(comment.name, comment.auto_comment)

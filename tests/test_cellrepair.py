@@ -1,0 +1,54 @@
+"""The repair of a submission's cells before grading (grading/cellrepair.py): no kernel, no sandbox."""
+import logging
+
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+from nbgrader.preprocessors import OverwriteCells
+
+from backprop_course.grading.cellrepair import DropDuplicateGradedCells, RestoreLockedCells
+from support.gradebooks import (TEST_ONE_RELEASED, TEST_ONE_SOURCE, alembic_on_path, graded_cell,
+                                one_submission_gradebook)
+
+
+@pytest.fixture
+def gradebook(tmp_path, monkeypatch):
+    """The resources of autograde for one submission of a small gradebook."""
+    alembic_on_path(monkeypatch)
+    url = one_submission_gradebook(tmp_path / "gradebook.db")
+    return {"nbgrader": {"db_url": url, "assignment": "a", "notebook": "nb", "student": "s"}}
+
+
+def test_duplicated_and_unknown_graded_cells_are_dropped_and_the_rest_kept(gradebook):
+    first, copy = graded_cell("run_probes()", "test_one", True), graded_cell("pass", "test_one", True)
+    renamed = graded_cell("pass", "test_renamed", True)
+    plain = new_code_cell("print('mine')")
+    notebook = new_notebook(cells=[first, plain, copy, renamed])
+    notebook, _ = DropDuplicateGradedCells().preprocess(notebook, gradebook)
+    assert notebook.cells == [first, plain]
+
+
+def restored(source, gradebook, caplog):
+    step = RestoreLockedCells()
+    step.log.propagate = True
+    with caplog.at_level(logging.WARNING):
+        notebook, _ = step.preprocess(new_notebook(cells=[graded_cell(source, "test_one", locked=True)]), gradebook)
+    return notebook.cells[0].source, [record.getMessage() for record in caplog.records]
+
+
+def test_a_test_cell_as_released_gets_its_hidden_tests_back_without_a_warning(gradebook, caplog):
+    assert restored(TEST_ONE_RELEASED, gradebook, caplog) == (TEST_ONE_SOURCE, [])
+
+
+def test_a_changed_test_cell_is_graded_as_released_with_one_warning_naming_the_student(gradebook, caplog):
+    source, warnings = restored("pass  # no checks here", gradebook, caplog)
+    assert source == TEST_ONE_SOURCE
+    assert warnings == ["s changed the locked cell test_one; it is graded as released"]
+
+
+def test_nbgraders_own_step_warns_for_the_unchanged_cell(gradebook, caplog):
+    """Why RestoreLockedCells exists: the warning that buried real ones."""
+    step = OverwriteCells()
+    step.log.propagate = True
+    with caplog.at_level(logging.WARNING):
+        step.preprocess(new_notebook(cells=[graded_cell(TEST_ONE_RELEASED, "test_one", locked=True)]), gradebook)
+    assert any("Attribute 'checksum'" in record.getMessage() for record in caplog.records)

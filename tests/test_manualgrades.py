@@ -1,0 +1,72 @@
+"""A TA's grading survives autograding again (grading/manualgrades.py): no kernel, no sandbox."""
+import pytest
+from nbformat.v4 import new_markdown_cell, new_notebook
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import SaveAutoGrades
+from traitlets.config import Config
+
+from backprop_course.grading.manualgrades import UNCHANGED_KEY, KeepManualGrading
+from support.gradebooks import alembic_on_path, graded_cell, one_submission_gradebook
+
+
+@pytest.fixture
+def course(tmp_path, monkeypatch):
+    """A course root with a small gradebook, and autograde's resources for its one submission."""
+    alembic_on_path(monkeypatch)
+    url = one_submission_gradebook(tmp_path / "gradebook.db")
+    config = Config({"CourseDirectory": {"root": str(tmp_path)}})
+    return config, {"nbgrader": {"db_url": url, "assignment": "a", "notebook": "nb", "student": "s"}}
+
+
+def submission(answer):
+    answer_cell = new_markdown_cell(answer, metadata={"nbgrader": {
+        "grade_id": "answer_one", "grade": True, "solution": True, "locked": False, "points": 2}})
+    return new_notebook(cells=[graded_cell("check()", "test_one", locked=True), answer_cell])
+
+
+def autograde(course, answer, step=KeepManualGrading):
+    config, resources = course
+    notebook, _ = step(config=config).preprocess(submission(answer), resources)
+    return notebook
+
+
+def ta_grades(course, score, resolved):
+    with Gradebook(course[1]["nbgrader"]["db_url"]) as book:
+        grade = book.find_grade("answer_one", "nb", "a", "s")
+        grade.manual_score, grade.needs_manual_grade = score, not resolved
+        book.db.commit()
+
+
+def needs_grading(course):
+    with Gradebook(course[1]["nbgrader"]["db_url"]) as book:
+        return book.find_grade("answer_one", "nb", "a", "s").needs_manual_grade
+
+
+def test_a_graded_answer_stays_graded_when_autograded_again(course):
+    autograde(course, "My answer.")
+    assert needs_grading(course)
+    ta_grades(course, 1.5, resolved=True)
+    notebook = autograde(course, "My answer.")
+    assert not needs_grading(course) and notebook.metadata[UNCHANGED_KEY] == ["answer_one"]
+
+
+def test_a_changed_answer_needs_grading_again(course):
+    autograde(course, "My answer.")
+    ta_grades(course, 1.5, resolved=True)
+    notebook = autograde(course, "My better answer.")
+    assert needs_grading(course) and notebook.metadata[UNCHANGED_KEY] == []
+
+
+def test_a_pending_answer_stays_pending(course):
+    autograde(course, "My answer.")
+    ta_grades(course, 1.5, resolved=False)
+    autograde(course, "My answer.")
+    assert needs_grading(course)
+
+
+def test_nbgraders_own_step_reopens_it(course):
+    """Why KeepManualGrading exists."""
+    autograde(course, "My answer.", step=SaveAutoGrades)
+    ta_grades(course, 1.5, resolved=True)
+    autograde(course, "My answer.", step=SaveAutoGrades)
+    assert needs_grading(course)

@@ -10,11 +10,12 @@ virtual environment (`make setup` creates it; then `. .venv/bin/activate`).
 """
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, Execute,
-                                    GetGrades, IgnorePattern, LimitOutput, OverwriteKernelspec)
+                                    IgnorePattern, LimitOutput, OverwriteKernelspec)
 
 from backprop_course import ASSIGNMENTS
 from backprop_course.grading import sandbox
-from backprop_course.grading.feedback import HideHiddenTests
+from backprop_course.grading import feedback
+from backprop_course.grading.feedback import GetGradesForFeedback, HideHiddenTests
 from backprop_course.grading.kernelfolder import CleanKernelFolder
 from backprop_course.grading.manualgrades import KeepManualGrading
 from backprop_course.grading.cellrepair import DropDuplicateGradedCells, RestoreLockedCells
@@ -62,9 +63,12 @@ c.Autograde.autograde_preprocessors = [PlaceProbeSeeds, Execute, CleanKernelFold
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 50
 
-# Feedback: nbgrader's defaults plus our filter that keeps hidden tests,
-# reference values and tracebacks out of what students see (nbgrader #917).
-c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, HideHiddenTests]
+# Feedback: nbgrader's steps, with "not graded yet" told apart from 0 and
+# each part named by what it checks, plus our filter that keeps hidden tests,
+# reference values and tracebacks out of what students see (nbgrader #917);
+# rendered by the course's page template (backprop_course/grading/feedback.py).
+c.GenerateFeedback.preprocessors = [GetGradesForFeedback, CSSHTMLHeaderPreprocessor, HideHiddenTests]
+feedback.configure(c)
 
 # Every kernel that nbgrader starts (autograde, validate) runs in the
 # bubblewrap sandbox of backprop_course.grading.sandbox: no network, no view of the

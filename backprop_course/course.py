@@ -86,6 +86,19 @@ class Course:
                     cells[cell.metadata["nbgrader"]["grade_id"]] = float(cell.metadata["nbgrader"]["points"])
         return cells
 
+    def hand_graded_cells(self, assignment):
+        """{grade_id: points} of the parts a TA grades by hand, read from the source notebooks."""
+        import nbformat
+
+        from .grading.manualgrades import is_hand_graded
+
+        cells = {}
+        for path in sorted((self.root / "source" / assignment).glob("*.ipynb")):
+            for cell in nbformat.read(path, as_version=4).cells:
+                if is_hand_graded(cell):
+                    cells[cell.metadata["nbgrader"]["grade_id"]] = float(cell.metadata["nbgrader"]["points"])
+        return cells
+
     def scores(self, assignment):
         """{student: {grade_id: score}} of the autograded test cells, from the gradebook."""
         from nbgrader.api import Gradebook

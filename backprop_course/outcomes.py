@@ -10,6 +10,7 @@ from pathlib import Path
 
 import nbformat
 
+from .checks import HARD_CODED_SIGN
 from .grading.feedback import is_test_cell
 
 class Status(StrEnum):
@@ -23,7 +24,6 @@ class Status(StrEnum):
 
 
 GRADED, TIMED_OUT, CRASHED, INVALID, MISSING, TAMPERED = Status
-HARD_CODED_PHRASE = "right for the notebook's own inputs"
 
 
 @dataclass
@@ -37,15 +37,17 @@ class StudentResult:
     cells: dict = field(default_factory=dict)      # grade_id -> score
     messages: dict = field(default_factory=dict)   # grade_id -> first failure message
     advice: dict = field(default_factory=dict)     # grade_id -> what the probes noticed (e.g. no chain rule)
+    hand_graded: dict = field(default_factory=dict)  # grade_id -> score of a part graded by hand (None: not yet)
+    to_grade: list = field(default_factory=list)   # hand-graded parts that still need a TA
     feedback: Path = None
 
     @property
     def flags(self):
         """Reasons for a TA to look at this submission, beyond its score."""
         reasons = [] if self.status == GRADED else [f"{self.status}: {self.reason}"]
-        hard_coded = [cell for cell, message in self.messages.items() if HARD_CODED_PHRASE in message]
+        hard_coded = [cell for cell, message in self.messages.items() if HARD_CODED_SIGN in message]
         if hard_coded:
-            reasons.append("right only at the notebook's own inputs (hard-coded?) in " + ", ".join(hard_coded))
+            reasons.append("looks hard-coded in " + ", ".join(hard_coded))
         reasons += [f"{cell}: {note}" for cell, note in self.advice.items()]
         return reasons
 
@@ -87,17 +89,27 @@ def _submission_status(submitted_notebook, autograded_notebook):
     return status, reason, notebook
 
 
+def _hand_score(grade):
+    """A hand-graded part's score, or None while nobody (TA or autograder) has given one."""
+    if grade is None or (grade.manual_score is None and grade.auto_score is None):
+        return None
+    return grade.score
+
+
 def collect_results(course, assignment):
     """One StudentResult per student with a gradebook row or a submitted folder."""
     from nbgrader.api import Gradebook
 
     tests = course.test_cells(assignment)
     scores = course.scores(assignment)
-    totals = {}
+    by_hand = course.hand_graded_cells(assignment)
+    totals, hand = {}, {}
     with Gradebook(course.db_url) as gradebook:
         for submission in gradebook.assignment_submissions(assignment):
             totals[submission.student.id] = (submission.score, submission.max_score,
                                              bool(submission.needs_manual_grade))
+            hand[submission.student.id] = {grade.name: grade for notebook in submission.notebooks
+                                           for grade in notebook.grades if grade.name in by_hand}
     submitted_root = course.root / "submitted"
     students = set(scores) | {path.parent.name for path in submitted_root.glob(f"*/{assignment}")}
     results = []
@@ -108,6 +120,10 @@ def collect_results(course, assignment):
         result = StudentResult(student, status, reason)
         result.score, result.max_score, result.manual_pending = totals.get(student, (0.0, 0.0, False))
         result.cells = {grade_id: scores.get(student, {}).get(grade_id, 0.0) for grade_id in tests}
+        grades = hand.get(student, {})
+        result.hand_graded = {grade_id: _hand_score(grades.get(grade_id)) for grade_id in by_hand}
+        result.to_grade = [grade_id for grade_id in by_hand
+                           if grades.get(grade_id) is not None and grades[grade_id].needs_manual_grade]
         if notebook is not None:
             from .grading.verdicts import VERDICTS_KEY
             verdicts = notebook.metadata.get(VERDICTS_KEY, {}).get("cells", {})

@@ -77,6 +77,23 @@ def test_an_answer_right_only_at_the_notebooks_own_inputs_is_named_hard_coded():
     assert "every 7th point" in result.message
 
 
+def test_an_answer_wrong_at_first_and_the_same_at_every_input_is_named_hard_coded():
+    """Copied from a rounded printout: wrong even at the notebook's inputs, and the same everywhere."""
+    namespace = curve_backprop.load_namespace()
+    rounded = np.full((6, 1), 0.001)
+    namespace["J_W1"] = lambda x, y: rounded.copy()
+    result = verdict("test_J_W1", record_outputs("test_J_W1", namespace))
+    assert not result.passed and "they look hard-coded" in result.message
+    assert result.message.startswith("J_W1(x, y) returned the same values for the seed-310 network")
+
+
+def test_a_wrong_answer_that_varies_with_its_inputs_keeps_its_own_diagnosis():
+    namespace = curve_backprop.load_namespace()
+    reference_jacobian = namespace["J_W1"]
+    namespace["J_W1"] = lambda x, y: -reference_jacobian(x, y)
+    assert "hard-coded" not in verdict("test_J_W1", record_outputs("test_J_W1", namespace)).message
+
+
 def test_the_inputs_depend_on_the_seed_and_a_record_for_other_inputs_fails():
     other_seed = record_outputs("test_dldy", chain_rule_namespace(), seed=SEED + 1)
     assert not verdict("test_dldy", other_seed).passed

@@ -1,4 +1,4 @@
-"""Keep hidden tests out of the feedback that students receive.
+"""The feedback that students receive: honest about what is graded, and free of hidden tests.
 
 nbgrader's feedback shows each test cell as it ran, hidden tests included
 (nbgrader issue #917, closed "by design"), and a failed assert's traceback
@@ -6,10 +6,19 @@ quotes the line that failed, reference values and all. This preprocessor,
 registered in nbgrader_config.py for ``GenerateFeedback``, cuts the hidden
 region out of every test cell and reduces every error in a test cell to its
 one-line message, which our checks write for students.
+
+``GetGradesForFeedback`` and the page template ``templates/backprop_feedback``
+(set by ``configure`` from nbgrader_config.py) name each part by what it
+checks, show a hand-graded part that nobody has graded as "not graded yet"
+rather than 0, and mark the total as partial while any part is.
 """
+import ast
+from pathlib import Path
+
+import nbgrader
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 from traitlets import List, Unicode
-from nbgrader.utils import is_grade, is_solution
+from nbgrader.utils import is_grade, is_solution, is_task
 
 HIDDEN_PLACEHOLDER = "# (hidden tests ran here; their messages, if any, are shown below)"
 
@@ -65,3 +74,61 @@ class HideHiddenTests(ClearHiddenTests):
                 if output.get("output_type") == "error":
                     error_message_only(output)
         return cell, resources
+
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def configure(c):
+    """Called from nbgrader_config.py: feedback pages from the course's template."""
+    nbgrader_templates = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
+    c.HTMLExporter.template_name = "backprop_feedback"
+    c.HTMLExporter.template_file = "page.html.j2"
+    c.HTMLExporter.extra_template_basedirs = [str(nbgrader_templates), str(TEMPLATES)]
+
+
+def label(cell):
+    """What a graded or answer cell is, in the words a student reads in the feedback."""
+    grade_id = cell.metadata.nbgrader.get("grade_id", "")
+    if is_test_cell(cell):
+        return f"Checks: {docstring_summary(cell.source) or grade_id}"
+    if is_grade(cell) or is_task(cell):
+        return f"Graded by hand: {grade_id.replace('_', ' ')}"
+    return "Your answer"
+
+
+def docstring_summary(source):
+    """The first line of a test cell's docstring ('' if it has none, or does not parse)."""
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return ""
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        return body[0].value.value.strip().splitlines()[0]
+    return ""
+
+
+class GetGradesForFeedback(GetGrades):
+    """nbgrader's GetGrades, telling "not graded yet" apart from 0, and naming every graded cell.
+
+    A cell is not graded yet when neither the autograder nor a TA has scored
+    it. Its points are counted in ``resources["nbgrader"]["pending_points"]``.
+    """
+
+    def preprocess(self, nb, resources):
+        resources["nbgrader"]["pending_points"] = 0.0
+        nb, resources = super().preprocess(nb, resources)
+        for cell in nb.cells:
+            if cell.metadata.get("nbgrader", {}).get("grade_id"):
+                cell.metadata.nbgrader["label"] = label(cell)
+        return nb, resources
+
+    def _get_score(self, cell, resources):
+        super()._get_score(cell, resources)
+        grade = self.gradebook.find_grade(cell.metadata.nbgrader["grade_id"], self.notebook_id, self.assignment_id,
+                                          self.student_id)
+        pending = grade.auto_score is None and grade.manual_score is None
+        cell.metadata.nbgrader["pending"] = pending
+        if pending:
+            resources["nbgrader"]["pending_points"] += grade.max_score

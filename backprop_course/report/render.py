@@ -13,11 +13,11 @@ import io
 import json
 import os
 import re
-from collections import Counter
+from collections import defaultdict
 from pathlib import Path
 
 from ..course import Course
-from ..outcomes import MISSING, collect_results
+from ..outcomes import GRADED, MISSING, collect_results
 
 def normalise_message(message):
     """A failure message with its per-student details removed, for counting."""
@@ -27,10 +27,28 @@ def normalise_message(message):
     return message
 
 
-def common_mistakes(results, limit=12):
-    counts = Counter((grade_id, normalise_message(message)) for result in results
-                     for grade_id, message in result.messages.items())
-    return counts.most_common(limit)
+def common_mistakes(results):
+    """Every diagnosis of a failed check, most frequent first: (grade_id, message, [students]).
+
+    Messages are grouped once their per-student numbers are removed; the list is complete.
+    """
+    students = defaultdict(list)
+    for result in results:
+        for grade_id, message in result.messages.items():
+            students[(grade_id, normalise_message(message))].append(result.student)
+    return [(grade_id, message, names) for (grade_id, message), names
+            in sorted(students.items(), key=lambda item: (-len(item[1]), item[0]))]
+
+
+def question_rows(results, tests):
+    """Per test cell: its points, the share of submissions with full points, and who lost points."""
+    graded = [result for result in results if result.status != MISSING]
+    rows = []
+    for name, points in tests.items():
+        lost = [result.student for result in graded if result.cells.get(name, 0) < points]
+        rows.append({"name": name, "points": points, "lost": lost,
+                     "rate": 100 * (len(graded) - len(lost)) / max(1, len(graded))})
+    return rows
 
 
 def _png(figure):
@@ -78,33 +96,49 @@ def templates():
     environment = Environment(loader=PackageLoader("backprop_course.report"), autoescape=select_autoescape(["j2"]),
                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     environment.filters["points"] = lambda value: f"{value:g}"
+    environment.globals["GRADED"] = GRADED
     return environment
 
 
-def assignment_page(assignment, results, tests, report_dir):
+def assignment_page(assignment, results, tests, hand_graded, report_dir):
     graded = [result for result in results if result.status != MISSING]
-    chart, rates = pass_rate_chart(results, tests)
+    chart, _ = pass_rate_chart(results, tests)
     feedback_links = {result.student: Path(os.path.relpath(result.feedback, report_dir)).as_posix()
                       for result in results if result.feedback is not None}
     return templates().get_template("assignment.html.j2").render(
-        assignment=assignment, results=results, tests=tests, submitted=len(graded),
+        assignment=assignment, results=results, tests=tests, hand_graded=hand_graded, submitted=len(graded),
         auto_max=sum(tests.values()),
         mean=sum(sum(result.cells.values()) for result in graded) / max(1, len(graded)),
         flagged=[result for result in results if result.flags], mistakes=common_mistakes(results),
-        histogram=score_histogram(results, tests), pass_rate_chart=chart, rates=rates,
-        feedback_links=feedback_links)
+        questions=question_rows(results, tests), to_grade=[result for result in results if result.to_grade],
+        histogram=score_histogram(results, tests), pass_rate_chart=chart, feedback_links=feedback_links)
+
+
+QUESTION_COLUMNS = ["assignment", "student", "status", "question", "score", "max_score", "message"]
 
 
 def write_question_scores(path, course, assignments, results_by_assignment):
+    """Every test cell of every student; rows of assignments not reported this time are kept."""
+    kept = []
+    if path.exists():
+        with open(path, newline="") as handle:
+            kept = [row for row in csv.DictReader(handle) if row["assignment"] not in assignments]
     with open(path, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["assignment", "student", "status", "question", "score", "max_score", "message"])
+        writer = csv.DictWriter(handle, QUESTION_COLUMNS)
+        writer.writeheader()
+        writer.writerows(kept)
         for assignment in assignments:
             tests = course.test_cells(assignment)
             for result in results_by_assignment[assignment]:
                 for grade_id, points in tests.items():
-                    writer.writerow([assignment, result.student, result.status, grade_id,
-                                     result.cells.get(grade_id, 0.0), points, result.messages.get(grade_id, "")])
+                    writer.writerow(dict(zip(QUESTION_COLUMNS, [
+                        assignment, result.student, result.status, grade_id, result.cells.get(grade_id, 0.0), points,
+                        result.messages.get(grade_id, "")])))
+
+
+def _course_order(assignment):
+    from .. import ASSIGNMENTS
+    return (ASSIGNMENTS.index(assignment) if assignment in ASSIGNMENTS else len(ASSIGNMENTS), assignment)
 
 
 def write_reports(course_root, assignments):
@@ -115,20 +149,30 @@ def write_reports(course_root, assignments):
     course = Course(course_root)
     report_dir = course.root / "reports"
     report_dir.mkdir(exist_ok=True)
-    results_by_assignment, summary = {}, []
+    results_by_assignment = {}
+    summary_path = report_dir / "summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
     for assignment in assignments:
         results = collect_results(course, assignment)
         results_by_assignment[assignment] = results
         page = report_dir / f"{assignment}.html"
-        page.write_text(assignment_page(assignment, results, course.test_cells(assignment), report_dir))
-        summary.append({"assignment": assignment, "students": len(results),
-                        "flagged": sum(bool(result.flags) for result in results)})
+        page.write_text(assignment_page(assignment, results, course.test_cells(assignment),
+                                        course.hand_graded_cells(assignment), report_dir))
+        summary[assignment] = {"students": len(results), "flagged": sum(bool(result.flags) for result in results),
+                               "to_grade": sum(bool(result.to_grade) for result in results)}
+    # Reporting one assignment keeps the others that were reported before.
+    summary = {name: summary[name] for name in sorted(summary, key=_course_order)
+               if (report_dir / f"{name}.html").exists()}
+    summary_path.write_text(json.dumps(summary, indent=2) + "\n")
     index = report_dir / "index.html"
     index.write_text(templates().get_template("index.html.j2").render(assignments=summary))
     course.export_grades(report_dir / "grades.csv")
     write_question_scores(report_dir / "question_scores.csv", course, assignments, results_by_assignment)
-    (report_dir / "statuses.json").write_text(json.dumps(
-        {assignment: {result.student: {"status": result.status, "reason": result.reason, "flags": result.flags}
-                      for result in results} for assignment, results in results_by_assignment.items()},
-        indent=2) + "\n")
+    statuses_path = report_dir / "statuses.json"
+    statuses = json.loads(statuses_path.read_text()) if statuses_path.exists() else {}
+    statuses.update({assignment: {result.student: {"status": result.status, "reason": result.reason,
+                                                   "flags": result.flags, "to_grade": result.to_grade}
+                                  for result in results}
+                     for assignment, results in results_by_assignment.items()})
+    statuses_path.write_text(json.dumps(statuses, indent=2) + "\n")
     return index

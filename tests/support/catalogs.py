@@ -329,7 +329,8 @@ CURVE_BACKPROP += (
     _curve_mistake("W1_hard_coded", "J_W1 returns the seed-310 values, copied from a printout",
                    "J_W1", "return delta1 @ a0.T / x.size",
                    "return np.array([[0.002607610034697776], [0.003729332207814553], [-0.0001470327108630659],\n"
-                   "                     [-0.0010552781587916918], [0.00108317298050382], [0.0004289792982351318]])"),
+                   "                     [-0.0010552781587916918], [0.00108317298050382], [0.0004289792982351318]])",
+                   message="hard-coded"),
     _curve_mistake("W1_mutates_W1", "J_W1 takes a descent step on W1 while computing its Jacobian",
                    "J_W1", "return delta1 @ a0.T / x.size",
                    "jacobian = delta1 @ a0.T / x.size\n    W1[:] = W1 - 0.1 * jacobian\n    return jacobian",

@@ -18,6 +18,7 @@ from backprop_course.grading import feedback
 from backprop_course.grading.feedback import GetGradesForFeedback, HideHiddenTests
 from backprop_course.grading.kernelfolder import CleanKernelFolder
 from backprop_course.grading.manualgrades import KeepManualGrading
+from backprop_course.grading.mathml import MathToMathML
 from backprop_course.grading.cellrepair import DropDuplicateGradedCells, RestoreLockedCells
 from backprop_course.grading.tampering import FlagTampering
 from backprop_course.grading.verdicts import JudgeProbes, PlaceProbeSeeds
@@ -66,8 +67,11 @@ c.LimitOutput.max_traceback = 50
 # Feedback: nbgrader's steps, with "not graded yet" told apart from 0 and
 # each part named by what it checks, plus our filter that keeps hidden tests,
 # reference values and tracebacks out of what students see (nbgrader #917);
-# rendered by the course's page template (backprop_course/grading/feedback.py).
-c.GenerateFeedback.preprocessors = [GetGradesForFeedback, CSSHTMLHeaderPreprocessor, HideHiddenTests]
+# rendered by the course's page template (backprop_course/grading/feedback.py),
+# with its maths as MathML so that it reads right offline (grading/mathml.py).
+# feedback.configure also gives formgrader its rubric and a local MathJax.
+c.GenerateFeedback.preprocessors = [GetGradesForFeedback, CSSHTMLHeaderPreprocessor, HideHiddenTests,
+                                    MathToMathML]
 feedback.configure(c)
 
 # Every kernel that nbgrader starts (autograde, validate) runs in the

@@ -16,6 +16,7 @@ import ast
 from pathlib import Path
 
 import nbgrader
+from nbconvert.exporters import HTMLExporter
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 from traitlets import List, Unicode
 from nbgrader.utils import is_grade, is_solution, is_task
@@ -79,12 +80,32 @@ class HideHiddenTests(ClearHiddenTests):
 TEMPLATES = Path(__file__).parent / "templates"
 
 
+class FeedbackExporter(HTMLExporter):
+    """nbconvert's HTML exporter with the course's feedback page.
+
+    A class of its own, so that its settings (``c.FeedbackExporter``) leave
+    formgrader's exporter, an HTMLExporter, alone, and formgrader's leave it
+    alone.
+    """
+
+
 def configure(c):
-    """Called from nbgrader_config.py: feedback pages from the course's template."""
-    nbgrader_templates = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
-    c.HTMLExporter.template_name = "backprop_feedback"
-    c.HTMLExporter.template_file = "page.html.j2"
-    c.HTMLExporter.extra_template_basedirs = [str(nbgrader_templates), str(TEMPLATES)]
+    """Called from nbgrader_config.py: feedback pages from the course's template, formgrader with its rubric.
+
+    Both pages take MathJax from no CDN: formgrader serves it from this
+    environment, and feedback carries its maths as MathML (``mathml.py``).
+    """
+    nbgrader_templates = str(Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates")
+    c.GenerateFeedback.exporter_class = FeedbackExporter
+    c.FeedbackExporter.template_name = "backprop_feedback"
+    c.FeedbackExporter.template_file = "page.html.j2"
+    c.FeedbackExporter.extra_template_basedirs = [nbgrader_templates, str(TEMPLATES)]
+    c.FeedbackExporter.preprocessors = []  # never formgrader's rubric
+    # formgrader's exporter: it reads nbgrader_config.py after its own settings, so these win.
+    c.HTMLExporter.template_name = "backprop_formgrade"
+    c.HTMLExporter.template_file = "grading_page.html.j2"
+    c.HTMLExporter.extra_template_basedirs = [nbgrader_templates, str(TEMPLATES)]
+    c.HTMLExporter.preprocessors = ["backprop_course.grading.rubric.AddRubric"]
 
 
 def label(cell):

@@ -1,0 +1,53 @@
+"""The rubric beside a student's answer in formgrader: model answer and points, for TAs only.
+
+The model answers and the split of points live in the source notebooks'
+answer cells, which students never receive. ``AddRubric`` runs in
+formgrader's exporter (``c.HTMLExporter.preprocessors`` in
+nbgrader_config.py) and copies, for each hand-graded cell of the submission,
+its source cell and points into the cell's metadata, where the grading page
+template (``templates/backprop_formgrade``) shows them. The feedback exporter
+runs no such step, and its template shows no rubric (tested).
+"""
+from pathlib import Path
+
+import nbformat
+from nbconvert.preprocessors import Preprocessor
+from nbgrader.coursedir import CourseDirectory
+
+from ..markers import BEGIN_SOLUTION, END_SOLUTION
+from .manualgrades import is_hand_graded
+
+RUBRIC_KEY = "rubric"
+
+
+def model_answers(source_notebook):
+    """{grade_id: {"source", "cell_type", "points"}} of a source notebook's hand-graded cells."""
+    answers = {}
+    for cell in nbformat.read(source_notebook, as_version=4).cells:
+        if is_hand_graded(cell):
+            source = "\n".join(line for line in cell.source.splitlines()
+                               if line.strip() not in (BEGIN_SOLUTION, END_SOLUTION))
+            answers[cell.metadata.nbgrader["grade_id"]] = {
+                "source": source, "cell_type": cell.cell_type, "points": cell.metadata.nbgrader.get("points", 0)}
+    return answers
+
+
+class AddRubric(Preprocessor):
+    """Formgrader's exporter: each hand-graded cell gets its rubric from source/ (see the module docstring)."""
+
+    enabled = True
+
+    def preprocess(self, nb, resources):
+        assignment, notebook = resources.get("assignment_id"), resources.get("notebook_id")
+        if not (assignment and notebook):  # not formgrader's grading page
+            return nb, resources
+        course = CourseDirectory(parent=self)
+        source = Path(course.root) / course.source_directory / assignment / f"{notebook}.ipynb"
+        if not source.is_file():
+            return nb, resources
+        answers = model_answers(source)
+        for cell in nb.cells:
+            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            if grade_id in answers:
+                cell.metadata.nbgrader[RUBRIC_KEY] = answers[grade_id]
+        return nb, resources

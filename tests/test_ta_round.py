@@ -1,0 +1,187 @@
+"""A TA's round in formgrader, driven in headless Chromium with no network beyond this machine.
+
+Log in with a token, open a submission, grade its three hand-graded parts
+with comments (the rubric beside each), autograde it again, check that
+nothing needs grading again, generate feedback (a second student, whom
+nobody graded, reads "not graded yet"), then open the class report, sort
+its student table and follow a mistake to its students. Any JavaScript
+error on the way fails the test. With BACKPROP_UPDATE_SCREENSHOTS=1 it
+also writes the report's screenshot used in docs/tas.md.
+"""
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from backprop_course import REPO_ROOT
+from backprop_course.course import Course
+from backprop_course.report import write_reports
+from support.browser import CHROMIUM, Browser
+from support.leaks import html_text
+from support.submissions import fixture_notebook_path
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")]
+
+ASSIGNMENT = "chain_rule"
+GRADED, UNGRADED = "reference", "missing_factor_2"
+HAND_GRADES = {"plot_data": (1, "Clear axes and labels."), "answer_question_1": (1.5, "Half of the reason."),
+               "answer_question_2": (2, "Every shared factor named.")}
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def formgrader(tmp_path_factory):
+    """A scratch course with three autograded students, and a Jupyter server with formgrader on it."""
+    course = Course.scratch_copy(tmp_path_factory.mktemp("ta-round") / "course")
+    course.release(ASSIGNMENT)
+    for student in (GRADED, UNGRADED, "dldw_hard_coded"):
+        course.submit(student, ASSIGNMENT, fixture_notebook_path(ASSIGNMENT, student))
+    course.autograde(ASSIGNMENT)
+    port, token = free_port(), secrets.token_hex(16)
+    bin_folder = Path(sys.executable).parent
+    environment = dict(os.environ, PATH=os.pathsep.join([str(bin_folder), os.environ.get("PATH", "")]),
+                       JUPYTER_RUNTIME_DIR=str(tmp_path_factory.mktemp("jupyter-runtime")))
+    log = open(course.root / "server.log", "w")
+    server = subprocess.Popen([str(bin_folder / "jupyter"), "server", "--no-browser", "--ServerApp.ip=127.0.0.1",
+                               f"--ServerApp.port={port}", f"--IdentityProvider.token={token}",
+                               f"--ServerApp.root_dir={course.root}",
+                               *(["--allow-root"] if os.geteuid() == 0 else [])],
+                              cwd=course.root, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5)
+            break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise RuntimeError("the Jupyter server did not start:\n" + (course.root / "server.log").read_text())
+            time.sleep(0.3)
+    yield course, base, token
+    server.terminate()
+    server.wait(timeout=20)
+    log.close()
+
+
+def hand_grades(course, student):
+    from nbgrader.api import Gradebook
+    with Gradebook(course.db_url) as gradebook:
+        notebook = gradebook.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student)
+        grades = {grade.name: (grade.manual_score, grade.needs_manual_grade) for grade in notebook.grades
+                  if grade.name in HAND_GRADES}
+        comments = {comment.name: comment.manual_comment for comment in notebook.comments
+                    if comment.name in HAND_GRADES}
+        return notebook.id, grades, comments
+
+
+def wait_until(condition, timeout=120, what="the condition"):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.3)
+
+
+def click_in_row(browser, student, selector):
+    """Click the link ``selector`` in the manage-submissions row of ``student``."""
+    browser.wait_for(f"""Array.from(document.querySelectorAll("tr")).some(row =>
+        row.innerText.includes({json.dumps(student)}) && row.querySelector({json.dumps(selector)}))""")
+    browser.evaluate(f"""Array.from(document.querySelectorAll("tr")).find(row =>
+        row.innerText.includes({json.dumps(student)}) && row.querySelector({json.dumps(selector)}))
+        .querySelector({json.dumps(selector)}).click()""")
+
+
+def test_a_tas_round_in_formgrader_with_no_network(formgrader, tmp_path):
+    course, base, token = formgrader
+    submission_id, before, _ = hand_grades(course, GRADED)
+    assert all(needs for _, needs in before.values())  # answered, and nobody has graded them
+    autograded = course.root / "autograded" / GRADED / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    with Browser() as browser:
+        # 1. Log in with the token.
+        browser.goto(f"{base}/formgrader?token={token}")
+        browser.wait_for("document.body.innerText.includes('Manage Assignments')")
+
+        # 2. Open the submission: MathJax comes from this environment, and each hand-graded part has its rubric.
+        browser.goto(f"{base}/formgrader/submissions/{submission_id}/")
+        browser.wait_for("window.MathJax && MathJax.loaded")
+        rubrics = browser.evaluate("Array.from(document.querySelectorAll('.rubric')).map(r => r.id)")
+        assert rubrics == [f"rubric-{grade_id}" for grade_id in HAND_GRADES]
+        assert "points (students never see this)" in browser.evaluate("document.querySelector('.rubric').innerText")
+        grading_page = browser.screenshot(tmp_path / "formgrader.png", "#rubric-answer_question_2")
+
+        # 3. Grade the three hand-graded parts, with comments.
+        for grade_id, (score, comment) in HAND_GRADES.items():
+            browser.evaluate(f"""(() => {{
+                const score = document.getElementById({json.dumps(grade_id)});
+                score.value = {json.dumps(str(score))};
+                $(score).trigger("change");
+                const comment = document.getElementById({json.dumps(grade_id + "-comment")});
+                comment.value = {json.dumps(comment)};
+                $(comment).trigger("change");
+            }})()""")
+        expected = {grade_id: (score, False) for grade_id, (score, _) in HAND_GRADES.items()}
+        wait_until(lambda: hand_grades(course, GRADED)[1] == expected, what="formgrader to save the grades")
+
+        # 4. Autograde it again, with formgrader's own button.
+        stamp = autograded.stat().st_mtime_ns
+        browser.goto(f"{base}/formgrader/manage_submissions/{ASSIGNMENT}")
+        click_in_row(browser, GRADED, ".autograde a")
+        # nbgrader deletes the autograded folder, then writes it again.
+        wait_until(lambda: autograded.exists() and autograded.stat().st_mtime_ns != stamp, what="autograding again")
+        browser.wait_for("!document.querySelector('.modal.in') || document.querySelector('.modal.in .btn-primary')",
+                         timeout=120)
+
+        # 5. Nothing needs grading again, and the comments stayed.
+        _, after, comments = hand_grades(course, GRADED)
+        assert after == expected, "autograding again reopened what the TA graded"
+        assert comments == {grade_id: comment for grade_id, (_, comment) in HAND_GRADES.items()}
+
+        # 6. Feedback: the graded student's total is whole; the ungraded one's parts read "not graded yet".
+        for student in (GRADED, UNGRADED):
+            browser.goto(f"{base}/formgrader/manage_submissions/{ASSIGNMENT}")
+            click_in_row(browser, student, ".generate-feedback a")
+            page = course.root / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
+            wait_until(page.exists, what=f"feedback for {student}")
+        graded = html_text((course.root / "feedback" / GRADED / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text())
+        assert "(Score: 15.5 / 16)" in graded and "not graded yet" not in graded
+        assert "Half of the reason." in graded
+        ungraded_page = course.root / "feedback" / UNGRADED / ASSIGNMENT / f"{ASSIGNMENT}.html"
+        ungraded = html_text(ungraded_page.read_text())
+        assert "partial: 5 points not graded yet)" in ungraded
+        assert ungraded.count("(Score: not graded yet / ") == 3
+        browser.goto(ungraded_page.as_uri())  # offline: the maths is MathML, drawn by the browser
+        assert browser.evaluate("document.querySelectorAll('math').length") > 10
+
+        # 7. The class report: sort the students, and follow a mistake to its students.
+        write_reports(course.root, [ASSIGNMENT])
+        report = course.root / "reports" / f"{ASSIGNMENT}.html"
+        browser.goto(report.as_uri())
+        browser.evaluate("document.querySelectorAll('#students thead th')[0].click()")
+        assert browser.evaluate("document.querySelector('#students thead th').getAttribute('aria-sort')") \
+            == "ascending"
+        names = browser.evaluate("Array.from(document.querySelectorAll('#students tbody tr')).map(r => r.id)")
+        assert names == sorted(names)
+        browser.evaluate("document.querySelector('#common-mistakes tbody a').click()")
+        target = browser.wait_for("location.hash")
+        assert target.startswith("#student-") and browser.evaluate(
+            f"document.getElementById({json.dumps(target[1:])}).matches(':target')")
+        browser.evaluate("scrollTo(0, 0)")
+        screenshot = browser.screenshot(tmp_path / "report.png")
+        assert browser.errors == [], "\n".join(browser.errors)
+    if os.environ.get("BACKPROP_UPDATE_SCREENSHOTS"):
+        shutil.copyfile(screenshot, REPO_ROOT / "docs" / f"report-{ASSIGNMENT}.png")
+        shutil.copyfile(grading_page, REPO_ROOT / "docs" / "formgrader-rubric.png")

@@ -11,11 +11,11 @@ The catalogue of each assignment is in ``catalogs.py``; ``make fixtures``
 writes the notebooks and ``expected.json`` under ``tests/fixtures/<assignment>/``,
 and a test keeps the committed files equal to what it generates.
 """
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-
 from nbgrader.utils import is_solution
 
 from backprop_course import REPO_ROOT
@@ -88,10 +88,43 @@ def apply_edits(notebook, edits):
     return notebook
 
 
+# What made-up students write in the discussion cells, some good and some poor, so that a TA
+# practising on the example class grades real answers, not the model answer over and over.
+OWN_ANSWERS = {
+    "answer_question_1": (
+        "Yes. dL/dw2 agrees to about 2e-11 and dL/dw1 to about 1e-9. The chain rule is exact; the central "
+        "difference has an error that shrinks like h squared, and it is larger for w1 because the loss curves "
+        "more sharply in w1.",
+        "They agree to many digits. The small difference is rounding error in the computer.",
+        "Yes they are the same.",
+        "They agree well (relative error below 1e-7). The difference comes from the step h of the estimate, "
+        "not from the chain rule.",
+    ),
+    "answer_question_2": (
+        "dL/dw1 = dL/dy * dy/da3 * da3/dh2 * dh2/da2 * da2/dh1 * dh1/da1 * da1/dw1. The first two factors are "
+        "also in dL/dw3, and the first four in dL/dw2. Going backwards we keep the running product and reuse "
+        "it, so each factor is computed once.",
+        "dL/dw1 = dL/dy * dy/da3 * da3/dh2 * dh2/da2 * da2/dh1 * dh1/da1 * da1/dw1. Backwards is faster because "
+        "the loss is at the end.",
+        "You multiply all the derivatives together.",
+    ),
+}
+
+
+def with_own_answers(notebook, student):
+    """The discussion answers of ``notebook`` replaced by ``student``'s own, picked by name from OWN_ANSWERS."""
+    for grade_id, cell in answer_cells(notebook).items():
+        if grade_id in OWN_ANSWERS and cell.cell_type == "markdown":
+            choices = OWN_ANSWERS[grade_id]
+            cell.source = choices[zlib.crc32(f"{student}/{grade_id}".encode()) % len(choices)]
+    return notebook
+
+
 def build_submission(fixture, source_path, release_path):
     if fixture.blank:
         return nbformat.read(release_path, as_version=4)
-    return apply_edits(reference_submission(source_path, release_path), fixture.edits)
+    return with_own_answers(apply_edits(reference_submission(source_path, release_path), fixture.edits),
+                            fixture.name)
 
 
 def fixture_notebook_path(assignment, fixture_name, fixtures_dir=FIXTURES_DIR):

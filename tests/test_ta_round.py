@@ -19,6 +19,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from backprop_course import REPO_ROOT
@@ -163,8 +164,13 @@ def test_a_tas_round_in_formgrader_with_no_network(formgrader, tmp_path):
         ungraded = html_text(ungraded_page.read_text())
         assert "partial: 5 points not graded yet)" in ungraded
         assert ungraded.count("(Score: not graded yet / ") == 3
+        # A narrow window, such as a laptop's half screen: long messages must wrap, not scroll.
+        browser.send("Emulation.setDeviceMetricsOverride", width=640, height=1000, deviceScaleFactor=1, mobile=False)
         browser.goto(ungraded_page.as_uri())  # offline: the maths is MathML, drawn by the browser
         assert browser.evaluate("document.querySelectorAll('math').length") > 10
+        assert browser.evaluate("""Array.from(document.querySelectorAll(".output_area pre"))
+            .every(block => block.scrollWidth <= block.clientWidth + 1)"""), "a message runs off, behind a scrollbar"
+        browser.send("Emulation.clearDeviceMetricsOverride")
 
         # 7. The class report: sort the students, and follow a mistake to its students.
         write_reports(course.root, [ASSIGNMENT])
@@ -182,6 +188,19 @@ def test_a_tas_round_in_formgrader_with_no_network(formgrader, tmp_path):
         browser.evaluate("scrollTo(0, 0)")
         screenshot = browser.screenshot(tmp_path / "report.png")
         assert browser.errors == [], "\n".join(browser.errors)
+
+    # Plain nbgrader keeps the TA's grading too; a changed answer, and only that one, needs grading again.
+    course.nbgrader("autograde", ASSIGNMENT, "--force", f"--student={GRADED}")
+    assert hand_grades(course, GRADED)[1] == expected
+    submitted = course.root / "submitted" / GRADED / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    notebook = nbformat.read(submitted, as_version=4)
+    [answer] = [cell for cell in notebook.cells
+                if cell.metadata.get("nbgrader", {}).get("grade_id") == "answer_question_2"]
+    answer.source += " I checked the chain by hand for two layers too."
+    nbformat.write(notebook, submitted)
+    course.nbgrader("autograde", ASSIGNMENT, "--force", f"--student={GRADED}")
+    assert hand_grades(course, GRADED)[1] == {**expected, "answer_question_2": (2, True)}
+
     if os.environ.get("BACKPROP_UPDATE_SCREENSHOTS"):
         shutil.copyfile(screenshot, REPO_ROOT / "docs" / f"report-{ASSIGNMENT}.png")
         shutil.copyfile(grading_page, REPO_ROOT / "docs" / "formgrader-rubric.png")

@@ -143,6 +143,11 @@ class GetGradesForFeedback(GetGrades):
         for cell in nb.cells:
             if cell.metadata.get("nbgrader", {}).get("grade_id"):
                 cell.metadata.nbgrader["label"] = label(cell)
+            if cell.cell_type == "code" and "alt" not in cell.metadata and any(
+                    kind.startswith("image/") for output in cell.get("outputs", []) for kind in output.get("data", {})):
+                # nbconvert's template reads a figure's description from here.
+                where = cell.metadata.get("nbgrader", {}).get("label", "this cell")
+                cell.metadata["alt"] = f"The figure drawn by the code of {where}"
         return nb, resources
 
     def _get_score(self, cell, resources):

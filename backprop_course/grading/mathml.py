@@ -10,7 +10,7 @@ it was.
 import re
 
 from latex2mathml.converter import convert
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbconvert.preprocessors import Preprocessor
 
 CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.S)
 MATH = re.compile(r"\$\$(.+?)\$\$|(?<![\\$])\$(?!\s)(.+?)(?<![\s\\])\$", re.S)
@@ -36,8 +36,14 @@ def _convert_maths(text):
     return MATH.sub(replace, text)
 
 
-class MathToMathML(NbGraderPreprocessor):
-    """Feedback step: every markdown cell's maths as MathML (see the module docstring)."""
+class MathToMathML(Preprocessor):
+    """Feedback step: every markdown cell's maths as MathML (see the module docstring).
+
+    nbconvert's own preprocessor class, not nbgrader's, whose redeclared
+    display_data_priority makes traitlets warn on every feedback run.
+    """
+
+    enabled = True
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "markdown":

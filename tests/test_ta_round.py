@@ -160,6 +160,9 @@ def test_a_tas_round_in_formgrader_with_no_network(formgrader, tmp_path):
         graded = html_text((course.root / "feedback" / GRADED / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text())
         assert "(Score: 15.5 / 16)" in graded and "not graded yet" not in graded
         assert "Half of the reason." in graded
+        for page in (graded, html_text((course.root / "feedback" / UNGRADED / ASSIGNMENT / f"{ASSIGNMENT}.html")
+                                       .read_text())):
+            assert "Rubric for TAs" not in page and "Model answer, for TAs" not in page  # formgrader's only
         ungraded_page = course.root / "feedback" / UNGRADED / ASSIGNMENT / f"{ASSIGNMENT}.html"
         ungraded = html_text(ungraded_page.read_text())
         assert "partial: 5 points not graded yet)" in ungraded

@@ -1,7 +1,10 @@
 """The parallel command's one gradebook writer: a job's results go into the real gradebook as nbgrader's would."""
+import json
+
 from nbgrader.api import Gradebook
 
 from backprop_course.parallel import read_results, record_results
+from backprop_course.parallel.merge import remember_answers
 from support.gradebooks import alembic_on_path, one_submission_gradebook
 
 
@@ -65,3 +68,28 @@ def test_an_unchanged_answer_that_a_ta_resolved_stays_resolved_and_a_changed_one
             record_results(book, "a", "s", job_graded_the_answer_again(job, unchanged))
         _, written = grades(real)
         assert written["answer_one"] == (None, 2.0, not unchanged)
+
+
+def test_a_job_whose_autograde_failed_leaves_the_gradebook_as_it_was(tmp_path, monkeypatch):
+    """As after a failed serial run: nothing of the job's rows is copied, nothing the TA closed reopens."""
+    alembic_on_path(monkeypatch)
+    job, real = (one_submission_gradebook(tmp_path / f"{name}.db") for name in ("job", "real"))
+    with Gradebook(real) as book:
+        grade = book.find_grade("answer_one", "nb", "a", "s")
+        grade.manual_score, grade.needs_manual_grade = 2.0, False
+        book.db.commit()
+    before = grades(real)
+    results = read_results(job, "a", "s", autograded=tmp_path / "no-autograded-notebook-here")
+    assert results["notebooks"]["nb"]["autograded"] is False
+    with Gradebook(real) as book:
+        record_results(book, "a", "s", results)
+    assert grades(real) == before
+
+
+def test_the_answers_a_job_saw_are_remembered_only_when_its_results_are_in(tmp_path):
+    from backprop_course.grading.manualgrades import digests_path
+    info = {"assignment": "a", "student": "s", "notebook": "nb"}
+    results = {"notebooks": {"nb": {"autograded": True, "digests": {"answer_one": "abc"}}}}
+    assert not digests_path(tmp_path, info).exists()
+    remember_answers(tmp_path, "a", "s", results)
+    assert json.loads(digests_path(tmp_path, info).read_text()) == {"answer_one": "abc"}

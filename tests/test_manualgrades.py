@@ -1,11 +1,12 @@
 """A TA's grading survives autograding again (grading/manualgrades.py): no kernel, no sandbox."""
 import pytest
-from nbformat.v4 import new_markdown_cell, new_notebook
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import SaveAutoGrades
 from traitlets.config import Config
 
-from backprop_course.grading.manualgrades import UNCHANGED_KEY, KeepManualGrading
+from backprop_course.grading.manualgrades import (DIGESTS_KEY, UNCHANGED_KEY, KeepManualGrading, answer_digests,
+                                                   digests_path)
 from support.gradebooks import alembic_on_path, graded_cell, one_submission_gradebook
 
 
@@ -70,3 +71,22 @@ def test_nbgraders_own_step_reopens_it(course):
     ta_grades(course, 1.5, resolved=True)
     autograde(course, "My answer.", step=SaveAutoGrades)
     assert needs_grading(course)
+
+
+def test_a_job_of_the_parallel_command_saves_no_digests_itself(course):
+    config, resources = course
+    config = Config(config)
+    config.KeepManualGrading.write_digests = False
+    notebook, _ = KeepManualGrading(config=config).preprocess(submission("My answer."), resources)
+    assert notebook.metadata[DIGESTS_KEY] and not digests_path(config.CourseDirectory.root,
+                                                               resources["nbgrader"]).exists()
+
+
+def test_a_hand_graded_plot_is_new_when_the_code_before_it_changed():
+    def plot_notebook(loading):
+        plot = new_code_cell("plt.plot(x, y)", metadata={"nbgrader": {
+            "grade_id": "plot_data", "grade": True, "solution": True, "locked": False, "points": 1}})
+        return new_notebook(cells=[new_code_cell(loading), plot])
+    same = answer_digests(plot_notebook("x, y = load()"))
+    assert answer_digests(plot_notebook("x, y = load()")) == same
+    assert answer_digests(plot_notebook("y, x = load()")) != same

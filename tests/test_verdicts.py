@@ -87,6 +87,13 @@ def test_an_answer_wrong_at_first_and_the_same_at_every_input_is_named_hard_code
     assert result.message.startswith("J_W1(x, y) returned the same values for the seed-310 network")
 
 
+def test_an_answer_that_ignores_a_flag_is_not_called_hard_coded():
+    """dadw's two visible looks share their input: agreeing there is no sign of hard-coding."""
+    ignores_the_flag = chain_rule_namespace(dadw=lambda x, firstweight=0: x)
+    message = verdict("test_dadw", record_outputs("test_dadw", ignores_the_flag)).message
+    assert message and "hard-coded" not in message
+
+
 def test_a_wrong_answer_that_varies_with_its_inputs_keeps_its_own_diagnosis():
     namespace = curve_backprop.load_namespace()
     reference_jacobian = namespace["J_W1"]

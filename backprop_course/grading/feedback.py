@@ -15,6 +15,7 @@ rather than 0, and mark the total as partial while any part is.
 import ast
 from pathlib import Path
 
+import nbformat
 import nbgrader
 from nbconvert.exporters import HTMLExporter
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
@@ -112,7 +113,9 @@ def label(cell):
     """What a graded or answer cell is, in the words a student reads in the feedback."""
     grade_id = cell.metadata.nbgrader.get("grade_id", "")
     if is_test_cell(cell):
-        return f"Checks: {docstring_summary(cell.source) or grade_id}"
+        visible = nbformat.from_dict({"source": cell.source})
+        HideHiddenTests()._remove_hidden_test_region(visible)  # name it by what students may see
+        return f"Checks: {docstring_summary(visible.source) or grade_id}"
     if is_grade(cell) or is_task(cell):
         return f"Graded by hand: {grade_id.replace('_', ' ')}"
     return "Your answer"

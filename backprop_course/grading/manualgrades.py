@@ -14,8 +14,14 @@ gradebook, in ``.backprop/answers/<assignment>/<student>/<notebook>.json``
 under the course root: the autograded folder is deleted before each run, and
 the gradebook has no field for them. Student kernels cannot see the course
 root. Each notebook's metadata records which answers were unchanged
-(``UNCHANGED_KEY``), so the parallel command can apply the same rule when it
-copies a job's results into the real gradebook (``parallel/merge.py``).
+(``UNCHANGED_KEY``) and the new digests (``DIGESTS_KEY``). The parallel
+command grades with ``write_digests`` off, applies the same rule when it
+copies a job's results into the real gradebook (``parallel/merge.py``), and
+saves the digests only then: a job whose results never arrive must not make
+its answers look already seen.
+
+A hand-graded code cell (a plot) is seen again only if every student code
+cell up to it is unchanged: the plot depends on the cells before it.
 """
 import hashlib
 import json
@@ -24,9 +30,11 @@ from pathlib import Path
 
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import SaveAutoGrades
-from nbgrader.utils import is_grade, is_solution, is_task
+from nbgrader.utils import is_grade, is_locked, is_solution, is_task
+from traitlets import Bool
 
 UNCHANGED_KEY = "backprop_unchanged_answers"
+DIGESTS_KEY = "backprop_answer_digests"
 DIGESTS_FOLDER = Path(".backprop") / "answers"
 
 
@@ -35,8 +43,20 @@ def is_hand_graded(cell):
     return (is_grade(cell) and is_solution(cell)) or is_task(cell)
 
 
-def answer_digest(cell):
-    return hashlib.sha256(f"{cell.cell_type}\0{cell.source}".encode()).hexdigest()
+def answer_digests(notebook):
+    """{grade_id: digest} of the hand-graded cells: a markdown answer's text (and attachments); a code
+    answer's source together with every student-editable code cell before it."""
+    digests, code_so_far = {}, hashlib.sha256()
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and not is_locked(cell):
+            code_so_far.update(cell.source.encode() + b"\0")
+        if is_hand_graded(cell):
+            own = hashlib.sha256(f"{cell.cell_type}\0{cell.source}\0".encode())
+            own.update(json.dumps(cell.get("attachments", {}), sort_keys=True).encode())
+            if cell.cell_type == "code":
+                own.update(code_so_far.digest())
+            digests[cell.metadata.nbgrader["grade_id"]] = own.hexdigest()
+    return digests
 
 
 def digests_path(course_root, info):
@@ -50,6 +70,11 @@ def _read_digests(path):
         return {}  # none yet, or unreadable: every answer counts as changed
 
 
+def save_digests(course_root, info, digests):
+    """Remember ``digests`` as the answers that the last autograde of one notebook saw."""
+    _write_digests(digests_path(course_root, info), digests)
+
+
 def _write_digests(path, digests):
     path.parent.mkdir(parents=True, exist_ok=True)
     scratch = path.with_suffix(".tmp")
@@ -60,14 +85,20 @@ def _write_digests(path, digests):
 class KeepManualGrading(SaveAutoGrades):
     """nbgrader's SaveAutoGrades, which reopens a hand-graded cell only when its answer changed."""
 
+    write_digests = Bool(True, help="Save the answers' digests after grading. The parallel command turns it "
+                                    "off, and saves them once a job's results are in the real gradebook."
+                         ).tag(config=True)
+
     def preprocess(self, nb, resources):
-        path = digests_path(CourseDirectory(parent=self).root, resources["nbgrader"])
-        seen_before = _read_digests(path)
-        now = {cell.metadata.nbgrader["grade_id"]: answer_digest(cell) for cell in nb.cells if is_hand_graded(cell)}
+        root = os.path.abspath(CourseDirectory(parent=self).root)
+        seen_before = _read_digests(digests_path(root, resources["nbgrader"]))
+        now = answer_digests(nb)
         self.unchanged = {grade_id for grade_id, digest in now.items() if seen_before.get(grade_id) == digest}
         nb, resources = super().preprocess(nb, resources)
         nb.metadata[UNCHANGED_KEY] = sorted(self.unchanged)
-        _write_digests(path, now)
+        nb.metadata[DIGESTS_KEY] = now
+        if self.write_digests:
+            save_digests(root, resources["nbgrader"], now)
         return nb, resources
 
     def _add_score(self, cell, resources):

@@ -12,14 +12,18 @@ import re
 from latex2mathml.converter import convert
 from nbconvert.preprocessors import Preprocessor
 
-CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.S)
-MATH = re.compile(r"\$\$(.+?)\$\$|(?<![\\$])\$(?!\s)(.+?)(?<![\s\\])\$", re.S)
+# Code is left alone: fenced blocks, indented blocks (after a blank line) and spans.
+CODE = re.compile(r"^(```|~~~).*?^\1[^\n]*$|(?:^|\n\n)(?:(?: {4}|\t)[^\n]*(?:\n|$))+|(`+).+?\2", re.S | re.M)
+# Display maths may span lines but not paragraphs; inline maths stays within a paragraph too. Both are
+# bounded in length, so a cell full of dollar signs cannot make the search slow.
+MATH = re.compile(r"\$\$((?:[^$]|\$(?!\$)){1,4000}?)\$\$"
+                  r"|(?<![\\$])\$(?![\s$])((?:[^$\n]|\n(?![ \t]*\n)){1,1000}?)(?<![\s\\])\$")
 
 
 def to_mathml(markdown):
     """``markdown`` with its LaTeX maths replaced by MathML, code spans untouched."""
     pieces, last = [], 0
-    for code in CODE_SPAN.finditer(markdown):
+    for code in CODE.finditer(markdown):
         pieces += [_convert_maths(markdown[last:code.start()]), code.group(0)]
         last = code.end()
     return "".join(pieces + [_convert_maths(markdown[last:])])

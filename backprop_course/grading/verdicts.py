@@ -39,7 +39,7 @@ from traitlets import Integer, Unicode
 from traitlets.config import LoggingConfigurable
 
 from .. import checks
-from ..checks import (BACKPROP_CSV, HEART, MAX_PROBE_ENTRIES, PROBE_MIME, known_mistakes, mismatch_message,
+from ..checks import (BACKPROP_CSV, HARD_CODED_HINT, HEART, MAX_PROBE_ENTRIES, PROBE_MIME, known_mistakes, mismatch_message,
                       pair_problem, probe_cases, same_values_message)
 from .feedback import is_test_cell
 
@@ -328,7 +328,10 @@ def _same_values_later(case, later, records):
             return None
 
     got = result(case)
-    others = [(other.where, value) for other in later if other.probe in records
+    # Only the later cases made to catch hard-coding (other data or network, hint HARD_CODED_HINT):
+    # two looks at the same input, or two different variables, may well agree.
+    others = [(other.where, value) for other in later
+              if other.probe in records and other.hint == HARD_CODED_HINT and other.where and case.where
               for value in [result(other)] if value is not None]
     return None if got is None else same_values_message(case.what, got, case.where, others)
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from ..grading import sandbox
 from ..outcomes import GRADED, collect_results
-from .merge import ensure_gradebook_rows, job_template_database, record_results
+from .merge import ensure_gradebook_rows, job_template_database, record_results, remember_answers
 from .progress import Progress
 from .runner import grade_in_subprocess, grade_student
 
@@ -124,6 +124,7 @@ def autograde_class(course, assignment, nbgrader_args=(), students=None, workers
                     continue
             else:
                 record_results(gradebook, assignment, student, results)
+                remember_answers(course.root, assignment, student, results)
             bar and bar.step(student)
     report_dir = course.root / "reports"
     report_dir.mkdir(exist_ok=True)

@@ -60,8 +60,9 @@ def read_results(database_url, assignment, student, autograded=None):
     The fields are those nbgrader's autograde sets: the timestamp; per
     notebook its flag and late penalty, each grade's (auto score, manual
     score, needs manual grade) and each comment's auto comment. With the
-    ``autograded`` folder, also each notebook's hand-graded answers that did
-    not change since the last autograde (``manualgrades.UNCHANGED_KEY``).
+    job's ``autograded`` folder, also whether each notebook was autograded,
+    and what ``KeepManualGrading`` noted in it: the hand-graded answers that
+    did not change since the last autograde, and the digests to remember.
     """
     from nbgrader.api import Gradebook, MissingEntry
 
@@ -75,22 +76,35 @@ def read_results(database_url, assignment, student, autograded=None):
                             "grades": {grade.name: (grade.auto_score, grade.manual_score, grade.needs_manual_grade)
                                        for grade in notebook.grades},
                             "comments": {comment.name: comment.auto_comment for comment in notebook.comments},
-                            "unchanged_answers": _unchanged_answers(autograded, notebook.name)}
+                            **_autograded_notebook(autograded, notebook.name)}
             for notebook in submission.notebooks}}
 
 
-def _unchanged_answers(autograded, notebook):
+def _autograded_notebook(autograded, notebook):
+    """What the autograded notebook says: {} without a folder to look in."""
     import nbformat
 
-    from ..grading.manualgrades import UNCHANGED_KEY
+    from ..grading.manualgrades import DIGESTS_KEY, UNCHANGED_KEY
 
-    path = autograded and Path(autograded) / f"{notebook}.ipynb"
-    if not path or not path.is_file():
-        return []
+    if autograded is None:
+        return {}
+    path = Path(autograded) / f"{notebook}.ipynb"
     try:
-        return list(nbformat.read(path, as_version=4).metadata.get(UNCHANGED_KEY, []))
-    except Exception:  # an unreadable notebook: every answer counts as changed
-        return []
+        metadata = nbformat.read(path, as_version=4).metadata
+    except Exception:  # not autograded (nbgrader failed and removed it), or unreadable
+        return {"autograded": False, "unchanged_answers": [], "digests": None}
+    return {"autograded": True, "unchanged_answers": list(metadata.get(UNCHANGED_KEY, [])),
+            "digests": metadata.get(DIGESTS_KEY)}
+
+
+def remember_answers(course_root, assignment, student, results):
+    """After ``record_results``: save the answers' digests that the job's autograde saw (see manualgrades)."""
+    from ..grading.manualgrades import save_digests
+
+    for notebook, graded in (results or {}).get("notebooks", {}).items():
+        if graded.get("digests") is not None:
+            save_digests(course_root, {"assignment": assignment, "student": student, "notebook": notebook},
+                         graded["digests"])
 
 
 def record_results(gradebook, assignment, student, results):
@@ -112,7 +126,9 @@ def record_results(gradebook, assignment, student, results):
 def _record_notebooks(submission, results):
     for notebook in submission.notebooks:
         graded = results["notebooks"].get(notebook.name)
-        if graded is None:  # the job's gradebook did not know this notebook: leave it as it is
+        if graded is None or graded.get("autograded") is False:
+            # The job's gradebook did not know this notebook, or nbgrader failed on it: as after a
+            # failed serial run, the gradebook keeps what it had.
             continue
         notebook.flagged = notebook.flagged or graded["flagged"]
         notebook.late_submission_penalty = graded["late_submission_penalty"]

@@ -19,6 +19,9 @@ from pathlib import Path
 from ..course import Course
 from .merge import read_results
 
+# A job saves no answer digests: the driver does, once the job's results are in the real gradebook.
+JOB_ARGUMENTS = ("--KeepManualGrading.write_digests=False",)
+
 
 def grade_in_subprocess(course_root, assignment, student, template, nbgrader_args=()):
     """``grade_student``, but as an ``nbgrader autograde`` process of its own; returns the same.
@@ -28,8 +31,8 @@ def grade_in_subprocess(course_root, assignment, student, template, nbgrader_arg
     """
     with _private_gradebook(template) as database:
         result = Course(course_root).nbgrader("autograde", assignment, "--create", "--force", f"--student={student}",
-                                              f"--CourseDirectory.db_url=sqlite:///{database}", *nbgrader_args,
-                                              check=False)
+                                              f"--CourseDirectory.db_url=sqlite:///{database}", *JOB_ARGUMENTS,
+                                              *nbgrader_args, check=False)
         text = f"=== {student}: exit {result.returncode} (own process)\n{result.stdout}{result.stderr}"
         return text, read_results(f"sqlite:///{database}", assignment, student,
                                   Path(course_root) / "autograded" / student / assignment)
@@ -60,7 +63,7 @@ def grade_student(course_root, assignment, student, template, nbgrader_args=()):
         os.environ["PATH"] = os.pathsep.join([bin_folder, os.environ.get("PATH", "")])
     with _ONE_GRADING_AT_A_TIME, _private_gradebook(template) as database, tempfile.TemporaryFile() as log:
         argv = [assignment, "--create", "--force", f"--student={student}",
-                f"--CourseDirectory.db_url=sqlite:///{database}", *nbgrader_args]
+                f"--CourseDirectory.db_url=sqlite:///{database}", *JOB_ARGUMENTS, *nbgrader_args]
         previous_folder, previous_path = os.getcwd(), list(sys.path)
         with _output_to(log):
             try:

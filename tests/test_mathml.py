@@ -1,0 +1,19 @@
+"""Feedback maths as MathML (grading/mathml.py): no kernel, no browser."""
+import pytest
+
+from backprop_course.grading.mathml import to_mathml
+
+
+def test_inline_and_display_maths_become_mathml():
+    html = to_mathml(r"The slope $\partial L/\partial w_1$, and $$a = b^2$$.")
+    assert html.count("<math") == 2 and 'display="block"' in html and "$" not in html
+
+
+@pytest.mark.parametrize("markdown", [
+    "costs $5 here\n\n## Results\n\nand x$ there",      # dollars in prose, paragraphs apart
+    "Run `echo $HOME` and `$x$`.",                        # code spans
+    "```\n$x$ in a fence\n```",                            # fenced code
+    "Text\n\n    $x$ in an indented block\n",             # indented code
+])
+def test_prose_and_code_are_left_alone(markdown):
+    assert to_mathml(markdown) == markdown

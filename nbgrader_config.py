@@ -39,6 +39,11 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # ExecutePreprocessor.timeout. Every cell of both notebooks runs in well under
 # 10 s on the reference solution; training is bounded under autograde.
 c.Execute.timeout = 60
+# Once the last cell has run, nothing is left to ask the kernel: kill it
+# rather than wait for it to shut down (bench/bench_autograde.py measures
+# both). Every process it started dies with it, since bwrap's PID namespace
+# ends with its first process.
+c.Execute.shutdown_kernel = "immediate"
 
 # Sanitizing a submission: nbgrader's steps, with duplicated graded cells
 # dropped first (nbgrader #1083 otherwise aborts the whole run), and locked

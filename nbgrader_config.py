@@ -75,7 +75,8 @@ c.LimitOutput.max_traceback = 50
 # rendered by the course's page template (backprop_course/grading/feedback.py),
 # with its maths as MathML so that it reads right offline (grading/mathml.py).
 # feedback.configure also gives formgrader its rubric and a local MathJax.
-c.GenerateFeedback.preprocessors = [GetGradesForFeedback, CSSHTMLHeaderPreprocessor, HideHiddenTests,
+# The hidden tests go first, so that nothing after them (labels included) sees them.
+c.GenerateFeedback.preprocessors = [HideHiddenTests, GetGradesForFeedback, CSSHTMLHeaderPreprocessor,
                                     MathToMathML]
 feedback.configure(c)
 

@@ -15,12 +15,11 @@ rather than 0, and mark the total as partial while any part is.
 import ast
 from pathlib import Path
 
-import nbformat
 import nbgrader
 from nbconvert.exporters import HTMLExporter
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
-from traitlets import List, Unicode
 from nbgrader.utils import is_grade, is_solution, is_task
+from traitlets import List, Unicode
 
 HIDDEN_PLACEHOLDER = "# (hidden tests ran here; their messages, if any, are shown below)"
 
@@ -112,10 +111,8 @@ def configure(c):
 def label(cell):
     """What a graded or answer cell is, in the words a student reads in the feedback."""
     grade_id = cell.metadata.nbgrader.get("grade_id", "")
-    if is_test_cell(cell):
-        visible = nbformat.from_dict({"source": cell.source})
-        HideHiddenTests()._remove_hidden_test_region(visible)  # name it by what students may see
-        return f"Checks: {docstring_summary(visible.source) or grade_id}"
+    if is_test_cell(cell):  # read after HideHiddenTests: named by what students may see
+        return f"Checks: {docstring_summary(cell.source) or grade_id}"
     if is_grade(cell) or is_task(cell):
         return f"Graded by hand: {grade_id.replace('_', ' ')}"
     return "Your answer"

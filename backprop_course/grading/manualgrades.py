@@ -43,6 +43,12 @@ def is_hand_graded(cell):
     return (is_grade(cell) and is_solution(cell)) or is_task(cell)
 
 
+def keeps_its_grading(grade_id, unchanged, manual_score):
+    """Whether a hand-graded part keeps the "needs manual grade" it had: a TA scored it, and the
+    answer is the one the last autograde saw."""
+    return grade_id in unchanged and manual_score is not None
+
+
 def answer_digests(notebook):
     """{grade_id: digest} of the hand-graded cells: a markdown answer's text (and attachments); a code
     answer's source together with every student-editable code cell before it."""
@@ -72,10 +78,7 @@ def _read_digests(path):
 
 def save_digests(course_root, info, digests):
     """Remember ``digests`` as the answers that the last autograde of one notebook saw."""
-    _write_digests(digests_path(course_root, info), digests)
-
-
-def _write_digests(path, digests):
+    path = digests_path(course_root, info)
     path.parent.mkdir(parents=True, exist_ok=True)
     scratch = path.with_suffix(".tmp")
     scratch.write_text(json.dumps(digests, indent=1, sort_keys=True) + "\n")
@@ -106,6 +109,6 @@ class KeepManualGrading(SaveAutoGrades):
         grade = self.gradebook.find_grade(grade_id, self.notebook_id, self.assignment_id, self.student_id)
         flag_before = grade.needs_manual_grade
         super()._add_score(cell, resources)
-        if grade_id in self.unchanged and grade.manual_score is not None:
+        if keeps_its_grading(grade_id, self.unchanged, grade.manual_score):
             grade.needs_manual_grade = flag_before
             self.gradebook.db.commit()

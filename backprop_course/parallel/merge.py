@@ -12,6 +12,8 @@ import shutil
 import warnings
 from pathlib import Path
 
+from ..grading.manualgrades import keeps_its_grading
+
 
 def ensure_gradebook_rows(course, assignment):
     """A submission row for every student folder, even if nbgrader skipped it."""
@@ -137,8 +139,7 @@ def _record_notebooks(submission, results):
                 continue
             auto_score, manual_score, needs_manual_grade = graded["grades"][grade.name]
             grade.auto_score = auto_score
-            unchanged = grade.name in graded.get("unchanged_answers", ())
-            if not (unchanged and grade.manual_score is not None):
+            if not keeps_its_grading(grade.name, graded.get("unchanged_answers", ()), grade.manual_score):
                 grade.needs_manual_grade = needs_manual_grade or grade.manual_score is not None
             if grade.manual_score is None and manual_score is not None:
                 grade.manual_score = manual_score

@@ -150,29 +150,29 @@ def write_reports(course_root, assignments):
     report_dir = course.root / "reports"
     report_dir.mkdir(exist_ok=True)
     results_by_assignment = {}
-    summary_path = report_dir / "summary.json"
-    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
     for assignment in assignments:
         results = collect_results(course, assignment)
         results_by_assignment[assignment] = results
         page = report_dir / f"{assignment}.html"
         page.write_text(assignment_page(assignment, results, course.test_cells(assignment),
                                         course.hand_graded_cells(assignment), report_dir))
-        summary[assignment] = {"students": len(results), "flagged": sum(bool(result.flags) for result in results),
-                               "to_grade": sum(bool(result.to_grade) for result in results)}
-    # Reporting one assignment keeps the others that were reported before.
-    summary = {name: summary[name] for name in sorted(summary, key=_course_order)
-               if (report_dir / f"{name}.html").exists()}
-    summary_path.write_text(json.dumps(summary, indent=2) + "\n")
-    index = report_dir / "index.html"
-    index.write_text(templates().get_template("index.html.j2").render(assignments=summary))
-    course.export_grades(report_dir / "grades.csv")
-    write_question_scores(report_dir / "question_scores.csv", course, assignments, results_by_assignment)
+    # Reporting one assignment keeps the others that were reported before: statuses.json holds every
+    # reported assignment, and the index is counted from it.
     statuses_path = report_dir / "statuses.json"
     statuses = json.loads(statuses_path.read_text()) if statuses_path.exists() else {}
     statuses.update({assignment: {result.student: {"status": result.status, "reason": result.reason,
                                                    "flags": result.flags, "to_grade": result.to_grade}
                                   for result in results}
                      for assignment, results in results_by_assignment.items()})
+    statuses = {name: statuses[name] for name in sorted(statuses, key=_course_order)
+                if (report_dir / f"{name}.html").exists()}
     statuses_path.write_text(json.dumps(statuses, indent=2) + "\n")
+    summary = {name: {"students": len(students),
+                      "flagged": sum(bool(student["flags"]) for student in students.values()),
+                      "to_grade": sum(bool(student.get("to_grade")) for student in students.values())}
+               for name, students in statuses.items()}
+    index = report_dir / "index.html"
+    index.write_text(templates().get_template("index.html.j2").render(assignments=summary))
+    course.export_grades(report_dir / "grades.csv")
+    write_question_scores(report_dir / "question_scores.csv", course, assignments, results_by_assignment)
     return index

@@ -16,6 +16,7 @@ hidden expected value.
   inputs from the same seed and compares with the reference solution.
 """
 import contextlib
+import functools
 import io
 import json
 import math
@@ -407,10 +408,9 @@ def expect_jacobian_matches_differences(namespace, name, x, y, every=SMALLER_EVE
         try:
             expect_close(what, got, slopes, where=where, hint=hint)
         except CheckFailed as failure:
-            raise CheckFailed(_same_values_elsewhere(what, got, where, [
-                (other_where, lambda other=other, other_data=other_data:
-                 run_with_network(namespace, function, other, *other_data))
-                for other, other_data, other_where, _ in looks[index + 1:]]) or str(failure)) from None
+            later = [(other_where, functools.partial(run_with_network, namespace, function, other, *other_data))
+                     for other, other_data, other_where, _ in looks[index + 1:]]
+            raise CheckFailed(_same_values_elsewhere(what, got, where, later) or str(failure)) from None
 
 
 def _same_values_elsewhere(what, got, where, later):

@@ -10,14 +10,64 @@ They reach the launcher as arguments after its connection file. The launcher
 (``sandbox.launch``) applies them outside the sandbox, before bwrap starts,
 so nothing in the kernel can raise them.
 """
+import time
+from queue import Empty
+
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Int
+from traitlets import DottedObjectName, Int, default
+from traitlets.utils.importstring import import_item
 
 from .sandbox import DEFAULT_LIMITS, KERNEL_NAME
 
 
+class ReadyClient(AsyncKernelClient):
+    """nbclient's kernel client, ready as soon as the kernel is.
+
+    jupyter_client's own ``wait_for_ready`` ends by waiting for 0.2 s of
+    silence on IOPub, whatever the kernel does: a fifth of a warm kernel's
+    whole grading. This one waits instead for the kernel's "idle" that
+    follows its kernel_info reply: after it, IOPub is connected and holds
+    nothing more from start-up. It asks again, as jupyter_client does, while
+    IOPub is not connected yet.
+    """
+
+    async def wait_for_ready(self, timeout=None):
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            request = self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                reply = None
+            if (reply and reply["msg_type"] == "kernel_info_reply"
+                    and reply["parent_header"].get("msg_id") == request and await self._idle_after(request)):
+                self._handle_kernel_info_reply(reply)
+                return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+
+    async def _idle_after(self, request):
+        while True:
+            try:
+                message = await self.iopub_channel.get_msg(timeout=0.2)
+            except Empty:
+                return False
+            if (message["msg_type"] == "status" and message["content"].get("execution_state") == "idle"
+                    and message["parent_header"].get("msg_id") == request):
+                return True
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """nbclient's kernel manager, handing the sandbox's limits to its launcher."""
+
+    client_class = DottedObjectName("backprop_course.grading.kernelmanager.ReadyClient").tag(config=True)
+
+    @default("client_factory")
+    def _client_factory_default(self):  # AsyncKernelManager's ignores client_class
+        return import_item(self.client_class)
 
     memory_mb = Int(DEFAULT_LIMITS["memory_mb"], help="Address space of a kernel, and its cgroup's memory (MiB)."
                     ).tag(config=True)

@@ -40,6 +40,7 @@ import uuid
 from pathlib import Path
 
 KERNEL_NAME = "backprop-sandbox"
+LAUNCHER_MODULE = "backprop_course.grading.sandbox"  # the kernelspec runs `python -m` this
 # The defaults of the limits. nbgrader_config.py changes them as settings of
 # SandboxedKernelManager (kernelmanager.py), which passes them to the launcher.
 DEFAULT_LIMITS = {
@@ -120,7 +121,7 @@ def _read_only_roots():
     return sorted(str(root) for root in roots if root.exists())
 
 
-def bwrap_command(workdir, connection_file, socket_dir, kernel_argv):
+def bwrap_command(workdir, connection_file, socket_dir, kernel_argv, environment=None):
     command = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session",
                "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for root in _read_only_roots():
@@ -133,20 +134,25 @@ def bwrap_command(workdir, connection_file, socket_dir, kernel_argv):
     command += ["--ro-bind", str(connection_file), str(connection_file),
                 "--bind", str(socket_dir), str(socket_dir), "--bind", str(workdir), str(workdir),
                 "--chdir", str(workdir), "--clearenv"]
+    for name, value in (environment or kernel_environment(os.environ)).items():
+        command += ["--setenv", name, value]
+    return command + list(kernel_argv)
+
+
+def kernel_environment(grader_environment):
+    """The whole environment of a sandboxed kernel: nothing else of the grader's reaches it."""
     environment = {
         "HOME": "/tmp", "PATH": f"{sys.prefix}/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
         "MPLCONFIGDIR": "/tmp/matplotlib", "IPYTHONDIR": "/tmp/ipython", "PYTHONDONTWRITEBYTECODE": "1",
         # One BLAS thread: every student gets the same, and the process limit is not eaten by threads.
         "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
     }
-    if "NBGRADER_EXECUTION" in os.environ:  # notebooks bound their training with it
-        environment["NBGRADER_EXECUTION"] = os.environ["NBGRADER_EXECUTION"]
-    for name, value in environment.items():
-        command += ["--setenv", name, value]
-    return command + list(kernel_argv)
+    if "NBGRADER_EXECUTION" in grader_environment:  # notebooks bound their training with it
+        environment["NBGRADER_EXECUTION"] = grader_environment["NBGRADER_EXECUTION"]
+    return environment
 
 
-def _set_resource_limits(limits):
+def set_resource_limits(limits):
     for kind, value in ((resource.RLIMIT_AS, limits["memory_mb"] * 2**20),
                         (resource.RLIMIT_CPU, limits["cpu_seconds"]),
                         (resource.RLIMIT_FSIZE, limits["file_mb"] * 2**20),
@@ -154,7 +160,7 @@ def _set_resource_limits(limits):
         resource.setrlimit(kind, (value, value))
 
 
-def _join_cgroups(limits):
+def join_cgroups(limits):
     """Put this process (and so the kernel) in fresh pids and memory cgroups.
 
     Returns the controllers that could not be used. (RLIMIT_NPROC is no
@@ -175,6 +181,11 @@ def _join_cgroups(limits):
         except OSError:
             missing.append(controller)
     return missing
+
+
+def cgroup_warning(missing):
+    return (f"WARNING: backprop-sandbox: cannot create a {' or '.join(missing)} cgroup here; "
+            "the kernel's process count (or memory beyond its address-space limit) is unbounded.")
 
 
 def _remove_empty_groups(parent):
@@ -198,19 +209,33 @@ def launch(connection_file, limit_arguments=()):
         sys.exit(f"backprop-sandbox: {refusal(reason)}")
     if reason or opted_out():  # opted out (warned once per run by the grader), or a validate run
         os.execv(sys.executable, kernel_argv)
-    missing = _join_cgroups(limits)
+    missing = join_cgroups(limits)
     if missing:
-        print(f"WARNING: backprop-sandbox: cannot create a {' or '.join(missing)} cgroup here; "
-              "the kernel's process count (or memory beyond its address-space limit) is unbounded.",
-              file=sys.stderr)
-    _set_resource_limits(limits)
-    info = json.loads(connection_file.read_text())
-    if info.get("transport") != "ipc":
-        sys.exit("backprop-sandbox: the kernel has no network, so it needs IPC transport "
-                 "(c.KernelManager.transport = 'ipc', set by sandbox.configure)")
-    socket_dir = Path(info["ip"]).parent
+        print(cgroup_warning(missing), file=sys.stderr)
+    set_resource_limits(limits)
+    try:
+        socket_dir = socket_folder(connection_file)
+    except ValueError as wrong:
+        sys.exit(f"backprop-sandbox: {wrong}")
     command = bwrap_command(Path.cwd().resolve(), connection_file, socket_dir, kernel_argv)
     os.execvp(command[0], command)
+
+
+def socket_folder(connection_file):
+    """The folder of the kernel's IPC sockets, which the sandbox shares with nbgrader."""
+    info = json.loads(Path(connection_file).read_text())
+    if info.get("transport") != "ipc":
+        raise ValueError("the kernel has no network, so it needs IPC transport "
+                         "(c.KernelManager.transport = 'ipc', set by sandbox.configure)")
+    return Path(info["ip"]).parent
+
+
+def launch_request(command):
+    """(connection file, limits) if ``command`` is this launcher's, as the kernelspec and
+    SandboxedKernelManager make it; else None."""
+    if command[1:4] != ["-m", LAUNCHER_MODULE, "launch"] or len(command) < 5:
+        return None
+    return Path(command[4]).resolve(), parse_limits(command[5:])
 
 
 def kernelspec_dir(prefix=sys.prefix):
@@ -220,11 +245,13 @@ def kernelspec_dir(prefix=sys.prefix):
 def install_kernelspec(prefix=sys.prefix):
     folder = kernelspec_dir(prefix)
     folder.mkdir(parents=True, exist_ok=True)
-    spec = {"argv": [sys.executable, "-m", "backprop_course.grading.sandbox", "launch", "{connection_file}"],
+    spec = {"argv": [sys.executable, "-m", LAUNCHER_MODULE, "launch", "{connection_file}"],
             "display_name": "Python 3 (backprop autograding sandbox)", "language": "python",
             # bwrap does not pass SIGINT on to the kernel, so interrupts
             # (nbgrader's cell timeout) go as a message on the control channel.
-            "interrupt_mode": "message", "metadata": {"debugger": False}}
+            "interrupt_mode": "message",
+            # Kernels forked from a warm template, in the same sandbox (warmkernels.py).
+            "metadata": {"debugger": False, "kernel_provisioner": {"provisioner_name": "backprop-warm-fork"}}}
     (folder / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n")
     return folder
 

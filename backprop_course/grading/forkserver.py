@@ -1,0 +1,175 @@
+"""The warm template of sandboxed kernels: it imports, forks, and never runs student code.
+
+``warmkernels.Template`` starts this module as a process of its own per
+grading process. It imports what every kernel needs (ipykernel, numpy,
+pandas, matplotlib), then waits on its control socket. For each kernel the
+grader first starts a bwrap sandbox that holds nothing but a placeholder
+process (the same ``sandbox.bwrap_command`` as a cold kernel's), then sends
+the template that sandbox's namespaces as file descriptors. The template
+forks a *go-between*, which
+
+1. reads the kernel's request (its folder, connection file, limits and
+   environment): the template itself never reads one, so it holds nothing
+   of any student to pass on to the next;
+2. joins fresh cgroups, sets the resource limits, and enters the sandbox's
+   user, mount, network, IPC, UTS, cgroup and PID namespaces with setns:
+   the same mounts, the same empty network, the same private /tmp as a cold
+   kernel, built by bwrap;
+3. forks the kernel, the first process of that PID namespace's after bwrap's
+   own, and reports its pid.
+
+The kernel drops every capability (bounding set included) and sets
+no_new_privs, as bwrap does for a cold kernel, closes every descriptor but
+its standard streams, takes its environment from the request and starts
+ipykernel. Everything it changes (modules, files, processes) stays in its own
+copy of memory and its own sandbox: the next kernel is forked from the
+untouched template, into a new sandbox.
+"""
+import ctypes
+import importlib.util
+import json
+import os
+import socket
+import sys
+
+from backprop_course.grading import sandbox
+
+# The order matters: the user namespace first, for the rights to enter the
+# others; the PID namespace last, since it applies to the next fork.
+NAMESPACES = ("user", "mnt", "net", "ipc", "uts", "cgroup", "pid")
+STREAMS = 2  # standard output and error travel with the namespaces
+
+_PR_CAPBSET_DROP = 24
+_PR_SET_NO_NEW_PRIVS = 38
+_PR_CAP_AMBIENT = 47
+_PR_CAP_AMBIENT_CLEAR_ALL = 4
+_CAPABILITY_VERSION_3 = 0x20080522
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+class _CapabilityHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapabilitySet(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def _check(result, what):
+    if result != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"{what}: {os.strerror(error)}")
+
+
+def warm_up():
+    """Import what every kernel imports, in the kernel's own settings.
+
+    The inline backend is chosen before matplotlib loads, as ipykernel
+    does for a cold kernel before the student's first import.
+    """
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    import ipykernel.ipkernel  # noqa: F401  (and the debugger it loads)
+    import ipykernel.kernelapp  # noqa: F401
+    import matplotlib.pyplot  # noqa: F401
+    import matplotlib_inline.backend_inline  # noqa: F401
+    import numpy  # noqa: F401
+    import pandas  # noqa: F401
+    import IPython.core.completer  # noqa: F401  (ipykernel's first completion would load it)
+
+
+def serve(control):
+    """Fork a go-between per request, one at a time, until the grader closes the socket."""
+    last_capability = int(open("/proc/sys/kernel/cap_last_cap").read())
+    while True:
+        try:
+            message, descriptors, _, _ = socket.recv_fds(control, 16, len(NAMESPACES) + STREAMS)
+        except ConnectionError:
+            return
+        if not message:
+            return
+        child = os.fork()
+        if child == 0:
+            _go_between(control, descriptors, last_capability)
+        for descriptor in descriptors:
+            os.close(descriptor)
+        os.waitpid(child, 0)
+
+
+def _go_between(control, descriptors, last_capability):
+    try:
+        request = json.loads(control.recv(1 << 16))
+        missing_cgroups = sandbox.join_cgroups(request["limits"])
+        sandbox.set_resource_limits(request["limits"])
+        namespaces, streams = descriptors[:len(NAMESPACES)], descriptors[len(NAMESPACES):]
+        for descriptor in namespaces:
+            _check(_libc.setns(descriptor, 0), "setns")
+            os.close(descriptor)
+        os.chdir(request["folder"])
+        kernel = os.fork()
+        if kernel == 0:
+            _become_kernel(control, streams, request, last_capability)
+        control.send(json.dumps({"pid": kernel, "missing_cgroups": missing_cgroups}).encode())
+    except BaseException as failure:  # the grader falls back to a cold kernel
+        try:
+            control.send(json.dumps({"error": f"{type(failure).__name__}: {failure}"}).encode())
+        finally:
+            os._exit(1)
+    os._exit(0)
+
+
+def _become_kernel(control, streams, request, last_capability):
+    try:
+        control.close()
+        os.setsid()
+        null = os.open("/dev/null", os.O_RDONLY)
+        for target, source in enumerate([null, *streams]):
+            os.dup2(source, target)
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+        _drop_privileges(last_capability)
+        os.environ.clear()
+        os.environ.update(request["environment"])
+        _forget_the_grader()
+        import numpy
+        numpy.random.seed()  # fresh entropy, as a cold kernel's import would draw
+        from ipykernel.kernelapp import IPKernelApp
+        sys.argv = [_LAUNCHER, "-f", request["connection_file"]]
+        IPKernelApp.launch_instance(argv=sys.argv[1:])
+    except BaseException:
+        import traceback
+        traceback.print_exc()
+        os._exit(1)
+    os._exit(0)
+
+
+def _drop_privileges(last_capability):
+    """No capability now or after any exec, as bwrap leaves a cold kernel."""
+    for capability in range(last_capability + 1):
+        _check(_libc.prctl(_PR_CAPBSET_DROP, capability, 0, 0, 0), "dropping the bounding set")
+    _check(_libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clearing ambient capabilities")
+    header = _CapabilityHeader(_CAPABILITY_VERSION_3, 0)
+    _check(_libc.capset(ctypes.byref(header), (_CapabilitySet * 2)()), "capset")
+    _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+
+
+def _forget_the_grader():
+    """The template's own modules and path: a cold kernel has neither."""
+    for name in [name for name in sys.modules if name == "backprop_course" or name.startswith("backprop_course.")]:
+        del sys.modules[name]
+    sys.path[:] = _KERNEL_PATH
+
+
+_KERNEL_PATH = []
+_LAUNCHER = importlib.util.find_spec("ipykernel_launcher").origin  # a cold kernel's sys.argv[0]
+
+
+def main():
+    # As ipykernel_launcher does: the folder python -m started in is not a kernel's.
+    _KERNEL_PATH[:] = sys.path[1:]
+    control = socket.socket(fileno=int(sys.argv[1]))
+    warm_up()
+    control.send(b"ready")
+    serve(control)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,255 @@
+"""Warm kernels: sandboxed kernels forked from a template that has already paid for the imports.
+
+``WarmForkProvisioner`` is a jupyter_client kernel provisioner, named in the
+sandbox's kernelspec (``sandbox.install_kernelspec``), so every kernel that
+nbgrader starts with it (autograde, validate, formgrader's button, the
+parallel command) is warm. For each kernel it
+
+1. starts the sandbox with bwrap exactly as a cold kernel's
+   (``sandbox.bwrap_command``: the same mounts, no network, private /tmp,
+   its own PID namespace), around a placeholder process instead of Python;
+2. asks this grading process's ``Template`` (forkserver.py) to fork a
+   kernel into that sandbox's namespaces, with the same limits, cgroups and
+   environment as a cold kernel, and no capabilities;
+3. hands nbclient a ``ForkedKernel``, which kills the whole sandbox (every
+   process left in it) when the kernel is shut down or found dead.
+
+It falls back to the cold launcher (``sandbox.launch``), and says so once per
+process, when the sandbox is off, when this machine cannot enter a
+sandbox's namespaces, or when the template has died; a dead template is
+started again for the next kernel. Set ``c.WarmForkProvisioner.warm = False``
+to start every kernel cold.
+"""
+import asyncio
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from jupyter_client.provisioning import LocalProvisioner
+from traitlets import Bool
+
+from . import sandbox
+from .forkserver import NAMESPACES
+
+PROVISIONER_NAME = "backprop-warm-fork"  # its entry point, in pyproject.toml
+TEMPLATE_START_SECONDS = 120  # the imports, on a slow shared machine
+REPLY_SECONDS = 30            # a fork: milliseconds
+LISTENING_SECONDS = 30        # a warm kernel binds its sockets in about 0.05 s
+PLACEHOLDER = ["/bin/sh", "-c", "echo ready; exec cat >/dev/null"]  # lives until its stdin closes
+_PACKAGE_PARENT = Path(__file__).resolve().parents[2]
+
+
+class TemplateFailed(RuntimeError):
+    """No warm kernel this time: the kernel starts cold."""
+
+
+class CannotEnter(TemplateFailed):
+    """This machine does not let a fork enter a sandbox: every kernel starts cold."""
+
+
+class Template:
+    """The warm template process of this grading process, and its control socket."""
+
+    def __init__(self):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        # Started from the folder that holds this package, so it imports this
+        # very code; the kernels' environment from the start, so that numpy
+        # reads the same thread settings as in a cold kernel.
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "backprop_course.grading.forkserver", str(theirs.fileno())],
+            pass_fds=[theirs.fileno()], cwd=_PACKAGE_PARENT, stdin=subprocess.DEVNULL,
+            env=sandbox.kernel_environment({}))
+        theirs.close()
+        self.control = ours
+        self.control.settimeout(TEMPLATE_START_SECONDS)
+        try:
+            ready = self.control.recv(16)
+        except OSError as failure:
+            self.close()
+            raise TemplateFailed(f"the template did not start ({failure})") from failure
+        if ready != b"ready":
+            self.close()
+            raise TemplateFailed("the template did not start")
+        self.control.settimeout(REPLY_SECONDS)
+
+    def fork(self, namespaces, streams, request):
+        """Fork a kernel into the namespaces; returns the go-between's reply (the kernel's pid)."""
+        try:
+            socket.send_fds(self.control, [b"fork"], [*namespaces, *streams])
+            self.control.send(json.dumps(request).encode())
+            reply = self.control.recv(1 << 16)
+        except OSError as failure:
+            raise TemplateFailed(f"the template is gone ({failure})") from failure
+        if not reply:
+            raise TemplateFailed("the template is gone")
+        reply = json.loads(reply)
+        if "error" in reply:
+            raise CannotEnter(f"a kernel could not enter its sandbox: {reply['error']}")
+        return reply
+
+    def alive(self):
+        return self.process.poll() is None
+
+    def close(self):
+        self.control.close()
+        self.process.kill()
+        self.process.wait()
+
+
+class ForkedKernel:
+    """What nbclient holds of a warm kernel, in the shape of a ``subprocess.Popen``.
+
+    The kernel is not this process's child: its sandbox is. A pidfd tells
+    when the kernel has ended; then, and on any kill, the sandbox goes, and
+    bwrap's PID namespace takes every process left in it along.
+    """
+    stdin = stdout = stderr = None
+
+    def __init__(self, sandbox_process, pid):
+        self.sandbox = sandbox_process
+        self.pid = pid
+        self.returncode = None
+        self._pidfd = os.pidfd_open(pid)
+
+    def poll(self):
+        if self.returncode is None and (self.sandbox.poll() is not None or self._ended(0)):
+            self.kill()
+        return self.returncode
+
+    def wait(self, timeout=None):
+        if self.returncode is None:
+            if not self._ended(timeout):
+                raise subprocess.TimeoutExpired("warm kernel", timeout)
+            self.kill()
+        return self.returncode
+
+    def send_signal(self, signum):
+        if signum in (signal.SIGKILL, signal.SIGTERM):
+            self.kill()
+        elif self.returncode is None:
+            signal.pidfd_send_signal(self._pidfd, signum)
+
+    def kill(self):
+        if self.returncode is not None:
+            return
+        self.sandbox.kill()
+        self.sandbox.wait()
+        self.sandbox.stdin.close()
+        os.close(self._pidfd)
+        self.returncode = -signal.SIGKILL
+
+    terminate = kill
+
+    def _ended(self, timeout):
+        readable, _, _ = select.select([self._pidfd], [], [], timeout)
+        return bool(readable)
+
+
+def _start_sandbox(folder, connection_file, environment):
+    """bwrap around a placeholder: (the process, the pid of the sandbox's first process)."""
+    info_read, info_write = os.pipe()
+    command = sandbox.bwrap_command(folder, connection_file, sandbox.socket_folder(connection_file), PLACEHOLDER,
+                                    environment)
+    command[1:1] = ["--info-fd", str(info_write)]
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, pass_fds=[info_write])
+    os.close(info_write)
+    with os.fdopen(info_read, "rb") as info:
+        text = info.read()  # bwrap closes it once written
+    ready = process.stdout.readline()  # only once the sandbox is complete does its process run
+    process.stdout.close()
+    if ready != b"ready\n":
+        process.kill()
+        process.wait()
+        raise TemplateFailed(f"bwrap could not build the sandbox (exit {process.returncode})")
+    return process, json.loads(text)["child-pid"]
+
+
+class _Templates:
+    """This process's one template, started when first needed, and what was said about it."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.template = None
+        self.broken = None  # why warm kernels cannot work on this machine
+        self.said = set()
+
+    def say_once(self, message):
+        if message not in self.said:
+            self.said.add(message)
+            print(f"WARNING: backprop-sandbox: {message}", file=sys.stderr, flush=True)
+
+    def start_kernel(self, connection_file, limits, folder, grader_environment):
+        with self.lock:
+            if self.broken:
+                raise TemplateFailed(self.broken)
+            if self.template is None or not self.template.alive():
+                if self.template is not None:
+                    self.say_once("the warm template died; it is started again, and meanwhile kernels start cold.")
+                    self.template.close()
+                    self.template = None
+                    raise TemplateFailed("the template died")
+                self.template = Template()
+            environment = sandbox.kernel_environment(grader_environment)
+            sandbox_process, first_pid = _start_sandbox(folder, connection_file, environment)
+            try:
+                namespaces = [os.open(f"/proc/{first_pid}/ns/{kind}", os.O_RDONLY) for kind in NAMESPACES]
+                try:
+                    reply = self.template.fork(namespaces, [1, 2], {
+                        "folder": str(folder), "connection_file": str(connection_file), "limits": limits,
+                        "environment": environment})
+                finally:
+                    for descriptor in namespaces:
+                        os.close(descriptor)
+                kernel = ForkedKernel(sandbox_process, reply["pid"])
+            except BaseException as failure:
+                sandbox_process.kill()
+                sandbox_process.wait()
+                if isinstance(failure, CannotEnter):
+                    self.broken = str(failure)
+                raise
+            if reply["missing_cgroups"]:
+                self.say_once(sandbox.cgroup_warning(reply["missing_cgroups"]).removeprefix("WARNING: backprop-sandbox: "))
+            return kernel
+
+
+TEMPLATES = _Templates()
+
+
+class WarmForkProvisioner(LocalProvisioner):
+    """The sandbox's kernels, forked from a warm template; cold ones where that cannot be."""
+
+    warm = Bool(True, help="Fork kernels from a warm template; False starts every kernel cold.").tag(config=True)
+
+    async def launch_kernel(self, cmd, **kwargs):
+        request = sandbox.launch_request(cmd)
+        if not self.warm or request is None or sandbox.unavailable_reason():
+            return await super().launch_kernel(cmd, **kwargs)  # the cold launcher: it refuses or warns
+        connection_file, limits = request
+        folder = Path(kwargs.get("cwd") or os.getcwd()).resolve()
+        try:
+            self.process = TEMPLATES.start_kernel(connection_file, limits, folder, kwargs.get("env") or os.environ)
+        except (TemplateFailed, OSError) as failure:
+            TEMPLATES.say_once(f"warm kernels are not available ({failure}); kernels start cold.")
+            return await super().launch_kernel(cmd, **kwargs)
+        self.pid, self.pgid, self.cwd = self.process.pid, None, folder
+        await self._listening()
+        return self.connection_info
+
+    async def _listening(self):
+        """Return once the kernel's sockets exist (or it has died), so that the client
+        connects at once, instead of at zmq's next reconnect, 100 ms later."""
+        info = self.connection_info
+        sockets = [Path(f"{info['ip']}-{info[name]}") for name in
+                   ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")]
+        deadline = time.monotonic() + LISTENING_SECONDS
+        while not all(path.exists() for path in sockets) and time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return
+            await asyncio.sleep(0.002)

@@ -4,6 +4,7 @@ Each case's expected status and lost test cells are in tests/support/hostile.py.
 """
 import hashlib
 import json
+import sys
 from pathlib import Path
 
 import nbformat
@@ -101,7 +102,8 @@ def test_the_kernel_reaches_nothing_outside_its_folder(hostile):
     assert len(lines) == 1, "the probe did not run"
     reach = json.loads(lines[0].split(" ", 1)[1])
     assert reach == {"gradebook": False, "source": False, "classmate": False, "submitted": False,
-                     "network": False, "grading_package": False}
+                     "network": False, "grading_package": False, "environment_writable": False}
+    assert not (Path(sys.prefix) / "HACKED").exists()
 
 
 def test_tampering_is_flagged_for_tas_and_scored_on_the_real_answer(hostile):

@@ -10,7 +10,10 @@ They reach the launcher as arguments after its connection file. The launcher
 (``sandbox.launch``) applies them outside the sandbox, before bwrap starts,
 so nothing in the kernel can raise them.
 """
+import shutil
+import tempfile
 import time
+from pathlib import Path
 from queue import Empty
 
 from jupyter_client.asynchronous import AsyncKernelClient
@@ -64,6 +67,20 @@ class SandboxedKernelManager(AsyncKernelManager):
     """nbclient's kernel manager, handing the sandbox's limits to its launcher."""
 
     client_class = DottedObjectName("backprop_course.grading.kernelmanager.ReadyClient").tag(config=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if self.transport == "ipc" and Path(self.ip).parent.is_dir():
+            # A socket folder of its own, which the sandbox shares: nothing that
+            # one kernel leaves there reaches the next, and it goes with the kernel.
+            self.ip = str(Path(tempfile.mkdtemp(prefix="kernel-", dir=Path(self.ip).parent)) / "kernel")
+
+    async def _async_cleanup_resources(self, restart=False):
+        await super()._async_cleanup_resources(restart)
+        if self.transport == "ipc" and not restart:
+            shutil.rmtree(Path(self.ip).parent, ignore_errors=True)
+
+    cleanup_resources = _async_cleanup_resources  # AsyncKernelManager's names its own
 
     @default("client_factory")
     def _client_factory_default(self):  # AsyncKernelManager's ignores client_class

@@ -122,7 +122,10 @@ def _read_only_roots():
 
 
 def bwrap_command(workdir, connection_file, socket_dir, kernel_argv, environment=None):
-    command = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session",
+    # No capability, even in the sandbox's own namespaces: run by root, bwrap
+    # would otherwise keep them, and a kernel could remount a read-only
+    # folder (the virtual environment) writable.
+    command = ["bwrap", "--unshare-all", "--cap-drop", "ALL", "--die-with-parent", "--new-session",
                "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for root in _read_only_roots():
         command += ["--ro-bind", root, root]
@@ -160,14 +163,15 @@ def set_resource_limits(limits):
         resource.setrlimit(kind, (value, value))
 
 
-def join_cgroups(limits):
-    """Put this process (and so the kernel) in fresh pids and memory cgroups.
+def make_cgroups(limits):
+    """Fresh pids and memory cgroups with the kernel's limits.
 
-    Returns the controllers that could not be used. (RLIMIT_NPROC is no
-    substitute: it does not bind root, and for other users it counts all
-    their processes on the machine, not the kernel's.)
+    Returns their ``cgroup.procs`` files and the controllers that could not
+    be used. (RLIMIT_NPROC is no substitute: it does not bind root, and for
+    other users it counts all their processes on the machine, not the
+    kernel's.)
     """
-    missing = []
+    procs, missing = [], []
     name = f"backprop-sandbox/{uuid.uuid4().hex[:12]}"
     for controller, settings in (("pids", {"pids.max": limits["processes"]}),
                                  ("memory", {"memory.limit_in_bytes": limits["memory_mb"] * 2**20})):
@@ -177,9 +181,20 @@ def join_cgroups(limits):
             group.mkdir(parents=True)
             for setting, value in settings.items():
                 (group / setting).write_text(str(value))
-            (group / "cgroup.procs").write_text(str(os.getpid()))
+            procs.append(str(group / "cgroup.procs"))
         except OSError:
             missing.append(controller)
+    return procs, missing
+
+
+def join_cgroups(procs):
+    """Put this process (and so what it starts) in the cgroups; returns those it could not join."""
+    missing = []
+    for path in procs:
+        try:
+            Path(path).write_text(str(os.getpid()))
+        except OSError:
+            missing.append(Path(path).parent.parent.parent.name)
     return missing
 
 
@@ -209,7 +224,8 @@ def launch(connection_file, limit_arguments=()):
         sys.exit(f"backprop-sandbox: {refusal(reason)}")
     if reason or opted_out():  # opted out (warned once per run by the grader), or a validate run
         os.execv(sys.executable, kernel_argv)
-    missing = join_cgroups(limits)
+    procs, missing = make_cgroups(limits)
+    missing += join_cgroups(procs)
     if missing:
         print(cgroup_warning(missing), file=sys.stderr)
     set_resource_limits(limits)

@@ -43,6 +43,9 @@ TEMPLATE_START_SECONDS = 120  # the imports, on a slow shared machine
 REPLY_SECONDS = 30            # a fork: milliseconds
 LISTENING_SECONDS = 30        # a warm kernel binds its sockets in about 0.05 s
 PLACEHOLDER = ["/bin/sh", "-c", "echo ready; exec cat >/dev/null"]  # lives until its stdin closes
+# sh -c SCRIPT sh N PROCS... COMMAND...: join N cgroups, then become COMMAND.
+JOIN_THEN_RUN = ["/bin/sh", "-c", 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 70; shift; '
+                 'n=$((n - 1)); done; exec "$@"', "sh"]
 _PACKAGE_PARENT = Path(__file__).resolve().parents[2]
 
 
@@ -112,9 +115,10 @@ class ForkedKernel:
     """
     stdin = stdout = stderr = None
 
-    def __init__(self, sandbox_process, pid):
+    def __init__(self, sandbox_process, pid, stdin):
         self.sandbox = sandbox_process
         self.pid = pid
+        self._stdin = stdin
         self.returncode = None
         self._pidfd = os.pidfd_open(pid)
 
@@ -142,6 +146,7 @@ class ForkedKernel:
         self.sandbox.kill()
         self.sandbox.wait()
         self.sandbox.stdin.close()
+        os.close(self._stdin)
         os.close(self._pidfd)
         self.returncode = -signal.SIGKILL
 
@@ -152,13 +157,18 @@ class ForkedKernel:
         return bool(readable)
 
 
-def _start_sandbox(folder, connection_file, environment):
-    """bwrap around a placeholder: (the process, the pid of the sandbox's first process)."""
+def _start_sandbox(folder, connection_file, environment, cgroups):
+    """bwrap around a placeholder: (the process, the pid of the sandbox's first process).
+
+    bwrap starts inside the kernel's cgroups, as a cold kernel's does, so
+    that its cgroup namespace shows the kernel nothing above them.
+    """
     info_read, info_write = os.pipe()
     command = sandbox.bwrap_command(folder, connection_file, sandbox.socket_folder(connection_file), PLACEHOLDER,
                                     environment)
     command[1:1] = ["--info-fd", str(info_write)]
-    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, pass_fds=[info_write])
+    process = subprocess.Popen([*JOIN_THEN_RUN, str(len(cgroups)), *cgroups, *command], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, pass_fds=[info_write])
     os.close(info_write)
     with os.fdopen(info_read, "rb") as info:
         text = info.read()  # bwrap closes it once written
@@ -169,6 +179,10 @@ def _start_sandbox(folder, connection_file, environment):
         process.wait()
         raise TemplateFailed(f"bwrap could not build the sandbox (exit {process.returncode})")
     return process, json.loads(text)["child-pid"]
+
+
+def _namespace_file(pid, kind):
+    return f"/proc/{pid}/ns/{kind}"
 
 
 class _Templates:
@@ -196,26 +210,32 @@ class _Templates:
                     self.template = None
                     raise TemplateFailed("the template died")
                 self.template = Template()
-            environment = sandbox.kernel_environment(grader_environment)
-            sandbox_process, first_pid = _start_sandbox(folder, connection_file, environment)
+            environment = {**sandbox.kernel_environment(grader_environment), "PWD": str(folder)}  # as bwrap sets
+            cgroups, missing = sandbox.make_cgroups(limits)
+            sandbox_process, first_pid = _start_sandbox(folder, connection_file, environment, cgroups)
+            stdin_read, stdin_write = os.pipe()  # as a cold kernel's: a pipe nobody writes to
+            namespaces = []
             try:
-                namespaces = [os.open(f"/proc/{first_pid}/ns/{kind}", os.O_RDONLY) for kind in NAMESPACES]
                 try:
-                    reply = self.template.fork(namespaces, [1, 2], {
+                    for kind in NAMESPACES:
+                        namespaces.append(os.open(_namespace_file(first_pid, kind), os.O_RDONLY))
+                    reply = self.template.fork(namespaces, [stdin_read, 1, 2], {
                         "folder": str(folder), "connection_file": str(connection_file), "limits": limits,
-                        "environment": environment})
+                        "cgroups": cgroups, "environment": environment})
                 finally:
-                    for descriptor in namespaces:
+                    for descriptor in [*namespaces, stdin_read]:
                         os.close(descriptor)
-                kernel = ForkedKernel(sandbox_process, reply["pid"])
+                kernel = ForkedKernel(sandbox_process, reply["pid"], stdin_write)
             except BaseException as failure:
+                os.close(stdin_write)
                 sandbox_process.kill()
                 sandbox_process.wait()
                 if isinstance(failure, CannotEnter):
                     self.broken = str(failure)
                 raise
-            if reply["missing_cgroups"]:
-                self.say_once(sandbox.cgroup_warning(reply["missing_cgroups"]).removeprefix("WARNING: backprop-sandbox: "))
+            missing += reply["missing_cgroups"]
+            if missing:
+                self.say_once(sandbox.cgroup_warning(missing).removeprefix("WARNING: backprop-sandbox: "))
             return kernel
 
 

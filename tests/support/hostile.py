@@ -81,6 +81,14 @@ try:
     reach['grading_package'] = True
 except ImportError:
     reach['grading_package'] = False
+import ctypes, sys
+# Remount the read-only environment writable (MS_REMOUNT | MS_BIND), as root in the sandbox could with capabilities.
+ctypes.CDLL(None).mount(None, sys.prefix.encode(), None, 32 | 4096, None)
+try:
+    open(os.path.join(sys.prefix, 'HACKED'), 'w').close()
+    reach['environment_writable'] = True
+except OSError:
+    reach['environment_writable'] = False
 print('SANDBOX-PROBE', json.dumps(reach))"""
 
 # Attacks on the verdict, each hiding a wrong dldw (or dldy) behind a way of

@@ -1,0 +1,51 @@
+"""Kernels of the sandbox's kernelspec, started as nbgrader starts them, for tests that look inside."""
+import asyncio
+import os
+import tempfile
+from pathlib import Path
+
+from traitlets.config import Config
+
+from backprop_course.grading.kernelmanager import SandboxedKernelManager
+from backprop_course.grading.sandbox import KERNEL_NAME
+
+
+def kernel_config(warm=True, **limits):
+    config = Config()
+    sockets = Path(tempfile.gettempdir()) / f"backprop-ipc-{os.getpid()}"
+    sockets.mkdir(mode=0o700, exist_ok=True)
+    config.KernelManager.transport = "ipc"
+    config.KernelManager.ip = str(sockets / "kernel")
+    config.WarmForkProvisioner.warm = warm
+    for name, value in limits.items():
+        setattr(config.SandboxedKernelManager, name, value)
+    return config
+
+
+async def _run(cells, folder, config):
+    manager = SandboxedKernelManager(kernel_name=KERNEL_NAME, config=config)
+    await manager.start_kernel(cwd=str(folder))
+    client = manager.client()
+    client.start_channels()
+    outputs = []
+
+    def keep(message):
+        content = message["content"]
+        if message["msg_type"] == "stream":
+            outputs.append(content["text"])
+        elif message["msg_type"] == "error":
+            outputs.append(f"{content['ename']}: {content['evalue']}\n")
+    try:
+        await client.wait_for_ready(timeout=60)
+        for cell in cells:
+            await client.execute_interactive(cell, timeout=60, output_hook=keep)
+    finally:
+        client.stop_channels()
+        await manager.shutdown_kernel(now=True)
+    return "".join(outputs), type(manager.provisioner).__name__
+
+
+def run_in_kernel(cells, folder, warm=True, **limits):
+    """Run ``cells`` (code strings) in one sandboxed kernel started in ``folder``; returns its printed text."""
+    text, _ = asyncio.run(_run([cells] if isinstance(cells, str) else cells, folder, kernel_config(warm, **limits)))
+    return text

@@ -1,0 +1,217 @@
+"""Warm kernels: forked from a template, confined exactly as cold ones, and leaving nothing behind.
+
+The whole suite grades on warm kernels (the kernelspec's provisioner); these
+tests compare them with cold ones, attack what forking adds (the template,
+state carried from one kernel to the next), and kill the template mid-class.
+"""
+import json
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from backprop_course.course import Course, lost_cells
+from backprop_course.demo import example_class
+from backprop_course.grading import warmkernels
+from backprop_course.grading.sandbox import unavailable_reason
+from backprop_course.parallel.runner import grade_student
+from support.kernels import run_in_kernel
+from support.submissions import FIXTURES_DIR
+
+pytestmark = pytest.mark.skipif(unavailable_reason() is not None,
+                                reason=f"the sandbox is unavailable ({unavailable_reason()})")
+
+FACTS = r"""
+import json, os, re, socket, sys
+def status():
+    keys = ("Uid", "Gid", "Groups", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp")
+    return {key: value.split() for key, _, value in (line.partition(":") for line in open("/proc/self/status"))
+            if key in keys}
+def descriptors():
+    kinds = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            kinds.append(re.sub(r"\[\d+\]", "[]", os.readlink(f"/proc/self/fd/{fd}")))
+        except OSError:
+            pass
+    return sorted(kind for kind in kinds if not kind.endswith("-journal"))  # sqlite's, while it writes
+print("FACTS", json.dumps({
+    "status": status(), "limits": open("/proc/self/limits").read().splitlines(),
+    "mounts": sorted(re.sub(r"(kernel-|tmp)\w+", "X", " ".join(line.split()[4:6]))
+                     for line in open("/proc/self/mountinfo")),
+    "network": sorted(line.split(":")[0].strip() for line in open("/proc/net/dev").readlines()[2:]),
+    "environment": dict(os.environ), "cwd": os.getcwd(), "argv": sys.argv[0], "path": sys.path,
+    "hostname": socket.gethostname(), "uid": os.getuid(), "umask": os.umask(0o22), "main": __name__,
+    "cgroups": sorted(re.sub(r"[0-9a-f]{12}", "ID", line.strip()) for line in open("/proc/self/cgroup")),
+    "descriptors": descriptors()}))
+"""
+PREIMPORTED = "import json, sys; print('PREIMPORTED', json.dumps('pandas' in sys.modules))"
+
+
+def printed(text, tag):
+    return json.loads(next(line for line in text.splitlines() if line.startswith(tag + " ")).split(" ", 1)[1])
+
+
+def test_a_warm_kernel_is_confined_exactly_as_a_cold_one(tmp_path):
+    cold = run_in_kernel([FACTS, PREIMPORTED], tmp_path, warm=False)
+    warm = run_in_kernel([FACTS, PREIMPORTED], tmp_path, warm=True)
+    assert printed(warm, "PREIMPORTED") is True and printed(cold, "PREIMPORTED") is False
+    cold_facts, warm_facts = printed(cold, "FACTS"), printed(warm, "FACTS")
+    assert warm_facts == cold_facts
+    # What the cold sandbox gives, stated once: no capability, and nothing of the machine writable.
+    assert set(cold_facts["status"]["CapEff"] + cold_facts["status"]["CapBnd"]) == {"0000000000000000"}
+    assert cold_facts["network"] == ["lo"]
+
+
+ATTACK = r"""
+import builtins, json, os, subprocess, sys, numpy
+from ipykernel.connect import get_connection_file
+print("FIRST-RANDOM", numpy.random.rand())
+planted = []
+for folder in [os.getcwd(), "/tmp", os.path.expanduser("~"), os.path.dirname(get_connection_file()), "/dev/shm",
+               "/var/tmp", "/dev"]:
+    try:
+        open(os.path.join(folder, "planted-by-a"), "w").close()
+        planted.append(folder)
+    except OSError:
+        pass
+numpy.sum = lambda *args, **kwargs: 0
+numpy.random.seed(0)
+os.environ["PLANTED"] = "1"
+sys.modules["planted"] = sys
+builtins.planted = True
+subprocess.Popen(["sleep", "4242.5"], start_new_session=True)
+if os.fork() == 0:  # a daemon, that keeps planting
+    os.setsid()
+    if os.fork() == 0:
+        import time
+        while True:
+            for folder in planted:
+                try:
+                    open(os.path.join(folder, "daemon-was-here"), "w").close()
+                except OSError:
+                    pass
+            time.sleep(0.005)
+    os._exit(0)
+print("PLANTED", json.dumps(planted))
+"""
+WITNESS = r"""
+import builtins, json, os, sys, numpy
+from ipykernel.connect import get_connection_file
+print("FIRST-RANDOM", numpy.random.rand())
+folders = [os.getcwd(), "/tmp", os.path.expanduser("~"), os.path.dirname(get_connection_file()), "/dev/shm",
+           "/var/tmp", "/dev"]
+processes = {}
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        processes[int(pid)] = open(f"/proc/{pid}/cmdline", "rb").read().replace(bytes(1), b" ").decode()
+    except OSError:
+        pass
+print("WITNESS", json.dumps({
+    "files": [os.path.join(folder, name) for folder in folders for name in ("planted-by-a", "daemon-was-here")
+              if os.path.exists(os.path.join(folder, name))],
+    "sum": float(numpy.sum(numpy.ones(3))), "environment": "PLANTED" in os.environ,
+    "module": "planted" in sys.modules, "builtin": hasattr(builtins, "planted"),
+    "seeded_as_a": bool(numpy.array_equal(numpy.random.get_state()[1], numpy.random.RandomState(0).get_state()[1])),
+    "processes": processes, "self": os.getpid()}))
+"""
+
+
+def host_processes_with(marker):
+    found = []
+    for pid in os.listdir("/proc"):
+        try:
+            if marker in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
+        except OSError:
+            pass
+    return found
+
+
+def test_nothing_one_kernel_does_reaches_the_next(tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    attack = run_in_kernel(ATTACK, first)
+    planted = printed(attack, "PLANTED")
+    assert "/tmp" in planted and str(first) in planted, attack  # the attack did plant
+    assert host_processes_with(b"4242.5") == [], "a process of the first kernel outlived it"
+    witness_text = run_in_kernel(WITNESS, second)
+    witness = printed(witness_text, "WITNESS")
+    processes, itself = witness.pop("processes"), witness.pop("self")
+    assert witness == {"files": [], "sum": 3.0, "environment": False, "module": False, "builtin": False,
+                       "seeded_as_a": False}
+    # bwrap, the placeholder, and the kernel itself: nothing of the first kernel, nor the template.
+    assert sorted(processes) == sorted(["1", "2", str(itself)]), processes
+    assert processes["1"].startswith("bwrap ") and processes["2"].startswith("cat")
+    # Each kernel draws fresh random numbers, as a cold one does.
+    assert printed(attack, "FIRST-RANDOM") != printed(witness_text, "FIRST-RANDOM")
+    assert (first / "planted-by-a").exists() and not (second / "planted-by-a").exists()
+
+
+REACH_TEMPLATE = r"""
+import json, os, socket
+template = {template}
+try:
+    os.kill(template, 0)
+    reached = "signal"
+except ProcessLookupError:
+    reached = None
+except PermissionError:
+    reached = "exists"
+control_sockets = []
+for fd in os.listdir("/proc/self/fd"):
+    try:
+        sock = socket.socket(fileno=os.dup(int(fd)))
+    except OSError:
+        continue
+    if sock.type == socket.SOCK_SEQPACKET:
+        control_sockets.append(fd)
+    sock.close()
+print("REACH", json.dumps({{"reached": reached, "control_sockets": control_sockets}}))
+"""
+
+
+def test_the_template_is_out_of_a_kernels_reach(tmp_path):
+    run_in_kernel("pass", tmp_path)  # the template is started by the first warm kernel
+    template = warmkernels.TEMPLATES.template.process.pid
+    text = run_in_kernel(REACH_TEMPLATE.format(template=template), tmp_path)
+    assert printed(text, "REACH") == {"reached": None, "control_sockets": []}
+    assert warmkernels.TEMPLATES.template.alive()
+
+
+def test_where_a_fork_cannot_enter_a_sandbox_kernels_start_cold_and_it_is_said_once(tmp_path, monkeypatch, capfd):
+    monkeypatch.setattr(warmkernels, "TEMPLATES", warmkernels._Templates())
+    # Not a namespace: setns refuses, as a kernel without the rights to enter one would.
+    monkeypatch.setattr(warmkernels, "_namespace_file", lambda pid, kind: "/dev/null")
+    for _ in range(2):
+        assert printed(run_in_kernel(PREIMPORTED, tmp_path), "PREIMPORTED") is False  # cold, and it ran
+    assert "could not enter its sandbox" in warmkernels.TEMPLATES.broken
+    assert capfd.readouterr().err.count("warm kernels are not available") == 1
+
+
+@pytest.mark.slow
+def test_a_template_killed_mid_class_falls_back_and_every_student_is_graded(tmp_path, monkeypatch, capfd):
+    """As a worker of the parallel command grades: one student after another, in this process."""
+    monkeypatch.setattr(warmkernels, "TEMPLATES", warmkernels._Templates())
+    course = Course.scratch_copy(tmp_path / "course")
+    course.release("chain_rule")
+    students = dict(example_class(FIXTURES_DIR, "chain_rule"))
+    expected = json.loads((FIXTURES_DIR / "chain_rule" / "expected.json").read_text())
+    chosen = ["reference", "dldw_extra_factor_2", "blank"]
+    for student in chosen:
+        course.submit(student, "chain_rule", students[student])
+    gradebook = course.root / "gradebook.db"  # the jobs' template: the release made it
+    results = {}
+    for student in chosen:
+        if student == "dldw_extra_factor_2":
+            os.kill(warmkernels.TEMPLATES.template.process.pid, signal.SIGKILL)
+        _, results[student] = grade_student(course.root, "chain_rule", student, gradebook)
+    tests = course.test_cells("chain_rule")
+    for student in chosen:
+        grades = results[student]["notebooks"]["chain_rule"]["grades"]
+        assert sorted(lost_cells({name: grades[name][0] for name in tests}, tests)) == sorted(expected[student]["loses"])
+    err = capfd.readouterr().err
+    assert err.count("the warm template died") == 1
+    assert warmkernels.TEMPLATES.template.alive()  # started again for the third student

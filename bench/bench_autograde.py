@@ -1,14 +1,21 @@
-"""Benchmark: serial `nbgrader autograde` against the course's parallel command, side by side.
+"""Benchmark: cold and warm kernels, serial `nbgrader autograde` and the parallel command, side by side.
 
 Builds a synthetic class of --size submissions per assignment (about half
-correct solutions, half catalogued mistakes, from tests/fixtures), grades it
-in two scratch course directories, one with plain serial `nbgrader autograde`
-and one with the parallel command (`python -m backprop_course autograde
---workers N`, run in this process), and reports
-both wall times and their ratio. Then it prices the parts of one notebook:
-a bare `jupyter nbconvert --execute` of it (the floor); kernel start, imports,
-student code, tests and shutdown; nbgrader's own work; the gradebooks; and
-an nbgrader process start.
+correct solutions, half catalogued mistakes, from tests/fixtures) and grades
+it four times, in four scratch course directories, one assignment at a time
+in turn so that a slow spell of the shared machine falls on all four:
+
+- serial `nbgrader autograde`, cold kernels and jupyter_client's own client
+  (the course before warm kernels: "today");
+- the parallel command (`python -m backprop_course autograde --workers N`,
+  run in this process), cold, as today;
+- the parallel command with warm kernels (the course's default);
+- serial `nbgrader autograde` with warm kernels (the default too).
+
+Then it prices the parts of one notebook, warm and cold: kernel start (a
+fork, or a cold start), imports, student code, tests, the verdict, shutdown,
+nbgrader's own work; one submission end to end in a warm worker; and the
+floor: the student's code and the tests in an already-running interpreter.
 
 Run: .venv/bin/python bench/bench_autograde.py [--size 60] [--workers 2]
 """
@@ -67,35 +74,34 @@ def timed(action):
     return time.perf_counter() - started
 
 
-def nbconvert_seconds(notebook, folder):
-    work = folder / "floor"
-    shutil.rmtree(work, ignore_errors=True)
-    shutil.copytree(notebook.parent, work)
-    command = [str(BIN / "jupyter"), "nbconvert", "--to", "notebook", "--execute", "--output",
-               str(work / "out.ipynb"), str(work / notebook.name)]
-    return min(timed(lambda: subprocess.run(command, check=True, capture_output=True, cwd=work)) for _ in range(3))
+# The course before warm kernels, as nbgrader settings.
+COLD = ("--WarmForkProvisioner.warm=False",
+        "--SandboxedKernelManager.client_class=jupyter_client.asynchronous.AsyncKernelClient")
 
 
-def kernel_phases(notebook, kernel_name, repeats=3):
-    """Best-of-``repeats`` seconds of each phase of running ``notebook`` in one kernel, via nbclient.
+def kernel_config(warm):
+    from traitlets.config import Config
+    config = Config()
+    config.KernelManager.transport = "ipc"
+    config.KernelManager.ip = str(Path(tempfile.mkdtemp(prefix="bench-ipc-")) / "kernel")
+    config.WarmForkProvisioner.warm = warm
+    if not warm:
+        config.SandboxedKernelManager.client_class = "jupyter_client.asynchronous.AsyncKernelClient"
+    return config
 
-    Phases: kernel start, the imports cell, the student's cells, the test
-    cells, kernel shutdown (graceful and immediate). The sandboxed kernel talks
-    over IPC, as nbgrader's does.
-    """
-    from jupyter_client.manager import KernelManager
+
+def kernel_phases(notebook, warm, repeats=3):
+    """Best-of-``repeats`` seconds of each phase of running ``notebook`` in one sandboxed kernel, via nbclient,
+    as nbgrader runs it (the course's kernel manager, immediate shutdown)."""
     from nbclient import NotebookClient
+    from backprop_course.grading.kernelmanager import SandboxedKernelManager
 
     original = nbformat.read(notebook, as_version=4)
-    best = {}
-    # Graceful and immediate shutdown alternate, so that both are measured side by side.
-    for run in range(2 * repeats):
-        now = run % 2 == 1
+    runs = []
+    for _ in range(repeats + 1):
         book = nbformat.from_dict(original)
-        socket_dir = Path(tempfile.mkdtemp(prefix="bench-ipc-"))
-        connection = {"transport": "ipc", "ip": str(socket_dir / "kernel")} if kernel_name != "python3" else {}
-        manager = KernelManager(kernel_name=kernel_name, **connection)
-        client = NotebookClient(book, km=manager, kernel_name=kernel_name,
+        manager = SandboxedKernelManager(kernel_name="backprop-sandbox", config=kernel_config(warm))
+        client = NotebookClient(book, km=manager, kernel_name="backprop-sandbox",
                                 resources={"metadata": {"path": str(notebook.parent)}})
         phases = dict.fromkeys(["kernel start", "imports cell", "student cells", "test cells"], 0.0)
         started = time.perf_counter()
@@ -108,32 +114,62 @@ def kernel_phases(notebook, kernel_name, repeats=3):
                 phase = ("imports cell" if nbgrader.get("grade_id") == "imports"
                          else "test cells" if nbgrader.get("grade") else "student cells")
                 phases[phase] += timed(lambda: client.execute_cell(cell, index))
-        # The client leaves a kernel manager it was given running.
-        phases[f"kernel shutdown ({'immediate' if now else 'graceful'})"] = timed(
-            lambda: manager.shutdown_kernel(now=now))
-        shutil.rmtree(socket_dir, ignore_errors=True)
-        best = {name: min(seconds, best.get(name, seconds)) for name, seconds in phases.items()} | {
-            name: seconds for name, seconds in best.items() if name not in phases}
+        phases["kernel shutdown (immediate)"] = timed(lambda: manager.shutdown_kernel(now=True))
+        runs.append(phases)
+    runs = runs[1:]  # the first warm one starts the template; the first cold one warms the disk cache
+    return {name: min(run[name] for run in runs) for name in runs[0]}
+
+
+def floor_seconds(notebook, repeats=3):
+    """The floor: the notebook's student and test cells in an already-running interpreter (this one), after
+    its imports cell; best of ``repeats``."""
+    import os
+    from IPython.core.interactiveshell import InteractiveShell
+
+    book = nbformat.read(notebook, as_version=4)
+    folder, previous = str(notebook.parent), os.getcwd()
+    sys.path.insert(0, folder)
+    os.chdir(folder)
+    best = float("inf")
+    try:
+        for _ in range(repeats):
+            shell = InteractiveShell.instance()
+            shell.reset()
+            seconds = 0.0
+            for cell in book.cells:
+                if cell.cell_type == "code":
+                    is_imports = cell.metadata.get("nbgrader", {}).get("grade_id") == "imports"
+                    took = timed(lambda: shell.run_cell(cell.source, silent=True))
+                    seconds += 0.0 if is_imports else took
+            best = min(best, seconds)
+    finally:
+        os.chdir(previous)
+        sys.path.remove(folder)
     return best
 
 
 def nbgrader_work_in_worker(course, assignment, student):
-    """CPU seconds this process spends in nbgrader's AutogradeApp for one student (the kernel excluded),
-    and the seconds of the job's private gradebook: copy and read-back."""
+    """For one student graded in this process as a warm worker of the parallel command: the wall seconds of
+    the whole job, and the CPU seconds of this process in nbgrader's AutogradeApp (the kernel excluded)."""
     scratch = Path(tempfile.mkdtemp(prefix="bench-job-"))
     template = batch.job_template_database(course, assignment, scratch)
-    cpu = []
+    batch.grade_student(course.root, assignment, student, template)  # warms the worker: imports, template
+    wall, cpu = [], []
     for _ in range(3):
-        started = time.process_time()
+        started, started_cpu = time.perf_counter(), time.process_time()
         batch.grade_student(course.root, assignment, student, template)
-        cpu.append(time.process_time() - started)
-    graded = scratch / "graded.db"
-    shutil.copyfile(course.db_url[len("sqlite:///"):], graded)
-    database = min(timed(lambda: (shutil.copyfile(template, scratch / "copy.db"),
-                                  batch.read_results(f"sqlite:///{graded}", assignment, student)))
-                   for _ in range(3))
+        wall.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - started_cpu)
     shutil.rmtree(scratch, ignore_errors=True)
-    return min(cpu[1:]), database
+    return min(wall), min(cpu)
+
+
+def verdict_seconds(course, assignment):
+    """Mean seconds of the verdict per notebook, as JudgeProbes measured it in the autograded notebooks."""
+    from backprop_course.grading.verdicts import VERDICTS_KEY
+    seconds = [nbformat.read(path, 4).metadata[VERDICTS_KEY]["seconds"]
+               for path in (course.root / "autograded").glob(f"*/{assignment}/{assignment}.ipynb")]
+    return sum(seconds) / len(seconds)
 
 
 def main(argv=None):
@@ -142,7 +178,8 @@ def main(argv=None):
     parser.add_argument("--workers", type=int, default=batch.default_workers())
     args = parser.parse_args(argv)
     scratch = Path(tempfile.mkdtemp(prefix="bench-autograde-"))
-    serial, parallel = prepared_course(scratch / "serial", args.size), prepared_course(scratch / "parallel", args.size)
+    modes = ("serial, cold (today)", "parallel, cold (today)", "parallel, warm", "serial, warm")
+    courses = {mode: prepared_course(scratch / f"course{index}", args.size) for index, mode in enumerate(modes)}
     total = args.size * len(ASSIGNMENTS)
 
     writes = []
@@ -151,54 +188,61 @@ def main(argv=None):
     def timed_record(*record_args):
         writes.append(timed(lambda: original_record(*record_args)))
 
-    def grade_in_parallel():
-        # What `python -m backprop_course autograde --workers N` does: one local cluster for all assignments.
-        with batch.dask_client(workers=args.workers) as client:
-            for assignment in ASSIGNMENTS:
-                batch.autograde_class(parallel, assignment, client=client)
-
+    seconds = dict.fromkeys(modes, 0.0)
     driver.record_results = timed_record
-    # Alternate, so that a slow spell of the shared machine does not fall on one side only.
-    serial_first = timed(lambda: serial.nbgrader("autograde", ASSIGNMENTS[0], "--create", "--force"))
-    parallel_seconds = timed(grade_in_parallel)
-    serial_seconds = serial_first + timed(lambda: serial.nbgrader("autograde", ASSIGNMENTS[1], "--create", "--force"))
+    cluster_start = time.perf_counter()
+    # What `python -m backprop_course autograde --workers N` does: one local cluster for all assignments.
+    with batch.dask_client(workers=args.workers) as client:
+        cluster_start = time.perf_counter() - cluster_start
+        for assignment in ASSIGNMENTS:
+            runs = {
+                modes[0]: lambda: courses[modes[0]].nbgrader("autograde", assignment, "--create", "--force", *COLD),
+                modes[1]: lambda: batch.autograde_class(courses[modes[1]], assignment, client=client,
+                                                        nbgrader_args=COLD),
+                modes[2]: lambda: batch.autograde_class(courses[modes[2]], assignment, client=client),
+                modes[3]: lambda: courses[modes[3]].nbgrader("autograde", assignment, "--create", "--force"),
+            }
+            for mode, run in runs.items():
+                seconds[mode] += timed(run)
     driver.record_results = original_record
+    for mode in modes[1:3]:
+        seconds[mode] += cluster_start / 2  # one cluster served both
 
     # One correct submission, as nbgrader autograded it (hidden tests in place), in its own folder.
     student = synthetic_class(ASSIGNMENTS[0], 1)[0][0]
     graded = scratch / "floor-notebook"
-    shutil.copytree(parallel.root / "autograded" / student / ASSIGNMENTS[0], graded)
+    shutil.copytree(courses[modes[2]].root / "autograded" / student / ASSIGNMENTS[0], graded)
     for path in graded.iterdir():
         path.chmod(0o644)
     notebook = graded / f"{ASSIGNMENTS[0]}.ipynb"
-    floor = nbconvert_seconds(notebook, scratch)
-    sandboxed = kernel_phases(notebook, "backprop-sandbox")
-    plain_start = kernel_phases(notebook, "python3")["kernel start"]
-    nbgrader_start = min(timed(lambda: subprocess.run([str(BIN / "nbgrader"), "--version"], check=True,
-                                                      capture_output=True)) for _ in range(3))
-    nbgrader_cpu, job_database = nbgrader_work_in_worker(parallel, ASSIGNMENTS[0], student)
+    floor = floor_seconds(notebook)
+    warm, cold = kernel_phases(notebook, warm=True), kernel_phases(notebook, warm=False)
+    job_wall, nbgrader_cpu = nbgrader_work_in_worker(courses[modes[2]], ASSIGNMENTS[0], student)
+    verdict = verdict_seconds(courses[modes[2]], ASSIGNMENTS[0])
+    write = sum(writes) / max(1, len(writes))
 
-    def row(label, seconds, unit="s"):
-        print(f"{label:<60} {seconds:8.3f} {unit}")
-    print(f"\n{total} submissions ({args.size} per assignment x {len(ASSIGNMENTS)}), {args.workers} workers")
-    print(f"{'serial nbgrader autograde':<60} {serial_seconds:8.1f} s  {serial_seconds / total:5.2f} s/notebook")
-    print(f"{'parallel (backprop_course autograde)':<60} {parallel_seconds:8.1f} s  "
-          f"{parallel_seconds / total:5.2f} s/notebook")
-    print(f"{'speed-up':<60} {serial_seconds / parallel_seconds:8.2f}x")
-    same = scores(serial) == scores(parallel)
-    print(f"{'same scores for all ' + str(total) + ' submissions':<60} {'yes' if same else 'NO'}")
-    print(f"\nFloor: bare `jupyter nbconvert --execute` of {student}'s autograded {ASSIGNMENTS[0]} notebook")
-    row("  (includes jupyter's own start-up; kernel not sandboxed)", floor)
-    row("serial nbgrader per notebook / floor", serial_seconds / total / floor, "x")
-    row("parallel per notebook / floor", parallel_seconds / total / floor, "x")
-    print("\nWhere one notebook's time goes (best of 3; the kernel runs in the sandbox as when grading):")
-    for name, seconds in sandboxed.items():
-        row(f"  {name}", seconds)
-    row("  kernel start without the sandbox (python3 kernel)", plain_start)
-    row("  nbgrader's own work per student (CPU, in a worker)", nbgrader_cpu)
-    row("  database: job's private gradebook (copy + read back)", job_database)
-    row("  database: writes into the real gradebook per student", sum(writes) / max(1, len(writes)))
-    row("nbgrader process start (nbgrader --version), once per worker", nbgrader_start)
+    def row(label, value, unit="s"):
+        print(f"{label:<64} {value:8.3f} {unit}")
+    print(f"\n{total} submissions ({args.size} per assignment x {len(ASSIGNMENTS)}), {args.workers} workers; "
+          f"the parallel rows include the cluster's start ({cluster_start:.1f} s, shared)")
+    print(f"{'':<44} {'seconds':>8} {'s/notebook':>11} {'vs serial cold':>15} {'vs parallel cold':>17}")
+    for mode in modes:
+        print(f"{mode:<44} {seconds[mode]:8.1f} {seconds[mode] / total:11.3f} "
+              f"{seconds[modes[0]] / seconds[mode]:14.2f}x {seconds[modes[1]] / seconds[mode]:16.2f}x")
+    same = len({json.dumps(sorted(scores(course).items())) for course in courses.values()}) == 1
+    print(f"{'same scores in all four, for all ' + str(total) + ' submissions':<64} {'yes' if same else 'NO'}")
+    print(f"\nOne {ASSIGNMENTS[0]} notebook ({student}), best of 3: warm | cold")
+    for name in warm:
+        print(f"  {name:<62} {warm[name]:8.3f} | {cold[name]:.3f} s")
+    row("  the verdict (JudgeProbes, mean over the class)", verdict)
+    row("  nbgrader's own work per student, verdict included (CPU, warm worker)", nbgrader_cpu)
+    row("  database: writes into the real gradebook per student", write)
+    row("one submission end to end in a warm worker (job + gradebook write)", job_wall + write)
+    print(f"\nFloor: the student's cells and the tests of {student}'s notebook in an already-running interpreter")
+    row("  floor", floor)
+    row("  warm kernel's notebook phases / floor", sum(warm.values()) / floor, "x")
+    row("  parallel warm, per notebook per worker / floor", seconds[modes[2]] / total * args.workers / floor, "x")
+    row("  parallel warm, per notebook / floor", seconds[modes[2]] / total / floor, "x")
     shutil.rmtree(scratch, ignore_errors=True)
 
 

@@ -26,6 +26,7 @@ copy of memory and its own sandbox: the next kernel is forked from the
 untouched template, into a new sandbox.
 """
 import ctypes
+import importlib
 import importlib.util
 import json
 import os
@@ -61,6 +62,12 @@ def _check(result, what):
         raise OSError(error, f"{what}: {os.strerror(error)}")
 
 
+# What every kernel imports: ipykernel (and the debugger and completer it
+# loads), and the libraries of the notebooks' imports cell.
+WARM_MODULES = ("ipykernel.ipkernel", "ipykernel.kernelapp", "IPython.core.completer", "matplotlib.pyplot",
+                "matplotlib_inline.backend_inline", "numpy", "pandas")
+
+
 def warm_up():
     """Import what every kernel imports, in the kernel's own settings.
 
@@ -68,13 +75,8 @@ def warm_up():
     does for a cold kernel before the student's first import.
     """
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
-    import ipykernel.ipkernel  # noqa: F401  (and the debugger it loads)
-    import ipykernel.kernelapp  # noqa: F401
-    import matplotlib.pyplot  # noqa: F401
-    import matplotlib_inline.backend_inline  # noqa: F401
-    import numpy  # noqa: F401
-    import pandas  # noqa: F401
-    import IPython.core.completer  # noqa: F401  (ipykernel's first completion would load it)
+    for name in WARM_MODULES:
+        importlib.import_module(name)
 
 
 def serve(control):
@@ -96,14 +98,17 @@ def serve(control):
 
 
 def _go_between(control, descriptors, last_capability):
+    stage = "request"
     try:
         request = json.loads(control.recv(1 << 16))
         missing_cgroups = sandbox.join_cgroups(request["cgroups"])
         sandbox.set_resource_limits(request["limits"])
         namespaces, streams = descriptors[:len(NAMESPACES)], descriptors[len(NAMESPACES):]
+        stage = "setns"  # a failure here means this machine does not allow it: the grader stops trying
         for descriptor in namespaces:
             _check(_libc.setns(descriptor, 0), "setns")
             os.close(descriptor)
+        stage = "fork"
         os.chdir(request["folder"])
         kernel = os.fork()
         if kernel == 0:
@@ -111,7 +116,7 @@ def _go_between(control, descriptors, last_capability):
         control.send(json.dumps({"pid": kernel, "missing_cgroups": missing_cgroups}).encode())
     except BaseException as failure:  # the grader falls back to a cold kernel
         try:
-            control.send(json.dumps({"error": f"{type(failure).__name__}: {failure}"}).encode())
+            control.send(json.dumps({"stage": stage, "error": f"{type(failure).__name__}: {failure}"}).encode())
         finally:
             os._exit(1)
     os._exit(0)

@@ -30,6 +30,7 @@ what to install, unless the instructor opts out out loud with
 ``BACKPROP_SANDBOX=off``; then grading runs unconfined and says so once per
 run. ``nbgrader validate`` is not affected.
 """
+import atexit
 import json
 import os
 import resource
@@ -305,7 +306,9 @@ def configure(c):
     # folder, which differ; so give an absolute one, private to this nbgrader
     # process (the kernel sees this folder, and nothing else of /tmp).
     socket_dir = Path(tempfile.gettempdir()) / f"backprop-ipc-{os.getpid()}"
-    socket_dir.mkdir(mode=0o700, exist_ok=True)
+    if not socket_dir.exists():
+        socket_dir.mkdir(mode=0o700)
+        atexit.register(shutil.rmtree, socket_dir, True)  # each kernel's own folder in it goes with the kernel
     c.KernelManager.transport = "ipc"
     c.KernelManager.ip = str(socket_dir / "kernel")
     return unavailable_reason() is None

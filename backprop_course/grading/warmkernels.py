@@ -57,6 +57,10 @@ class CannotEnter(TemplateFailed):
     """This machine does not let a fork enter a sandbox: every kernel starts cold."""
 
 
+class TemplateStartFailed(TemplateFailed):
+    """The template could not import what kernels need: every kernel starts cold."""
+
+
 class Template:
     """The warm template process of this grading process, and its control socket."""
 
@@ -76,10 +80,10 @@ class Template:
             ready = self.control.recv(16)
         except OSError as failure:
             self.close()
-            raise TemplateFailed(f"the template did not start ({failure})") from failure
+            raise TemplateStartFailed(f"the template did not start ({failure})") from failure
         if ready != b"ready":
             self.close()
-            raise TemplateFailed("the template did not start")
+            raise TemplateStartFailed("the template did not start")
         self.control.settimeout(REPLY_SECONDS)
 
     def fork(self, namespaces, streams, request):
@@ -93,8 +97,10 @@ class Template:
         if not reply:
             raise TemplateFailed("the template is gone")
         reply = json.loads(reply)
-        if "error" in reply:
+        if reply.get("stage") == "setns":
             raise CannotEnter(f"a kernel could not enter its sandbox: {reply['error']}")
+        if "error" in reply:
+            raise TemplateFailed(f"a kernel could not be forked: {reply['error']}")
         return reply
 
     def alive(self):
@@ -177,7 +183,7 @@ def _start_sandbox(folder, connection_file, environment, cgroups):
     if ready != b"ready\n":
         process.kill()
         process.wait()
-        raise TemplateFailed(f"bwrap could not build the sandbox (exit {process.returncode})")
+        raise OSError(f"bwrap could not build the sandbox (exit {process.returncode})")
     return process, json.loads(text)["child-pid"]
 
 
@@ -200,43 +206,61 @@ class _Templates:
             print(f"WARNING: backprop-sandbox: {message}", file=sys.stderr, flush=True)
 
     def start_kernel(self, connection_file, limits, folder, grader_environment):
+        """A ForkedKernel; or TemplateFailed, said once, and then the kernel starts cold."""
         with self.lock:
             if self.broken:
                 raise TemplateFailed(self.broken)
-            if self.template is None or not self.template.alive():
-                if self.template is not None:
-                    self.say_once("the warm template died; it is started again, and meanwhile kernels start cold.")
-                    self.template.close()
-                    self.template = None
-                    raise TemplateFailed("the template died")
-                self.template = Template()
-            environment = {**sandbox.kernel_environment(grader_environment), "PWD": str(folder)}  # as bwrap sets
-            cgroups, missing = sandbox.make_cgroups(limits)
-            sandbox_process, first_pid = _start_sandbox(folder, connection_file, environment, cgroups)
-            stdin_read, stdin_write = os.pipe()  # as a cold kernel's: a pipe nobody writes to
-            namespaces = []
+            if self.template is not None and not self.template.alive():
+                self._discard()
+                self.say_once("the warm template died; this kernel starts cold, and the next one starts a new "
+                              "template.")
+                raise TemplateFailed("the template died")
             try:
-                try:
-                    for kind in NAMESPACES:
-                        namespaces.append(os.open(_namespace_file(first_pid, kind), os.O_RDONLY))
-                    reply = self.template.fork(namespaces, [stdin_read, 1, 2], {
-                        "folder": str(folder), "connection_file": str(connection_file), "limits": limits,
-                        "cgroups": cgroups, "environment": environment})
-                finally:
-                    for descriptor in [*namespaces, stdin_read]:
-                        os.close(descriptor)
-                kernel = ForkedKernel(sandbox_process, reply["pid"], stdin_write)
-            except BaseException as failure:
-                os.close(stdin_write)
-                sandbox_process.kill()
-                sandbox_process.wait()
-                if isinstance(failure, CannotEnter):
-                    self.broken = str(failure)
+                if self.template is None:
+                    self.template = Template()
+                return self._fork(connection_file, limits, folder, grader_environment)
+            except (CannotEnter, TemplateStartFailed) as failure:
+                self.broken = str(failure)
+                self.say_once(f"warm kernels are not available here ({failure}); every kernel starts cold.")
+                self._discard()
                 raise
-            missing += reply["missing_cgroups"]
-            if missing:
-                self.say_once(sandbox.cgroup_warning(missing).removeprefix("WARNING: backprop-sandbox: "))
-            return kernel
+            except (TemplateFailed, OSError) as failure:  # gone, or stuck: a new template for the next kernel
+                self.say_once(f"a warm kernel could not be started ({failure}); it starts cold.")
+                if isinstance(failure, TemplateFailed):
+                    self._discard()
+                raise TemplateFailed(str(failure)) from failure
+
+    def _discard(self):
+        if self.template is not None:
+            self.template.close()
+            self.template = None
+
+    def _fork(self, connection_file, limits, folder, grader_environment):
+        environment = {**sandbox.kernel_environment(grader_environment), "PWD": str(folder)}  # as bwrap sets it
+        cgroups, missing = sandbox.make_cgroups(limits)
+        sandbox_process, first_pid = _start_sandbox(folder, connection_file, environment, cgroups)
+        stdin_read, stdin_write = os.pipe()  # as a cold kernel's: a pipe nobody writes to
+        namespaces = []
+        try:
+            try:
+                for kind in NAMESPACES:
+                    namespaces.append(os.open(_namespace_file(first_pid, kind), os.O_RDONLY))
+                reply = self.template.fork(namespaces, [stdin_read, 1, 2], {
+                    "folder": str(folder), "connection_file": str(connection_file), "limits": limits,
+                    "cgroups": cgroups, "environment": environment})
+            finally:
+                for descriptor in [*namespaces, stdin_read]:
+                    os.close(descriptor)
+            kernel = ForkedKernel(sandbox_process, reply["pid"], stdin_write)
+        except BaseException:
+            os.close(stdin_write)
+            sandbox_process.kill()
+            sandbox_process.wait()
+            raise
+        missing += reply["missing_cgroups"]
+        if missing:
+            self.say_once(sandbox.cgroup_warning(missing).removeprefix("WARNING: backprop-sandbox: "))
+        return kernel
 
 
 TEMPLATES = _Templates()
@@ -255,8 +279,7 @@ class WarmForkProvisioner(LocalProvisioner):
         folder = Path(kwargs.get("cwd") or os.getcwd()).resolve()
         try:
             self.process = TEMPLATES.start_kernel(connection_file, limits, folder, kwargs.get("env") or os.environ)
-        except (TemplateFailed, OSError) as failure:
-            TEMPLATES.say_once(f"warm kernels are not available ({failure}); kernels start cold.")
+        except TemplateFailed:  # said once by TEMPLATES
             return await super().launch_kernel(cmd, **kwargs)
         self.pid, self.pgid, self.cwd = self.process.pid, None, folder
         await self._listening()

@@ -6,9 +6,11 @@ parallel command, validate) gets these settings from ``nbgrader_config.py``::
 
     c.SandboxedKernelManager.memory_mb = 2048
 
-They reach the launcher as arguments after its connection file. The launcher
-(``sandbox.launch``) applies them outside the sandbox, before bwrap starts,
-so nothing in the kernel can raise them.
+They reach the kernel's start as arguments after its connection file: the
+cold launcher (``sandbox.launch``) or the warm provisioner
+(``warmkernels.py``) applies them outside the sandbox, so nothing in the
+kernel can raise them. Each kernel also gets an IPC socket folder of its own,
+and a client that is ready as soon as the kernel is (``ReadyClient``).
 """
 import shutil
 import tempfile

@@ -42,6 +42,7 @@ from pathlib import Path
 
 KERNEL_NAME = "backprop-sandbox"
 LAUNCHER_MODULE = "backprop_course.grading.sandbox"  # the kernelspec runs `python -m` this
+PROVISIONER_NAME = "backprop-warm-fork"  # warmkernels.WarmForkProvisioner's entry point (pyproject.toml)
 # The defaults of the limits. nbgrader_config.py changes them as settings of
 # SandboxedKernelManager (kernelmanager.py), which passes them to the launcher.
 DEFAULT_LIMITS = {
@@ -268,7 +269,7 @@ def install_kernelspec(prefix=sys.prefix):
             # (nbgrader's cell timeout) go as a message on the control channel.
             "interrupt_mode": "message",
             # Kernels forked from a warm template, in the same sandbox (warmkernels.py).
-            "metadata": {"debugger": False, "kernel_provisioner": {"provisioner_name": "backprop-warm-fork"}}}
+            "metadata": {"debugger": False, "kernel_provisioner": {"provisioner_name": PROVISIONER_NAME}}}
     (folder / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n")
     return folder
 

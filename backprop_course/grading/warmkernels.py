@@ -38,7 +38,6 @@ from traitlets import Bool
 from . import sandbox
 from .forkserver import NAMESPACES
 
-PROVISIONER_NAME = "backprop-warm-fork"  # its entry point, in pyproject.toml
 TEMPLATE_START_SECONDS = 120  # the imports, on a slow shared machine
 REPLY_SECONDS = 30            # a fork: milliseconds
 LISTENING_SECONDS = 30        # a warm kernel binds its sockets in about 0.05 s

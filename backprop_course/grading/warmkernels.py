@@ -272,8 +272,9 @@ class WarmForkProvisioner(LocalProvisioner):
 
     async def launch_kernel(self, cmd, **kwargs):
         request = sandbox.launch_request(cmd)
-        if not self.warm or request is None or sandbox.unavailable_reason():
-            return await super().launch_kernel(cmd, **kwargs)  # the cold launcher: it refuses or warns
+        if (not self.warm or request is None or sandbox.unavailable_reason()
+                or self.connection_info.get("transport") != "ipc"):
+            return await super().launch_kernel(cmd, **kwargs)  # the cold launcher: it refuses, warns or explains
         connection_file, limits = request
         folder = Path(kwargs.get("cwd") or os.getcwd()).resolve()
         try:

@@ -2,7 +2,8 @@
 import pytest
 
 from backprop_course.parallel import autograde_class
-from test_parallel import ASSIGNMENT, course_with, gradebook_snapshot, serial_snapshot
+from support.gradebooks import gradebook_snapshot
+from test_parallel import ASSIGNMENT, course_with, serial_snapshot
 
 pytestmark = pytest.mark.slow  # end to end: real nbgrader over notebooks
 

@@ -6,25 +6,12 @@ from backprop_course.parallel import autograde_class
 from backprop_course.course import Course
 from backprop_course.demo import example_class
 from backprop_course.outcomes import GRADED
+from support.gradebooks import gradebook_snapshot
 from support.submissions import FIXTURES_DIR
 
 pytestmark = pytest.mark.slow  # end to end: real nbgrader over notebooks
 
 ASSIGNMENT = "chain_rule"
-
-
-def gradebook_snapshot(course, assignment):
-    """Every grade of every submission: auto and manual score, needs-grading, flag."""
-    from nbgrader.api import Gradebook
-    snapshot = {}
-    with Gradebook(course.db_url) as gradebook:
-        for submission in gradebook.assignment_submissions(assignment):
-            for notebook in submission.notebooks:
-                snapshot[(submission.student.id, notebook.name, "flagged")] = notebook.flagged
-                for grade in notebook.grades:
-                    snapshot[(submission.student.id, notebook.name, grade.name)] = (
-                        grade.auto_score, grade.manual_score, grade.needs_manual_grade)
-    return snapshot
 
 
 def course_with(folder, students=None, db_url=None):

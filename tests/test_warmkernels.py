@@ -16,6 +16,7 @@ from backprop_course.demo import example_class
 from backprop_course.grading import warmkernels
 from backprop_course.grading.sandbox import unavailable_reason
 from backprop_course.parallel.runner import grade_student
+from support.gradebooks import gradebook_snapshot
 from support.kernels import run_in_kernel
 from support.submissions import FIXTURES_DIR
 
@@ -216,3 +217,19 @@ def test_a_template_killed_mid_class_falls_back_and_every_student_is_graded(tmp_
     err = capfd.readouterr().err
     assert err.count("the warm template died") == 1
     assert warmkernels.TEMPLATES.template.alive()  # started again for the third student
+
+
+@pytest.mark.slow
+def test_cold_kernels_grade_exactly_as_warm_ones_cell_by_cell(graded_course, tmp_path):
+    """graded_course is graded by serial nbgrader on warm kernels (the default); here the same students, cold."""
+    chosen = ["reference", "blank", "dldw_extra_factor_2", "dadw_flag_inverted", "loop_over_points",
+              "debug_output", "y_not_column", "dldw_by_finite_differences"]
+    course = Course.scratch_copy(tmp_path / "course")
+    course.release("chain_rule")
+    students = dict(example_class(FIXTURES_DIR, "chain_rule"))
+    for student in chosen:
+        course.submit(student, "chain_rule", students[student])
+    course.nbgrader("autograde", "chain_rule", "--WarmForkProvisioner.warm=False")
+    warm = {key: value for key, value in gradebook_snapshot(graded_course, "chain_rule").items() if key[0] in chosen}
+    cold = gradebook_snapshot(course, "chain_rule")
+    assert len(cold) == len(warm) > 8 * len(chosen) and cold == warm

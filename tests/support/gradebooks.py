@@ -1,4 +1,5 @@
-"""Small gradebooks built with nbgrader's own API, for unit tests that need no course directory."""
+"""Gradebooks in tests: small ones built with nbgrader's own API (for unit tests that need no course
+directory), and a snapshot of a course's, to compare two gradings cell by cell."""
 import os
 import sys
 from pathlib import Path
@@ -38,3 +39,17 @@ def one_submission_gradebook(path):
         book.add_student("s")
         book.add_submission("a", "s")
     return url
+
+
+def gradebook_snapshot(course, assignment):
+    """Every grade of every submission: auto and manual score, needs-grading, flag."""
+    from nbgrader.api import Gradebook
+    snapshot = {}
+    with Gradebook(course.db_url) as gradebook:
+        for submission in gradebook.assignment_submissions(assignment):
+            for notebook in submission.notebooks:
+                snapshot[(submission.student.id, notebook.name, "flagged")] = notebook.flagged
+                for grade in notebook.grades:
+                    snapshot[(submission.student.id, notebook.name, grade.name)] = (
+                        grade.auto_score, grade.manual_score, grade.needs_manual_grade)
+    return snapshot

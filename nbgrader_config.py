@@ -19,6 +19,7 @@ from backprop_course.grading.feedback import GetGradesForFeedback, HideHiddenTes
 from backprop_course.grading.kernelfolder import CleanKernelFolder
 from backprop_course.grading.manualgrades import KeepManualGrading
 from backprop_course.grading.mathml import MathToMathML
+from backprop_course.grading.sanitize import SanitizeStudentHTML
 from backprop_course.grading.cellrepair import DropDuplicateGradedCells, RestoreLockedCells
 from backprop_course.grading.tampering import FlagTampering
 from backprop_course.grading.verdicts import JudgeProbes, PlaceProbeSeeds
@@ -73,11 +74,12 @@ c.LimitOutput.max_traceback = 50
 # each part named by what it checks, plus our filter that keeps hidden tests,
 # reference values and tracebacks out of what students see (nbgrader #917);
 # rendered by the course's page template (backprop_course/grading/feedback.py),
-# with its maths as MathML so that it reads right offline (grading/mathml.py).
+# with its maths as MathML so that it reads right offline (grading/mathml.py),
+# and the students' HTML made inert, there and in formgrader (grading/sanitize.py).
 # feedback.configure also gives formgrader its rubric and a local MathJax.
 # The hidden tests go first, so that nothing after them (labels included) sees them.
 c.GenerateFeedback.preprocessors = [HideHiddenTests, GetGradesForFeedback, CSSHTMLHeaderPreprocessor,
-                                    MathToMathML]
+                                    MathToMathML, SanitizeStudentHTML]
 feedback.configure(c)
 
 # Every kernel that nbgrader starts (autograde, validate) runs in the

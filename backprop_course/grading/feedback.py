@@ -21,6 +21,8 @@ from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 from nbgrader.utils import is_grade, is_solution, is_task
 from traitlets import List, Unicode
 
+from . import sanitize
+
 HIDDEN_PLACEHOLDER = "# (hidden tests ran here; their messages, if any, are shown below)"
 
 
@@ -105,7 +107,13 @@ def configure(c):
     c.HTMLExporter.template_name = "backprop_formgrade"
     c.HTMLExporter.template_file = "grading_page.html.j2"
     c.HTMLExporter.extra_template_basedirs = [nbgrader_templates, str(TEMPLATES)]
-    c.HTMLExporter.preprocessors = ["backprop_course.grading.rubric.AddRubric"]
+    c.HTMLExporter.preprocessors = ["backprop_course.grading.rubric.AddRubric",
+                                    "backprop_course.grading.sanitize.SanitizeStudentHTML"]
+    # Students' HTML inert on both pages (grading/sanitize.py); feedback's own
+    # step is in GenerateFeedback.preprocessors.
+    for exporter in (c.FeedbackExporter, c.HTMLExporter):
+        exporter.sanitize_html = True
+        exporter.filters = dict(sanitize.FILTERS)
 
 
 def label(cell):

@@ -1,0 +1,93 @@
+"""Students' HTML made inert on the pages people read: feedback, and formgrader's grading page.
+
+A student writes the markdown answers and every output, and may add raw
+cells. Rendered as they are, a ``<script>``, an ``onerror=`` or a
+``javascript:`` link would run in the reader's browser: in formgrader, that
+is a TA's logged-in session, which can read model answers and other
+students' work and enter grades. nbconvert's pages pass markdown and raw
+HTML through unchanged (nbgrader's templates do not use nbconvert's
+``sanitize_html``), so both exporters get:
+
+- ``markdown2html``: nbconvert's, then ``clean``, as a template filter
+  (nbconvert's ``TemplateExporter.filters`` setting), so every markdown cell
+  and markdown output is cleaned after it became HTML, MathML included;
+- ``clean_html``: ``clean``, for the outputs that nbconvert cleans itself
+  with ``sanitize_html`` on (HTML outputs; JavaScript and widgets are then
+  left out);
+- ``SanitizeStudentHTML``, nbconvert's ``SanitizeHTML`` step for raw cells
+  and outputs, with the same allow-list.
+
+``clean`` keeps what prose and maths need (text formatting, lists, tables,
+code, links to http(s) and mail, images, MathML elements with their layout
+attributes) and escapes the rest, so a reader sees an attempt as text. No
+``style`` attribute survives: with CSS a student could lay a fake score
+over the page.
+"""
+import bleach
+from nbconvert.filters import markdown2html as nbconvert_markdown2html
+from nbconvert.preprocessors.sanitize import SanitizeHTML
+
+TAGS = frozenset({
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em", "h1", "h2", "h3", "h4",
+    "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "span", "strong", "sub", "sup", "table",
+    "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+    # MathML, as latex2mathml writes it (grading/mathml.py)
+    "math", "semantics", "annotation", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msup", "msub",
+    "msubsup", "mfrac", "msqrt", "mroot", "mover", "munder", "munderover", "mtable", "mtr", "mtd", "mstyle",
+    "mpadded", "mphantom", "menclose", "mfenced", "mmultiscripts", "mprescripts", "none", "merror",
+})
+_LAYOUT = ["mathvariant", "displaystyle", "scriptlevel", "stretchy", "fence", "separator", "lspace", "rspace",
+           "form", "minsize", "maxsize", "largeop", "movablelimits", "accent", "accentunder", "linethickness",
+           "columnalign", "rowalign", "columnspacing", "rowspacing", "columnlines", "rowlines", "frame",
+           "width", "height", "depth", "voffset", "notation", "open", "close", "separators", "symmetric",
+           "align", "encoding"]
+ATTRIBUTES = {
+    "*": ["class", "title"], **{f"h{level}": ["id"] for level in range(1, 7)},
+    "a": ["href", "title"], "img": ["src", "alt", "width", "height"], "td": ["colspan", "rowspan", "align"],
+    "th": ["colspan", "rowspan", "align"], "ol": ["start"],
+    "math": ["display", "xmlns", *_LAYOUT], **{tag: _LAYOUT for tag in TAGS if tag.startswith("m") and tag != "math"},
+    "mstyle": _LAYOUT, "mtd": ["columnspan", "rowspan", *_LAYOUT], "annotation": ["encoding"],
+}
+# Images may be inline data; links may not (a data: page runs its own scripts).
+PROTOCOLS = frozenset({"http", "https", "mailto", "attachment", "data"})
+
+
+def _allowed(tag, name, value):
+    if name not in ATTRIBUTES.get(tag, []) and name not in ATTRIBUTES["*"]:
+        return False
+    if tag == "a" and name == "href" and value.strip().lower().startswith("data:"):
+        return False
+    if tag == "img" and name == "src" and value.strip().lower().startswith("data:"):
+        return value.strip().lower().startswith(("data:image/png", "data:image/jpeg", "data:image/gif"))
+    return True
+
+
+def clean(html):
+    """``html`` with everything but the allow-list escaped (tags) or dropped (attributes, URLs)."""
+    html = html.decode() if isinstance(html, bytes) else str(html)
+    return bleach.clean(html, tags=TAGS, attributes=_allowed, protocols=PROTOCOLS, strip=False, strip_comments=True)
+
+
+def markdown2html(source, *args, **kwargs):
+    """nbconvert's markdown2html filter, cleaned."""
+    return clean(nbconvert_markdown2html(source, *args, **kwargs))
+
+
+FILTERS = {"markdown2html": f"{__name__}.markdown2html", "clean_html": f"{__name__}.clean"}
+
+
+class SanitizeStudentHTML(SanitizeHTML):
+    """nbconvert's SanitizeHTML with the course's allow-list: raw cells and outputs.
+
+    Markdown cells are cleaned after they became HTML, by the
+    ``markdown2html`` filter: cleaning markdown text would escape the ``<``
+    of a code span.
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type == "markdown":
+            return cell, resources
+        return super().preprocess_cell(cell, resources, cell_index)
+
+    def sanitize_html_tags(self, html_str):
+        return clean(html_str)

@@ -2,8 +2,8 @@
 import logging
 
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
-from nbgrader.preprocessors import OverwriteCells
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbgrader.preprocessors import CheckCellMetadata, OverwriteCells
 
 from backprop_course.grading.cellrepair import DropDuplicateGradedCells, RestoreLockedCells
 from support.gradebooks import (TEST_ONE_RELEASED, TEST_ONE_SOURCE, alembic_on_path, graded_cell,
@@ -52,3 +52,24 @@ def test_nbgraders_own_step_warns_for_the_unchanged_cell(gradebook, caplog):
     with caplog.at_level(logging.WARNING):
         step.preprocess(new_notebook(cells=[graded_cell(TEST_ONE_RELEASED, "test_one", locked=True)]), gradebook)
     assert any("Attribute 'checksum'" in record.getMessage() for record in caplog.records)
+
+
+def test_flipped_grade_and_solution_flags_are_the_releases_again(gradebook, caplog):
+    """Red team: "solution" on a locked test cell, or no "grade" on a markdown answer, stopped the autograde,
+    and the last grades stood."""
+    test = graded_cell(TEST_ONE_RELEASED, "test_one", locked=True)
+    test.metadata.nbgrader.update(solution=True, schema_version=3)
+    answer = new_markdown_cell("mine", metadata={"nbgrader": {
+        "grade_id": "answer_one", "grade": False, "solution": True, "locked": False, "points": 2,
+        "schema_version": 3}})
+    step = RestoreLockedCells()
+    step.log.propagate = True
+    with caplog.at_level(logging.WARNING):
+        notebook, _ = step.preprocess(new_notebook(cells=[test, answer]), gradebook)
+    CheckCellMetadata().preprocess(notebook, gradebook)  # nbgrader's check, which stopped it
+    test, answer = notebook.cells
+    assert (test.source, test.metadata.nbgrader["solution"], answer.metadata.nbgrader["grade"]) == (
+        TEST_ONE_SOURCE, False, True)
+    assert sorted(record.getMessage() for record in caplog.records) == [
+        "s changed the grade of cell answer_one (should be True, got False); the release's is used",
+        "s changed the solution of cell test_one (should be False, got True); the release's is used"]

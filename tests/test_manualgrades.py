@@ -1,6 +1,6 @@
 """A TA's grading survives autograding again (grading/manualgrades.py): no kernel, no sandbox."""
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import SaveAutoGrades
 from traitlets.config import Config
@@ -90,3 +90,36 @@ def test_a_hand_graded_plot_is_new_when_the_code_before_it_changed():
     same = answer_digests(plot_notebook("x, y = load()"))
     assert answer_digests(plot_notebook("x, y = load()")) == same
     assert answer_digests(plot_notebook("y, x = load()")) != same
+
+
+def test_an_answer_cell_stripped_of_its_metadata_needs_grading_again(course):
+    """Red team: with no cell carrying its grade_id, nbgrader's step left the TA's old grading in place."""
+    config, resources = course
+    autograde(course, "My answer.")
+    ta_grades(course, 2, resolved=True)
+    stripped = submission("Something else entirely.")
+    del stripped.cells[1].metadata["nbgrader"]
+    KeepManualGrading(config=config).preprocess(stripped, resources)
+    assert needs_grading(course)
+
+
+def plot_cell(outputs):
+    return new_code_cell("show_the_plot()", outputs=outputs, metadata={"nbgrader": {
+        "grade_id": "plot_data", "grade": True, "solution": True, "locked": False, "points": 1}})
+
+
+def test_a_hand_graded_plot_is_new_when_it_shows_something_else():
+    """Red team: a later cell replaced the plot's display, or the plot read a file that changed."""
+    figure = new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure size 500x300>"})
+    no_plot = new_output("display_data", data={"text/markdown": "(no plot)"})
+    same = answer_digests(new_notebook(cells=[plot_cell([figure])]))
+    assert answer_digests(new_notebook(cells=[plot_cell([figure])])) == same
+    assert answer_digests(new_notebook(cells=[plot_cell([no_plot])])) != same
+    assert answer_digests(new_notebook(cells=[plot_cell([new_output("stream", name="stdout", text="no plot")])])) != same
+
+
+def test_a_plots_digest_ignores_the_addresses_in_reprs():
+    def shown(address):
+        return new_notebook(cells=[plot_cell([new_output(
+            "execute_result", data={"text/plain": f"[<matplotlib.lines.Line2D at {address}>]"}, execution_count=3)])])
+    assert answer_digests(shown("0x7f3a2c1b9d90")) == answer_digests(shown("0x7f11aa0c2e50"))

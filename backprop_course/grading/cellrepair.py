@@ -51,10 +51,13 @@ class RestoreLockedCells(OverwriteCells):
 
     def preprocess(self, nb, resources):
         self.student = resources["nbgrader"].get("student", "the student")
+        self.kinds = None  # read from the gradebook with the first cell
         return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id is not None:
+            self.restore_kind(cell, grade_id)
         if grade_id is not None and is_locked(cell):
             try:
                 source = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id)
@@ -63,6 +66,27 @@ class RestoreLockedCells(OverwriteCells):
             if source is not None and source.locked and cell.source == self.released(source):
                 cell.source = source.source  # the hidden tests back, as nbgrader would
         return super().preprocess_cell(cell, resources, index)
+
+    def restore_kind(self, cell, grade_id):
+        """The release's grade, solution and task flags, which nbgrader's step leaves as the student set them.
+
+        A flipped flag changes a locked cell's checksum for good, and a
+        markdown answer without "grade" fails nbgrader's metadata check: either
+        would stop the autograde, and leave the last grades standing.
+        """
+        if self.kinds is None:
+            notebook = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+            self.kinds = {"grade": {cell.name for cell in notebook.grade_cells},
+                          "solution": {cell.name for cell in notebook.solution_cells},
+                          "task": {cell.name for cell in notebook.task_cells}}
+            self.known = {cell.name for cell in notebook.source_cells}.union(*self.kinds.values())
+        if grade_id not in self.known:
+            return  # nbgrader's step drops what the gradebook does not know
+        for flag, names in self.kinds.items():
+            released, submitted = grade_id in names, bool(cell.metadata.nbgrader.get(flag, False))
+            if released != submitted:
+                self.report_change(grade_id, flag, released, submitted)
+                cell.metadata.nbgrader[flag] = released
 
     def released(self, source_cell):
         """The source cell as `nbgrader generate_assignment` released it."""

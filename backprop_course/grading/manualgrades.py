@@ -20,14 +20,21 @@ copies a job's results into the real gradebook (``parallel/merge.py``), and
 saves the digests only then: a job whose results never arrive must not make
 its answers look already seen.
 
-A hand-graded code cell (a plot) is seen again only if every student code
-cell up to it is unchanged: the plot depends on the cells before it.
+A hand-graded code cell (a plot) is seen again only if it drew the same
+outputs, and every student code cell up to it is unchanged: the plot depends
+on the cells before it, and also on what no digest of code can see (a later
+cell that replaces its display, a file in the submission it reads). A
+hand-graded part that a TA scored, whose answer cell is gone from the
+submission (deleted, or stripped of its metadata), is graded again too:
+nbgrader's step would leave its old grading in place.
 """
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
+from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import SaveAutoGrades
 from nbgrader.utils import is_grade, is_locked, is_solution, is_task
@@ -61,8 +68,26 @@ def answer_digests(notebook):
             own.update(json.dumps(cell.get("attachments", {}), sort_keys=True).encode())
             if cell.cell_type == "code":
                 own.update(code_so_far.digest())
+                own.update(json.dumps(_what_it_showed(cell), sort_keys=True).encode())
             digests[cell.metadata.nbgrader["grade_id"]] = own.hexdigest()
     return digests
+
+
+_ADDRESS = re.compile(r"\b0x[0-9a-fA-F]+\b")  # reprs such as <Line2D at 0x7f...> differ from run to run
+
+
+def _what_it_showed(cell):
+    """A code cell's outputs as a reader sees them: text and data, without run-to-run details."""
+    shown = []
+    for output in cell.get("outputs", []):
+        parts = {key: output[key] for key in ("output_type", "name", "text", "ename", "evalue") if key in output}
+        parts["data"] = dict(output.get("data", {}))
+        for mapping in (parts, parts["data"]):
+            for key, value in mapping.items():
+                if isinstance(value, str):
+                    mapping[key] = _ADDRESS.sub("0x", value)
+        shown.append(parts)
+    return shown
 
 
 def digests_path(course_root, info):
@@ -98,6 +123,7 @@ class KeepManualGrading(SaveAutoGrades):
         now = answer_digests(nb)
         self.unchanged = {grade_id for grade_id, digest in now.items() if seen_before.get(grade_id) == digest}
         nb, resources = super().preprocess(nb, resources)
+        self._reopen_missing_answers(set(now))
         nb.metadata[UNCHANGED_KEY] = sorted(self.unchanged)
         nb.metadata[DIGESTS_KEY] = now
         if self.write_digests:
@@ -112,3 +138,16 @@ class KeepManualGrading(SaveAutoGrades):
         if keeps_its_grading(grade_id, self.unchanged, grade.manual_score):
             grade.needs_manual_grade = flag_before
             self.gradebook.db.commit()
+
+    def _reopen_missing_answers(self, present):
+        """A hand-graded part that a TA scored, with no answer cell in the submission: grade it again."""
+        with Gradebook(self.db_url) as gradebook:
+            notebook = gradebook.find_notebook(self.notebook_id, self.assignment_id)
+            answers = {cell.name for cell in notebook.solution_cells}
+            hand_graded = ({cell.name for cell in notebook.grade_cells if cell.name in answers}
+                           | {cell.name for cell in notebook.task_cells})
+            for grade_id in sorted(hand_graded - present):
+                grade = gradebook.find_grade(grade_id, self.notebook_id, self.assignment_id, self.student_id)
+                if grade.manual_score is not None:
+                    grade.needs_manual_grade = True
+            gradebook.db.commit()

@@ -4,7 +4,7 @@ import os
 import sys
 from pathlib import Path
 
-from nbformat.v4 import new_code_cell
+from nbformat.v4 import new_code_cell, new_markdown_cell
 from nbgrader.api import Gradebook
 from nbgrader.utils import compute_checksum
 
@@ -36,6 +36,10 @@ def one_submission_gradebook(path):
                              checksum=compute_checksum(graded_cell(TEST_ONE_SOURCE, "test_one", locked=True)))
         book.add_grade_cell("answer_one", "nb", "a", max_score=2, cell_type="markdown")
         book.add_solution_cell("answer_one", "nb", "a")
+        book.add_source_cell("answer_one", "nb", "a", cell_type="markdown", locked=False, source="",
+                             checksum=compute_checksum(new_markdown_cell("", metadata={"nbgrader": {
+                                 "grade_id": "answer_one", "grade": True, "solution": True, "locked": False,
+                                 "points": 2}})))
         book.add_student("s")
         book.add_submission("a", "s")
     return url

@@ -9,10 +9,16 @@ it block. ``CleanKernelFolder`` runs right after ``Execute`` (its kernel is
 gone by then, with every process it started: bwrap's PID namespace dies
 with it) and removes everything in the folder that is neither a regular
 file nor a folder, so the writes that follow stay inside.
+
+It also removes the notebooks that the kernel wrote beside the graded one
+(any ``.ipynb`` that is not in the submitted folder): nbgrader would take
+them for notebooks of the assignment, and ``generate_feedback`` would stop
+at the first one for that student.
 """
 import os
 from pathlib import Path
 
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 
@@ -29,15 +35,29 @@ def remove_links_and_specials(folder):
     return removed
 
 
+def remove_new_notebooks(folder, submitted):
+    """Remove the notebooks directly in ``folder`` that ``submitted`` does not have; return their paths."""
+    removed = []
+    for path in sorted(Path(folder).glob("*.ipynb")):
+        if not (Path(submitted) / path.name).is_file():
+            path.unlink()
+            removed.append(str(path))
+    return removed
+
+
 class CleanKernelFolder(NbGraderPreprocessor):
-    """After Execute: no link or special file in the kernel's folder survives to nbgrader's writes."""
+    """After Execute: no link, special file or new notebook in the kernel's folder survives to nbgrader's writes."""
 
     def preprocess(self, nb, resources):
         folder = resources.get("metadata", {}).get("path")
+        info = resources.get("nbgrader", {})
         if folder:
             removed = remove_links_and_specials(folder)
+            if "student" in info and "assignment" in info:
+                course = CourseDirectory(parent=self)
+                removed += remove_new_notebooks(folder, course.format_path(
+                    course.submitted_directory, info["student"], info["assignment"]))
             if removed:
-                info = resources.get("nbgrader", {})
-                self.log.warning("Removed what %s's kernel left that is not a plain file: %s",
-                                 info.get("student", "the student"), ", ".join(removed))
+                self.log.warning("Removed what %s's kernel left that is not a plain file, or is a notebook "
+                                 "it wrote: %s", info.get("student", "the student"), ", ".join(removed))
         return nb, resources

@@ -83,7 +83,7 @@ def _submission_status(submitted_notebook, autograded_notebook):
         reasons = scan_notebook(nbformat.read(submitted_notebook, as_version=4))
         if reasons:  # tampering that also broke the kernel: the TA should know both
             return TAMPERED, "; ".join(reasons) + " (and nbgrader could not autograde it)", None
-        return CRASHED, "nbgrader could not autograde it: the kernel died or hung (see reports/autograde_log_*)", None
+        return CRASHED, "nbgrader could not autograde it (reports/autograde_log_* says why)", None
     notebook = nbformat.read(autograded_notebook, as_version=4)
     status, reason = _status_from_notebook(notebook)
     return status, reason, notebook
@@ -119,6 +119,9 @@ def collect_results(course, assignment):
             submitted_root / student / assignment / name, course.root / "autograded" / student / assignment / name)
         result = StudentResult(student, status, reason)
         result.score, result.max_score, result.manual_pending = totals.get(student, (0.0, 0.0, False))
+        if notebook is None and result.score:
+            # nbgrader keeps the last grades of a submission it could not autograde again
+            result.reason += f"; the gradebook still holds {result.score:g} points from an earlier autograde"
         result.cells = {grade_id: scores.get(student, {}).get(grade_id, 0.0) for grade_id in tests}
         grades = hand.get(student, {})
         result.hand_graded = {grade_id: _hand_score(grades.get(grade_id)) for grade_id in by_hand}

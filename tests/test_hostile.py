@@ -137,3 +137,42 @@ def test_rerunning_gives_the_same_scores_and_keeps_manual_grades(hostile):
     with Gradebook(course.db_url) as gradebook:
         plot = gradebook.find_grade("plot_data", ASSIGNMENT, ASSIGNMENT, "reference")
         assert plot.score == 1.0 and not plot.needs_manual_grade, "autograding again reopened a graded answer"
+
+
+def test_a_plot_replaced_by_a_later_cell_needs_grading_again(hostile):
+    """A red team's: a later cell replaced the graded plot's display, and the TA's grading of it stood."""
+    from nbgrader.api import Gradebook
+    course = hostile[0]
+    path = course.root / "submitted" / "reference" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    plot = next(cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == "plot_data")
+    plot.source = plot.source.replace("plt.show()", "display(figure, display_id='plot')\nplt.close(figure)")
+    nbformat.write(notebook, path)
+    autograde_class(course, ASSIGNMENT, students=["reference"], workers=1)
+    with Gradebook(course.db_url) as gradebook:
+        grade = gradebook.find_grade("plot_data", ASSIGNMENT, ASSIGNMENT, "reference")
+        grade.manual_score, grade.needs_manual_grade = 1.0, False  # the TA saw the plot
+        gradebook.db.commit()
+    notebook.cells.append(nbformat.v4.new_code_cell(
+        "from IPython.display import Markdown, update_display\n"
+        "update_display(Markdown('(no plot: I did not do this part)'), display_id='plot')"))
+    nbformat.write(notebook, path)
+    autograde_class(course, ASSIGNMENT, students=["reference"], workers=1)
+    with Gradebook(course.db_url) as gradebook:
+        assert gradebook.find_grade("plot_data", ASSIGNMENT, ASSIGNMENT, "reference").needs_manual_grade
+
+
+def test_feedback_is_written_for_a_student_whose_kernel_wrote_a_notebook(hostile):
+    course = hostile[0]
+    result = course.nbgrader("generate_feedback", ASSIGNMENT, "--student=writes_a_notebook", "--force", check=False)
+    assert result.returncode == 0, result.stderr
+    assert (course.root / "feedback" / "writes_a_notebook" / ASSIGNMENT / f"{ASSIGNMENT}.html").is_file()
+
+
+def test_a_resubmission_that_cannot_be_graded_says_the_old_points_still_stand(hostile):
+    """nbgrader keeps the last grades of a submission it cannot autograde again: the reason must say so."""
+    course = hostile[0]
+    (course.root / "submitted" / "reference" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").write_text("{ not json")
+    results, _ = autograde_class(course, ASSIGNMENT, students=["reference"], workers=1)
+    [result] = [result for result in results if result.student == "reference"]
+    assert result.status != GRADED and "still holds" in result.reason and "earlier autograde" in result.reason

@@ -66,6 +66,14 @@ def test_a_warm_kernel_is_confined_exactly_as_a_cold_one(tmp_path):
     assert cold_facts["network"] == ["lo"]
 
 
+def test_a_warm_kernel_draws_plots_as_a_cold_one_does(tmp_path):
+    """The template once imported matplotlib's inline backend with no shell to hook into: plots were text."""
+    plot = "import matplotlib.pyplot as plt\nfigure, axes = plt.subplots()\naxes.plot([1, 2])\nplt.show()"
+    displayed = {warm: [line for line in run_in_kernel(plot, tmp_path, warm=warm).splitlines()
+                        if line.startswith("DISPLAYED")] for warm in (False, True)}
+    assert displayed[True] == displayed[False] == ["DISPLAYED image/png text/plain"]
+
+
 ATTACK = r"""
 import builtins, json, os, subprocess, sys, numpy
 from ipykernel.connect import get_connection_file
@@ -233,3 +241,17 @@ def test_cold_kernels_grade_exactly_as_warm_ones_cell_by_cell(graded_course, tmp
     warm = {key: value for key, value in gradebook_snapshot(graded_course, "chain_rule").items() if key[0] in chosen}
     cold = gradebook_snapshot(course, "chain_rule")
     assert len(cold) == len(warm) > 8 * len(chosen) and cold == warm
+
+
+@pytest.mark.slow
+def test_the_graded_plots_are_images_for_tas(graded_course):
+    """What a TA grades by hand is the picture, in every submission that drew one."""
+    import nbformat
+    drawn = 0
+    for path in (graded_course.root / "autograded").glob("*/chain_rule/chain_rule.ipynb"):
+        plot = next(cell for cell in nbformat.read(path, as_version=4).cells
+                    if cell.metadata.get("nbgrader", {}).get("grade_id") == "plot_data")
+        if any("text/plain" in output.get("data", {}) for output in plot.outputs):
+            assert any("image/png" in output.get("data", {}) for output in plot.outputs), path
+            drawn += 1
+    assert drawn >= 10

@@ -62,10 +62,15 @@ def _check(result, what):
         raise OSError(error, f"{what}: {os.strerror(error)}")
 
 
-# What every kernel imports: ipykernel (and the debugger and completer it
-# loads), and the libraries of the notebooks' imports cell.
-WARM_MODULES = ("ipykernel.ipkernel", "ipykernel.kernelapp", "IPython.core.completer", "matplotlib.pyplot",
-                "matplotlib_inline.backend_inline", "numpy", "pandas")
+# What every kernel imports: ipykernel and what its start loads (the
+# debugger, the completer, IPython's history database, tornado), and the
+# libraries of the notebooks' imports cell. Not matplotlib's inline backend:
+# importing it hooks figures into the running IPython shell, and the
+# template has none (its plots would show as text only).
+WARM_MODULES = ("ipykernel.ipkernel", "ipykernel.kernelapp", "ipykernel.debugger", "IPython.core.completer",
+                "IPython.core.completerlib", "IPython.core.debugger", "IPython.core.logger", "IPython.core.oinspect",
+                "IPython.extensions.storemagic", "sqlite3", "tornado.gen", "tornado.locks",
+                "tornado.platform.asyncio", "tornado.queues", "matplotlib.pyplot", "numpy", "pandas")
 
 
 def warm_up():
@@ -171,6 +176,9 @@ def main():
     _KERNEL_PATH[:] = sys.path[1:]
     control = socket.socket(fileno=int(sys.argv[1]))
     warm_up()
+    if len(os.listdir("/proc/self/task")) != 1:  # a fork keeps one thread: the others' locks would stay held
+        control.send(b"a thread was started by the imports")
+        return
     control.send(b"ready")
     serve(control)
 

@@ -71,7 +71,7 @@ class Template:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "backprop_course.grading.forkserver", str(theirs.fileno())],
             pass_fds=[theirs.fileno()], cwd=_PACKAGE_PARENT, stdin=subprocess.DEVNULL,
-            env=sandbox.kernel_environment({}))
+            env={**sandbox.kernel_environment({}), "PYDEVD_DISABLE_FILE_VALIDATION": "1"})  # quiet debugpy import
         theirs.close()
         self.control = ours
         self.control.settimeout(TEMPLATE_START_SECONDS)
@@ -82,7 +82,7 @@ class Template:
             raise TemplateStartFailed(f"the template did not start ({failure})") from failure
         if ready != b"ready":
             self.close()
-            raise TemplateStartFailed("the template did not start")
+            raise TemplateStartFailed(f"the template did not start: {ready.decode() or 'it exited'}")
         self.control.settimeout(REPLY_SECONDS)
 
     def fork(self, namespaces, streams, request):

@@ -55,6 +55,10 @@ def _restructure(notebook, structure):
         cells[_cell_index(notebook, "test_dldw")].metadata["nbgrader"]["points"] = 100
     elif structure == "grade_id_renamed":
         cells[_cell_index(notebook, "test_dldw")].metadata["nbgrader"]["grade_id"] = "my_own_test"
+    elif structure == "test_dldw_marked_solution":  # stopped the autograde, so an earlier score stood
+        cells[_cell_index(notebook, "test_dldw")].metadata["nbgrader"]["solution"] = True
+    elif structure == "answer_not_graded":  # failed nbgrader's metadata check, with the same effect
+        cells[_cell_index(notebook, "answer_question_1")].metadata["nbgrader"]["grade"] = False
     elif structure == "test_before_answer":
         test = cells.pop(_cell_index(notebook, "test_dldw"))
         cells.insert(_cell_index(notebook, "gradient"), test)
@@ -301,6 +305,18 @@ CASES = (
                 structure="grade_id_renamed"),
     HostileCase("reordered_cells", "the test of dldw moved above the answer it tests", GRADED,
                 frozenset({"test_dldw"}), structure="test_before_answer"),
+    # A red team's: metadata flags that stopped the autograde (a resubmission kept the last scores)
+    HostileCase("test_cell_marked_solution", "test_dldw marked as a solution cell, and dldw is wrong", GRADED,
+                frozenset({"test_dldw"}), (WRONG_DLDW,), structure="test_dldw_marked_solution"),
+    HostileCase("answer_not_graded", "a discussion answer's grade flag turned off", GRADED,
+                structure="answer_not_graded"),
+    HostileCase("writes_a_notebook", "an answer cell writes a notebook beside its own (it stopped feedback)",
+                GRADED, edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "
+
+
+import nbformat
+"
+                                    "nbformat.write(nbformat.v4.new_notebook(), 'zzz.ipynb')"),)),
     # Broken files
     HostileCase("corrupt_json", "the notebook file is not valid JSON", INVALID, ALL_TESTS, files="corrupt"),
     HostileCase("empty_file", "the notebook file is empty", INVALID, ALL_TESTS, files="empty"),

@@ -33,6 +33,8 @@ async def _run(cells, folder, config):
         content = message["content"]
         if message["msg_type"] == "stream":
             outputs.append(content["text"])
+        elif message["msg_type"] in ("display_data", "execute_result"):
+            outputs.append(f"DISPLAYED {' '.join(sorted(content['data']))}\n")
         elif message["msg_type"] == "error":
             outputs.append(f"{content['ename']}: {content['evalue']}\n")
     try:
@@ -46,6 +48,7 @@ async def _run(cells, folder, config):
 
 
 def run_in_kernel(cells, folder, warm=True, **limits):
-    """Run ``cells`` (code strings) in one sandboxed kernel started in ``folder``; returns its printed text."""
+    """Run ``cells`` (code strings) in one sandboxed kernel started in ``folder``; returns its printed text,
+    with a line "DISPLAYED <mime types>" per display."""
     text, _ = asyncio.run(_run([cells] if isinstance(cells, str) else cells, folder, kernel_config(warm, **limits)))
     return text

@@ -311,11 +311,7 @@ CASES = (
     HostileCase("answer_not_graded", "a discussion answer's grade flag turned off", GRADED,
                 structure="answer_not_graded"),
     HostileCase("writes_a_notebook", "an answer cell writes a notebook beside its own (it stopped feedback)",
-                GRADED, edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "
-
-
-import nbformat
-"
+                GRADED, edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nimport nbformat\n"
                                     "nbformat.write(nbformat.v4.new_notebook(), 'zzz.ipynb')"),)),
     # Broken files
     HostileCase("corrupt_json", "the notebook file is not valid JSON", INVALID, ALL_TESTS, files="corrupt"),

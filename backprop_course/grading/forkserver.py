@@ -47,6 +47,12 @@ _PR_CAP_AMBIENT_CLEAR_ALL = 4
 _CAPABILITY_VERSION_3 = 0x20080522
 _libc = ctypes.CDLL(None, use_errno=True)
 
+# What the kernel takes from the template as a cold kernel would have it: its
+# module path (set by main), what the imports set in the environment, argv[0].
+_KERNEL_PATH = []
+_SET_BY_IMPORTS = {}
+_LAUNCHER = importlib.util.find_spec("ipykernel_launcher").origin
+
 
 class _CapabilityHeader(ctypes.Structure):
     _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
@@ -80,8 +86,11 @@ def warm_up():
     does for a cold kernel before the student's first import.
     """
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    before = dict(os.environ)
     for name in WARM_MODULES:
         importlib.import_module(name)
+    # What the imports set in the environment (the debugger sets one), a cold kernel's imports set too.
+    _SET_BY_IMPORTS.update({name: value for name, value in os.environ.items() if before.get(name) != value})
 
 
 def serve(control):
@@ -137,6 +146,7 @@ def _become_kernel(control, streams, request, last_capability):
         _drop_privileges(last_capability)
         os.environ.clear()
         os.environ.update(request["environment"])
+        os.environ.update(_SET_BY_IMPORTS)
         _forget_the_grader()
         import numpy
         numpy.random.seed()  # fresh entropy, as a cold kernel's import would draw
@@ -165,10 +175,6 @@ def _forget_the_grader():
     for name in [name for name in sys.modules if name == "backprop_course" or name.startswith("backprop_course.")]:
         del sys.modules[name]
     sys.path[:] = _KERNEL_PATH
-
-
-_KERNEL_PATH = []
-_LAUNCHER = importlib.util.find_spec("ipykernel_launcher").origin  # a cold kernel's sys.argv[0]
 
 
 def main():

@@ -5,8 +5,8 @@ correct solutions, half catalogued mistakes, from tests/fixtures) and grades
 it four times, in four scratch course directories, one assignment at a time
 in turn so that a slow spell of the shared machine falls on all four:
 
-- serial `nbgrader autograde`, cold kernels and jupyter_client's own client
-  (the course before warm kernels: "today");
+- serial `nbgrader autograde`, cold kernels, jupyter_client's own client and
+  graceful shutdown (the course before issue 16: "today");
 - the parallel command (`python -m backprop_course autograde --workers N`,
   run in this process), cold, as today;
 - the parallel command with warm kernels (the course's default);
@@ -74,9 +74,11 @@ def timed(action):
     return time.perf_counter() - started
 
 
-# The course before warm kernels, as nbgrader settings.
+# The course before warm kernels (issue 16), as nbgrader settings: cold starts, jupyter_client's own client,
+# and a graceful shutdown, which waits for the kernel to answer shutdown_request.
 COLD = ("--WarmForkProvisioner.warm=False",
-        "--SandboxedKernelManager.client_class=jupyter_client.asynchronous.AsyncKernelClient")
+        "--SandboxedKernelManager.client_class=jupyter_client.asynchronous.AsyncKernelClient",
+        "--Execute.shutdown_kernel=graceful")
 
 
 def kernel_config(warm):
@@ -92,7 +94,7 @@ def kernel_config(warm):
 
 def kernel_phases(notebook, warm, repeats=3):
     """Best-of-``repeats`` seconds of each phase of running ``notebook`` in one sandboxed kernel, via nbclient,
-    as nbgrader runs it (the course's kernel manager, immediate shutdown)."""
+    as nbgrader runs it with the course's kernel manager: warm, or cold as before (graceful shutdown)."""
     from jupyter_core.utils import run_sync
     from nbclient import NotebookClient
     from backprop_course.grading.kernelmanager import SandboxedKernelManager
@@ -116,7 +118,8 @@ def kernel_phases(notebook, warm, repeats=3):
                          else "test cells" if nbgrader.get("grade") else "student cells")
                 phases[phase] += timed(lambda: client.execute_cell(cell, index))
         # The client leaves a kernel manager it was given running.
-        phases["kernel shutdown (immediate)"] = timed(lambda: run_sync(manager.shutdown_kernel)(now=True))
+        phases["kernel shutdown (immediate | graceful)"] = timed(
+            lambda: run_sync(manager.shutdown_kernel)(now=warm))
         runs.append(phases)
     runs = runs[1:]  # the first warm one starts the template; the first cold one warms the disk cache
     return {name: min(run[name] for run in runs) for name in runs[0]}

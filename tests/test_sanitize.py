@@ -1,6 +1,8 @@
 """Students' HTML is inert in their feedback and on formgrader's grading page (grading/sanitize.py).
 
-A red team put scripts, event handlers, ``javascript:`` links and CSS into a
+A red team put scripts, event handlers, ``javascript:`` links (also behind
+nbconvert's ``files/`` prefix), CSS, Bootstrap's placing classes and ids of
+other cells (formgrader finds a grade's box by its cell's id) into a
 markdown answer, its maths, raw cells and outputs. Every payload carries the
 word PWNED: it may show as text, but never inside a tag, an attribute or a
 script.
@@ -21,11 +23,14 @@ ASSIGNMENT = "chain_rule"
 ANSWER = ("My answer. <script>PWNED_script()</script> <img src=x onerror=\"PWNED_onerror()\">"
           " [click](javascript:PWNED_link()) $\\href{javascript:PWNED_href()}{x}$"
           " $\\style{position:fixed;top:0;PWNED:0}{x}$ $\\text{<img src=x onerror=PWNED_text()>}$"
-          " <a href=\"data:text/html,PWNED_data\">data</a>\n\n"
+          " <a href=\"data:text/html,PWNED_data\">data</a> <a href=\"files/javascript:PWNED_files()\">f</a>"
+          " [f](/files/javascript:PWNED_files_md()) <h6 id=\"PWNED_id\">h</h6>"
+          " <div class=\"navbar navbar-fixed-top PWNED_class\">Score: 14 / 14</div>\n\n"
           "Kept: a fraction $\\frac{a}{b}$, [a link](https://example.org/page) and code `a < b`.")
 OUTPUTS = """from IPython.display import HTML, SVG, Javascript, Markdown, display
 display(HTML('<table><tr><td>kept cell</td></tr></table><script>PWNED_html()</script>'
-             '<img src=x onerror="PWNED_html_img()"><div style="position:fixed;PWNED:1">x</div>'))
+             '<img src=x onerror="PWNED_html_img()"><div style="position:fixed;PWNED:1">x</div>'
+             '<h6 id="PWNED_output_id">h</h6><div class="modal-backdrop in PWNED_output_class">x</div>'))
 display(Javascript('PWNED_js()'))
 display(Markdown('<script>PWNED_md()</script>'))
 display(SVG('<svg xmlns="http://www.w3.org/2000/svg"><script>PWNED_svg()</script></svg>'))"""
@@ -117,3 +122,9 @@ def test_clean_keeps_mathml_layout_and_drops_links_and_styles():
                              '</mi></mstyle></mrow></math>')
     assert clean('<img src="data:image/png;base64,AAAA" onerror="x()">') == '<img src="data:image/png;base64,AAAA">'
     assert clean('<a href="data:text/html,x">d</a>') == "<a>d</a>"
+
+
+def test_clean_keeps_highlighting_classes_and_drops_ids_and_placing_classes():
+    assert clean('<span class="n">x</span><span class="mi">1</span>') == '<span class="n">x</span><span class="mi">1</span>'
+    assert clean('<h6 id="answer_question_2">h</h6>') == "<h6>h</h6>"
+    assert clean('<div class="n navbar-fixed-top">x</div>') == "<div>x</div>"

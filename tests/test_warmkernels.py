@@ -66,6 +66,27 @@ def test_a_warm_kernel_is_confined_exactly_as_a_cold_one(tmp_path):
     assert cold_facts["network"] == ["lo"]
 
 
+ENVIRONMENTS = r"""
+import json, os
+environments = {}
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        environments[pid] = open(f"/proc/{pid}/environ", "rb").read().decode()
+    except OSError:
+        pass
+print("ENVIRONMENTS", json.dumps(environments))
+"""
+
+
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+def test_no_process_of_a_sandbox_holds_the_graders_environment(tmp_path, monkeypatch, warm):
+    """bwrap is the sandbox's first process: its environment is readable at /proc/1/environ."""
+    monkeypatch.setenv("GRADER_ONLY_TOKEN", "grader-side-secret")
+    environments = printed(run_in_kernel(ENVIRONMENTS, tmp_path, warm=warm), "ENVIRONMENTS")
+    assert "HOME=/tmp" in environments["1"]  # readable: the kernel does see bwrap's environment
+    assert [pid for pid, text in environments.items() if "grader-side-secret" in text] == []
+
+
 def test_a_warm_kernel_draws_plots_as_a_cold_one_does(tmp_path):
     """The template once imported matplotlib's inline backend with no shell to hook into: plots were text."""
     plot = "import matplotlib.pyplot as plt\nfigure, axes = plt.subplots()\naxes.plot([1, 2])\nplt.show()"

@@ -235,8 +235,11 @@ def launch(connection_file, limit_arguments=()):
         socket_dir = socket_folder(connection_file)
     except ValueError as wrong:
         sys.exit(f"backprop-sandbox: {wrong}")
-    command = bwrap_command(Path.cwd().resolve(), connection_file, socket_dir, kernel_argv)
-    os.execvp(command[0], command)
+    environment = kernel_environment(os.environ)
+    command = bwrap_command(Path.cwd().resolve(), connection_file, socket_dir, kernel_argv, environment)
+    # bwrap is the sandbox's first process, and the kernel may read its
+    # /proc/1/environ: it gets the kernel's environment, not the grader's.
+    os.execvpe(command[0], command, environment)
 
 
 def socket_folder(connection_file):

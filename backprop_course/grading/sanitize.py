@@ -17,15 +17,25 @@ HTML through unchanged (nbgrader's templates do not use nbconvert's
 - ``SanitizeStudentHTML``, nbconvert's ``SanitizeHTML`` step for raw cells
   and outputs, with the same allow-list.
 
+- ``strip_files_prefix``: nbconvert's, then ``clean`` again: it turns
+  ``href="files/javascript:…"``, a relative link when first cleaned, into
+  ``javascript:…``.
+
 ``clean`` keeps what prose and maths need (text formatting, lists, tables,
 code, links to http(s) and mail, images, MathML elements with their layout
 attributes) and escapes the rest, so a reader sees an attempt as text. No
-``style`` attribute survives: with CSS a student could lay a fake score
-over the page.
+``style`` attribute survives, and a ``class`` only if it is one of syntax
+highlighting's: with CSS, or the page's own Bootstrap classes
+(``navbar-fixed-top``), a student could lay a fake score over the page. No
+``id`` survives either: formgrader finds each grade's box by the id of its
+cell, and an answer holding an element with another cell's id would take
+the TA's grade for that cell.
 """
 import bleach
 from nbconvert.filters import markdown2html as nbconvert_markdown2html
+from nbconvert.filters import strip_files_prefix as nbconvert_strip_files_prefix
 from nbconvert.preprocessors.sanitize import SanitizeHTML
+from pygments.token import STANDARD_TYPES
 
 TAGS = frozenset({
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em", "h1", "h2", "h3", "h4",
@@ -42,7 +52,7 @@ _LAYOUT = ["mathvariant", "displaystyle", "scriptlevel", "stretchy", "fence", "s
            "width", "height", "depth", "voffset", "notation", "open", "close", "separators", "symmetric",
            "align", "encoding"]
 ATTRIBUTES = {
-    "*": ["class", "title"], **{f"h{level}": ["id"] for level in range(1, 7)},
+    "*": ["class", "title"],
     "a": ["href", "title"], "img": ["src", "alt", "width", "height"], "td": ["colspan", "rowspan", "align"],
     "th": ["colspan", "rowspan", "align"], "ol": ["start"],
     "math": ["display", "xmlns", *_LAYOUT], **{tag: _LAYOUT for tag in TAGS if tag.startswith("m") and tag != "math"},
@@ -50,11 +60,15 @@ ATTRIBUTES = {
 }
 # Images may be inline data; links may not (a data: page runs its own scripts).
 PROTOCOLS = frozenset({"http", "https", "mailto", "attachment", "data"})
+# What nbconvert's code highlighting and pandas' tables write; none of them places anything.
+CLASSES = frozenset(STANDARD_TYPES.values()) - {""} | {"highlight", "hll", "anchor-link", "dataframe"}
 
 
 def _allowed(tag, name, value):
     if name not in ATTRIBUTES.get(tag, []) and name not in ATTRIBUTES["*"]:
         return False
+    if name == "class":
+        return set(value.split()) <= CLASSES
     if tag == "a" and name == "href" and value.strip().lower().startswith("data:"):
         return False
     if tag == "img" and name == "src" and value.strip().lower().startswith("data:"):
@@ -73,7 +87,13 @@ def markdown2html(source, *args, **kwargs):
     return clean(nbconvert_markdown2html(source, *args, **kwargs))
 
 
-FILTERS = {"markdown2html": f"{__name__}.markdown2html", "clean_html": f"{__name__}.clean"}
+def strip_files_prefix(html):
+    """nbconvert's strip_files_prefix filter, cleaned again."""
+    return clean(nbconvert_strip_files_prefix(html))
+
+
+FILTERS = {"markdown2html": f"{__name__}.markdown2html", "clean_html": f"{__name__}.clean",
+           "strip_files_prefix": f"{__name__}.strip_files_prefix"}
 
 
 class SanitizeStudentHTML(SanitizeHTML):

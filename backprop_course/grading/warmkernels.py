@@ -172,8 +172,10 @@ def _start_sandbox(folder, connection_file, environment, cgroups):
     command = sandbox.bwrap_command(folder, connection_file, sandbox.socket_folder(connection_file), PLACEHOLDER,
                                     environment)
     command[1:1] = ["--info-fd", str(info_write)]
+    # The kernel's environment, not the grader's: bwrap is the sandbox's first
+    # process, and the kernel may read its /proc/1/environ.
     process = subprocess.Popen([*JOIN_THEN_RUN, str(len(cgroups)), *cgroups, *command], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, pass_fds=[info_write])
+                               stdout=subprocess.PIPE, pass_fds=[info_write], env=environment)
     os.close(info_write)
     with os.fdopen(info_read, "rb") as info:
         text = info.read()  # bwrap closes it once written

@@ -51,3 +51,17 @@ def test_a_students_own_error_keeps_its_traceback():
     error = new_output("error", ename="NameError", evalue="x", traceback=["Traceback", "line 3", "NameError: x"])
     [student] = filtered(cell("x", True, True, [error]))
     assert student.outputs[0]["traceback"] == ["Traceback", "line 3", "NameError: x"]
+
+
+def test_outputs_that_quote_hidden_tests_lose_those_lines_only():
+    """A kernel can read the hidden tests that ran before a cell (``In``) and print them, or their seeds."""
+    hidden = "check()\n### BEGIN HIDDEN TESTS\nrun_probes('test_c', globals(), seed=1234567890123)\n### END HIDDEN TESTS"
+    printed = new_output("stream", name="stdout", text="mine: 0.5\n['check()\\n### BEGIN HIDDEN TESTS ...']\n"
+                                                         "the seed is 1234567890123\nmine again\n")
+    shown = new_output("display_data", data={"text/html": "<pre>run_probes('test_c', globals(), seed=1234567890123)"
+                                                          "</pre>", "text/plain": "<HTML object>"})
+    test, student = filtered(cell(hidden, True, False), cell("print(In)", True, True, [printed, shown]))
+    quoted = "(a line that quoted hidden tests is hidden)"
+    assert student.outputs[0]["text"] == f"mine: 0.5\n{quoted}\n{quoted}\nmine again\n"
+    assert student.outputs[1]["data"] == {"text/html": quoted, "text/plain": "<HTML object>"}
+    assert test.source == f"check()\n{HIDDEN_PLACEHOLDER}"

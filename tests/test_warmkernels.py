@@ -210,6 +210,10 @@ def test_the_template_is_out_of_a_kernels_reach(tmp_path):
     text = run_in_kernel(REACH_TEMPLATE.format(template=template), tmp_path)
     assert printed(text, "REACH") == {"reached": None, "control_sockets": []}
     assert warmkernels.TEMPLATES.template.alive()
+    # Outside the sandbox, the template keeps matplotlib's settings in a folder of its own, not in the shared /tmp.
+    settings = Path(warmkernels.TEMPLATES.template.settings.name)
+    environment = Path(f"/proc/{template}/environ").read_bytes().split(bytes(1))
+    assert f"MPLCONFIGDIR={settings}".encode() in environment and settings.stat().st_mode & 0o077 == 0
 
 
 def test_where_a_fork_cannot_enter_a_sandbox_kernels_start_cold_and_it_is_said_once(tmp_path, monkeypatch, capfd):

@@ -5,7 +5,12 @@ nbgrader's feedback shows each test cell as it ran, hidden tests included
 quotes the line that failed, reference values and all. This preprocessor,
 registered in nbgrader_config.py for ``GenerateFeedback``, cuts the hidden
 region out of every test cell and reduces every error in a test cell to its
-one-line message, which our checks write for students.
+one-line message, which our checks write for students. A kernel can read
+the hidden tests that ran before its cells (``In``, its history) and print
+them: every output line that quotes a hidden line, or a long number in one
+(a probe's seed), is hidden too. What that cannot catch (a copy the student
+encoded) shows a call that gradecheck.py shows anyway, with a seed that
+only this very submission is probed with (``verdicts.probe_seed``).
 
 ``GetGradesForFeedback`` and the page template ``templates/backprop_feedback``
 (set by ``configure`` from nbgrader_config.py) name each part by what it
@@ -13,6 +18,7 @@ checks, show a hand-graded part that nobody has graded as "not graded yet"
 rather than 0, and mark the total as partial while any part is.
 """
 import ast
+import re
 from pathlib import Path
 
 import nbgrader
@@ -24,6 +30,7 @@ from traitlets import List, Unicode
 from . import sanitize
 
 HIDDEN_PLACEHOLDER = "# (hidden tests ran here; their messages, if any, are shown below)"
+QUOTED_PLACEHOLDER = "(a line that quoted hidden tests is hidden)"
 
 
 def is_test_cell(cell):
@@ -57,26 +64,45 @@ class HideHiddenTests(ClearHiddenTests):
                                  ).tag(config=True)
 
     def _remove_hidden_test_region(self, cell):
-        kept, hiding, removed = [], False, False
+        """Cut the hidden regions out of ``cell``; returns the lines cut, delimiters included."""
+        kept, hiding, hidden = [], False, []
         for line in cell.source.split("\n"):
             if self.begin_test_delimeter in line:
                 if not hiding:
                     kept.append(line[: len(line) - len(line.lstrip())] + HIDDEN_PLACEHOLDER)
-                hiding = removed = True
+                hiding = True
             elif self.end_test_delimeter in line and hiding:
                 hiding = False
             elif not hiding:
                 kept.append(line)
+                continue
+            hidden.append(line)
         cell.source = "\n".join(kept)
-        return removed
+        return hidden
 
-    def preprocess_cell(self, cell, resources, index):
-        if is_test_cell(cell):
-            self._remove_hidden_test_region(cell)
+    def preprocess(self, nb, resources):
+        hidden = [line for cell in nb.cells if is_test_cell(cell) for line in self._remove_hidden_test_region(cell)]
+        quoted = {line.strip() for line in hidden if line.strip()}
+        quoted |= {number for line in hidden for number in re.findall(r"\d{6,}", line)}
+        for cell in nb.cells:
             for output in cell.get("outputs", []):
-                if output.get("output_type") == "error":
+                if is_test_cell(cell) and output.get("output_type") == "error":
                     error_message_only(output)
-        return cell, resources
+                _hide_quotes(output, quoted)
+        return nb, resources
+
+
+def _hide_quotes(value, quoted):
+    """``value`` (an output, or a part of one) with every line that contains one of ``quoted`` replaced."""
+    if isinstance(value, str):
+        return "".join(QUOTED_PLACEHOLDER + line[len(line.rstrip("\n")):]
+                       if any(text in line for text in quoted) else line for line in value.splitlines(True))
+    if isinstance(value, list):
+        value[:] = [_hide_quotes(item, quoted) for item in value]
+    elif isinstance(value, dict):
+        for key in value:
+            value[key] = _hide_quotes(value[key], quoted)
+    return value
 
 
 TEMPLATES = Path(__file__).parent / "templates"

@@ -28,6 +28,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -65,13 +66,17 @@ class Template:
 
     def __init__(self):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        # matplotlib's settings and font cache in a folder of its own: the
+        # template runs outside the sandbox, where /tmp is everybody's.
+        self.settings = tempfile.TemporaryDirectory(prefix="backprop-template-")
         # Started from the folder that holds this package, so it imports this
         # very code; the kernels' environment from the start, so that numpy
         # reads the same thread settings as in a cold kernel.
         self.process = subprocess.Popen(
             [sys.executable, "-m", "backprop_course.grading.forkserver", str(theirs.fileno())],
             pass_fds=[theirs.fileno()], cwd=_PACKAGE_PARENT, stdin=subprocess.DEVNULL,
-            env={**sandbox.kernel_environment({}), "PYDEVD_DISABLE_FILE_VALIDATION": "1"})  # quiet debugpy import
+            env={**sandbox.kernel_environment({}), "MPLCONFIGDIR": self.settings.name,
+                 "PYDEVD_DISABLE_FILE_VALIDATION": "1"})  # quiet debugpy import
         theirs.close()
         self.control = ours
         self.control.settimeout(TEMPLATE_START_SECONDS)
@@ -109,6 +114,7 @@ class Template:
         self.control.close()
         self.process.kill()
         self.process.wait()
+        self.settings.cleanup()
 
 
 class ForkedKernel:

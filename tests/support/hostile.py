@@ -313,6 +313,13 @@ CASES = (
     HostileCase("writes_a_notebook", "an answer cell writes a notebook beside its own (it stopped feedback)",
                 GRADED, edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nimport nbformat\n"
                                     "nbformat.write(nbformat.v4.new_notebook(), 'zzz.ipynb')"),)),
+    HostileCase("prints_hidden_tests", "an answer cell prints the hidden tests that ran before it, and their seeds",
+                GRADED, edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nimport re\n"
+                                    "from IPython.display import HTML, display\n"
+                                    "print([source for source in In if 'HIDDEN' in source])\n"
+                                    "print(*(source for source in In if 'HIDDEN' in source))\n"
+                                    "print(re.findall(r'seed=(\\d+)', str(In)))\n"
+                                    "display(HTML('<pre>' + In[-2] + '</pre>'))"),)),
     # Broken files
     HostileCase("corrupt_json", "the notebook file is not valid JSON", INVALID, ALL_TESTS, files="corrupt"),
     HostileCase("empty_file", "the notebook file is empty", INVALID, ALL_TESTS, files="empty"),

@@ -87,6 +87,27 @@ def test_no_process_of_a_sandbox_holds_the_graders_environment(tmp_path, monkeyp
     assert [pid for pid, text in environments.items() if "grader-side-secret" in text] == []
 
 
+PRIVATE_FILES = r"""
+import json, os
+def contents(path):
+    try:
+        return sorted(os.listdir(path)) if os.path.isdir(path) else open(path, "rb").read().decode(errors="replace")
+    except OSError as refused:
+        return refused.strerror
+print("PRIVATE", json.dumps({path: contents(path) for path in PATHS}))
+"""
+
+
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+def test_what_other_users_may_not_read_in_etc_is_empty_in_a_sandbox(tmp_path, warm):
+    """Graded by root, a kernel has root's file permissions, without capabilities: /etc/shadow was readable."""
+    private = [str(path) for path in Path("/etc").rglob("*") if not path.is_symlink()
+               and path.exists() and not path.stat().st_mode & 0o004]
+    assert "/etc/shadow" in private
+    seen = printed(run_in_kernel(PRIVATE_FILES.replace("PATHS", json.dumps(private)), tmp_path, warm=warm), "PRIVATE")
+    assert {path: text for path, text in seen.items() if text not in ("", [], "Permission denied")} == {}
+
+
 def test_a_warm_kernel_draws_plots_as_a_cold_one_does(tmp_path):
     """The template once imported matplotlib's inline backend with no shell to hook into: plots were text."""
     plot = "import matplotlib.pyplot as plt\nfigure, axes = plt.subplots()\naxes.plot([1, 2])\nplt.show()"

@@ -6,8 +6,10 @@ launch CONNECTION_FILE``. The launcher runs outside the sandbox: it sets the
 resource limits, puts itself in a pids/memory cgroup when it can, and then
 ``exec``s bwrap, which starts ipykernel with
 
-- a read-only view of the system (/usr, /etc), the Python installation and
-  the virtual environment, and nothing else of the machine: not the course
+- a read-only view of the system (/usr, /etc, where files that only their
+  owner or group may read are hidden: graded by root, a kernel could read
+  /etc/shadow), the Python installation and the virtual environment, and
+  nothing else of the machine: not the course
   root, source/, the gradebook, other students' folders, nor the course
   package (so its reference code cannot be imported);
 - read-write access only to its own working folder (the student's
@@ -31,10 +33,12 @@ what to install, unless the instructor opts out out loud with
 run. ``nbgrader validate`` is not affected.
 """
 import atexit
+import functools
 import json
 import os
 import resource
 import shutil
+import stat
 import sys
 import tempfile
 import uuid
@@ -123,6 +127,20 @@ def _read_only_roots():
     return sorted(str(root) for root in roots if root.exists())
 
 
+@functools.cache
+def _private_system_files():
+    """What in /etc other users may not read (shadow, private keys): its files become empty, its folders empty."""
+    private = []
+    for folder, folders, files in os.walk("/etc"):
+        for name in folders + files:
+            path = os.path.join(folder, name)
+            mode = os.lstat(path).st_mode
+            if not stat.S_ISLNK(mode) and not mode & stat.S_IROTH:
+                private.append(path)
+        folders[:] = [name for name in folders if os.path.join(folder, name) not in private]
+    return tuple(private)
+
+
 def bwrap_command(workdir, connection_file, socket_dir, kernel_argv, environment=None):
     # No capability, even in the sandbox's own namespaces: run by root, bwrap
     # would otherwise keep them, and a kernel could remount a read-only
@@ -131,6 +149,8 @@ def bwrap_command(workdir, connection_file, socket_dir, kernel_argv, environment
                "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for root in _read_only_roots():
         command += ["--ro-bind", root, root]
+    for path in _private_system_files():
+        command += ["--tmpfs", path, "--remount-ro", path] if os.path.isdir(path) else ["--ro-bind", "/dev/null", path]
     for link, target in (("/lib", "usr/lib"), ("/lib64", "usr/lib64"), ("/bin", "usr/bin"), ("/sbin", "usr/sbin")):
         if Path(link).is_symlink():
             command += ["--symlink", target, link]

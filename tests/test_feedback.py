@@ -65,3 +65,15 @@ def test_outputs_that_quote_hidden_tests_lose_those_lines_only():
     assert student.outputs[0]["text"] == f"mine: 0.5\n{quoted}\n{quoted}\nmine again\n"
     assert student.outputs[1]["data"] == {"text/html": quoted, "text/plain": "<HTML object>"}
     assert test.source == f"check()\n{HIDDEN_PLACEHOLDER}"
+
+
+def test_quotes_cut_short_escaped_or_printed_in_pieces_are_hidden_too():
+    hidden = ("### BEGIN HIDDEN TESTS\n# Probes: the student's own seed\n"
+              "run_probes('test_c', globals(), seed=1234567890123)\n### END HIDDEN TESTS")
+    pieces = [new_output("stream", name="stdout", text=text) for text in ("mine\nrun_pro", "bes('test_c', g\n")]
+    cut = new_output("execute_result", data={"text/plain": "0   run_probes('test_c', glo...\n1   seed=1234567..."})
+    escaped = new_output("display_data", data={"text/html": "<pre># Probes: the student&#x27;s own seed</pre>"})
+    _, student = filtered(cell(hidden, True, False), cell("show(In)", True, True, [*pieces, cut, escaped]))
+    quoted = "(a line that quoted hidden tests is hidden)"
+    assert [output.get("text") or output["data"] for output in student.outputs] == [
+        f"mine\n{quoted}\n", {"text/plain": f"{quoted}\n{quoted}"}, {"text/html": quoted}]

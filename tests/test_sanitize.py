@@ -128,3 +128,11 @@ def test_clean_keeps_highlighting_classes_and_drops_ids_and_placing_classes():
     assert clean('<span class="n">x</span><span class="mi">1</span>') == '<span class="n">x</span><span class="mi">1</span>'
     assert clean('<h6 id="answer_question_2">h</h6>') == "<h6>h</h6>"
     assert clean('<div class="n navbar-fixed-top">x</div>') == "<div>x</div>"
+
+
+def test_maths_keeps_its_small_sizes_and_loses_big_shifts():
+    """A red team shifted an image in an answer 2000px by MathML's mpadded, over other cells' scores."""
+    assert clean('<math><mpadded voffset="2000px" lspace="-40em" width="0.5em"><mtext>x</mtext></mpadded>'
+                 '<mspace width="1cm"></mspace><mo minsize="1.2em" rspace="thinmathspace">(</mo></math>') == (
+        '<math><mpadded width="0.5em"><mtext>x</mtext></mpadded><mspace width="1cm"></mspace>'
+        '<mo minsize="1.2em" rspace="thinmathspace">(</mo></math>')

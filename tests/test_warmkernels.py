@@ -101,8 +101,11 @@ print("PRIVATE", json.dumps({path: contents(path) for path in PATHS}))
 @pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
 def test_what_other_users_may_not_read_in_etc_is_empty_in_a_sandbox(tmp_path, warm):
     """Graded by root, a kernel has root's file permissions, without capabilities: /etc/shadow was readable."""
-    private = [str(path) for path in Path("/etc").rglob("*") if not path.is_symlink()
-               and path.exists() and not path.stat().st_mode & 0o004]
+    private = []
+    for folder, folders, files in os.walk("/etc"):  # what is inside a private folder is out of view with it
+        private += [path for path in (os.path.join(folder, name) for name in folders + files)
+                    if not os.path.islink(path) and not os.lstat(path).st_mode & 0o004]
+        folders[:] = [name for name in folders if os.path.join(folder, name) not in private]
     assert "/etc/shadow" in private
     seen = printed(run_in_kernel(PRIVATE_FILES.replace("PATHS", json.dumps(private)), tmp_path, warm=warm), "PRIVATE")
     assert {path: text for path, text in seen.items() if text not in ("", [], "Permission denied")} == {}
@@ -196,7 +199,7 @@ def test_nothing_one_kernel_does_reaches_the_next(tmp_path):
                        "seeded_as_a": False}
     # bwrap, the placeholder, and the kernel itself: nothing of the first kernel, nor the template.
     assert sorted(processes) == sorted(["1", "2", str(itself)]), processes
-    assert processes["1"].startswith("bwrap ") and processes["2"].startswith("cat")
+    assert os.path.basename(processes["1"].split()[0]) == "bwrap" and processes["2"].startswith("cat")
     # Each kernel draws fresh random numbers, as a cold one does.
     assert printed(attack, "FIRST-RANDOM") != printed(witness_text, "FIRST-RANDOM")
     assert (first / "planted-by-a").exists() and not (second / "planted-by-a").exists()

@@ -7,8 +7,8 @@ registered in nbgrader_config.py for ``GenerateFeedback``, cuts the hidden
 region out of every test cell and reduces every error in a test cell to its
 one-line message, which our checks write for students. A kernel can read
 the hidden tests that ran before its cells (``In``, its history) and print
-them: every output line that quotes a hidden line, or a long number in one
-(a probe's seed), is hidden too. What that cannot catch (a copy the student
+them: every output line that quotes the start of a hidden line, or of a
+long number in one (a probe's seed), is hidden too. What that cannot catch (a copy the student
 encoded) shows a call that gradecheck.py shows anyway, with a seed that
 only this very submission is probed with (``verdicts.probe_seed``).
 
@@ -18,11 +18,13 @@ checks, show a hand-graded part that nobody has graded as "not graded yet"
 rather than 0, and mark the total as partial while any part is.
 """
 import ast
+import html
 import re
 from pathlib import Path
 
 import nbgrader
 from nbconvert.exporters import HTMLExporter
+from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 from nbgrader.utils import is_grade, is_solution, is_task
 from traitlets import List, Unicode
@@ -31,6 +33,8 @@ from . import sanitize
 
 HIDDEN_PLACEHOLDER = "# (hidden tests ran here; their messages, if any, are shown below)"
 QUOTED_PLACEHOLDER = "(a line that quoted hidden tests is hidden)"
+QUOTED_START = 12  # characters: shorter hidden lines ("pass") are too common to recognise
+QUOTED_DIGITS = 7
 
 
 def is_test_cell(cell):
@@ -82,14 +86,23 @@ class HideHiddenTests(ClearHiddenTests):
 
     def preprocess(self, nb, resources):
         hidden = [line for cell in nb.cells if is_test_cell(cell) for line in self._remove_hidden_test_region(cell)]
-        quoted = {line.strip() for line in hidden if line.strip()}
-        quoted |= {number for line in hidden for number in re.findall(r"\d{6,}", line)}
-        for cell in nb.cells:
+        quoted = _quotable(hidden)
+        for index, cell in enumerate(nb.cells):
+            # A line printed in pieces is checked whole, as the page shows it.
+            CoalesceStreamsPreprocessor().preprocess_cell(cell, resources, index)
             for output in cell.get("outputs", []):
                 if is_test_cell(cell) and output.get("output_type") == "error":
                     error_message_only(output)
                 _hide_quotes(output, quoted)
         return nb, resources
+
+
+def _quotable(hidden):
+    """What shows that an output quotes one of the ``hidden`` lines: the start of each line, as text and
+    as HTML, so that a repr cut short is caught too, and the first digits of its long numbers (seeds)."""
+    starts = {start[:QUOTED_START] for line in hidden if len(line.strip()) >= QUOTED_START
+              for start in (line.strip(), html.escape(line.strip()), html.escape(line.strip(), quote=False))}
+    return starts | {number[:QUOTED_DIGITS] for line in hidden for number in re.findall(r"\d{6,}", line)}
 
 
 def _hide_quotes(value, quoted):

@@ -6,8 +6,8 @@ launch CONNECTION_FILE``. The launcher runs outside the sandbox: it sets the
 resource limits, puts itself in a pids/memory cgroup when it can, and then
 ``exec``s bwrap, which starts ipykernel with
 
-- a read-only view of the system (/usr, /etc, where files that only their
-  owner or group may read are hidden: graded by root, a kernel could read
+- a read-only view of the system (/usr, /etc, where what only its owner
+  or group may read is hidden: graded by root, a kernel could read
   /etc/shadow), the Python installation and the virtual environment, and
   nothing else of the machine: not the course
   root, source/, the gradebook, other students' folders, nor the course
@@ -128,29 +128,43 @@ def _read_only_roots():
 
 
 @functools.cache
-def _private_system_files():
-    """What in /etc other users may not read (shadow, private keys): its files become empty, its folders empty."""
+def _walk_private_system_files():
     private = []
     for folder, folders, files in os.walk("/etc"):
         for name in folders + files:
             path = os.path.join(folder, name)
-            mode = os.lstat(path).st_mode
+            try:
+                mode = os.lstat(path).st_mode
+            except OSError:  # gone meanwhile
+                continue
             if not stat.S_ISLNK(mode) and not mode & stat.S_IROTH:
-                private.append(path)
-        folders[:] = [name for name in folders if os.path.join(folder, name) not in private]
+                private.append((path, stat.S_ISDIR(mode)))
+        folders[:] = [name for name in folders if (os.path.join(folder, name), True) not in private]
     return tuple(private)
+
+
+def _private_system_files():
+    """What in /etc other users may not read (shadow, private keys), as (path, is a folder).
+
+    Walked once per process (it takes milliseconds, a warm kernel's start
+    tens), and again when one of them has gone: bwrap cannot mount over it.
+    """
+    if not all(os.path.lexists(path) for path, _ in _walk_private_system_files()):
+        _walk_private_system_files.cache_clear()
+    return _walk_private_system_files()
 
 
 def bwrap_command(workdir, connection_file, socket_dir, kernel_argv, environment=None):
     # No capability, even in the sandbox's own namespaces: run by root, bwrap
     # would otherwise keep them, and a kernel could remount a read-only
     # folder (the virtual environment) writable.
-    command = ["bwrap", "--unshare-all", "--cap-drop", "ALL", "--die-with-parent", "--new-session",
+    # bwrap as the grader's PATH finds it (missing_reason's), not the kernel's.
+    command = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--cap-drop", "ALL", "--die-with-parent", "--new-session",
                "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for root in _read_only_roots():
         command += ["--ro-bind", root, root]
-    for path in _private_system_files():
-        command += ["--tmpfs", path, "--remount-ro", path] if os.path.isdir(path) else ["--ro-bind", "/dev/null", path]
+    for path, folder in _private_system_files():  # unreadable files, empty folders
+        command += ["--tmpfs", path, "--remount-ro", path] if folder else ["--ro-bind", "/dev/null", path]
     for link, target in (("/lib", "usr/lib"), ("/lib64", "usr/lib64"), ("/bin", "usr/bin"), ("/sbin", "usr/sbin")):
         if Path(link).is_symlink():
             command += ["--symlink", target, link]

@@ -29,8 +29,11 @@ highlighting's: with CSS, or the page's own Bootstrap classes
 (``navbar-fixed-top``), a student could lay a fake score over the page. No
 ``id`` survives either: formgrader finds each grade's box by the id of its
 cell, and an answer holding an element with another cell's id would take
-the TA's grade for that cell.
+the TA's grade for that cell. MathML keeps its sizes and shifts only up to
+a few em, for the same reason as ``style``.
 """
+import re
+
 import bleach
 from nbconvert.filters import markdown2html as nbconvert_markdown2html
 from nbconvert.filters import strip_files_prefix as nbconvert_strip_files_prefix
@@ -64,11 +67,34 @@ PROTOCOLS = frozenset({"http", "https", "mailto", "attachment", "data"})
 CLASSES = frozenset(STANDARD_TYPES.values()) - {""} | {"highlight", "hll", "anchor-link", "dataframe"}
 
 
+# MathML's sizes and shifts, and roughly how many em one of each unit is: maths
+# needs a few em at most (latex2mathml writes 0.167em, 1.2em, 1cm); a shift of
+# 2000px would lay an image in an answer over the page.
+LENGTHS = {"width", "height", "depth", "voffset", "lspace", "rspace", "minsize", "maxsize", "linethickness",
+           "columnspacing", "rowspacing"}
+EM_PER_UNIT = {"": 1, "em": 1, "ex": 0.5, "px": 1 / 16, "pt": 1 / 12, "pc": 1, "mm": 0.24, "cm": 2.4, "in": 6,
+               "%": 0.01}
+MAX_EM = 5
+_LENGTH = re.compile(r"(?P<number>[-+]?(\d+\.?\d*|\.\d+))\s*(?P<unit>[a-z%]*)|[a-z]+")
+
+
+def _small_lengths(value):
+    """Each of ``value``'s lengths is a named one (thin, medium) or at most MAX_EM em."""
+    for length in value.lower().split():
+        match = _LENGTH.fullmatch(length)
+        if not match or (match["number"] and (match["unit"] not in EM_PER_UNIT or
+                                              abs(float(match["number"])) * EM_PER_UNIT[match["unit"]] > MAX_EM)):
+            return False
+    return True
+
+
 def _allowed(tag, name, value):
     if name not in ATTRIBUTES.get(tag, []) and name not in ATTRIBUTES["*"]:
         return False
     if name == "class":
         return set(value.split()) <= CLASSES
+    if name in LENGTHS and tag.startswith("m"):
+        return _small_lengths(value)
     if tag == "a" and name == "href" and value.strip().lower().startswith("data:"):
         return False
     if tag == "img" and name == "src" and value.strip().lower().startswith("data:"):

@@ -1,6 +1,9 @@
 """Kernels of the sandbox's kernelspec, started as nbgrader starts them, for tests that look inside."""
 import asyncio
+import atexit
+import functools
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -10,10 +13,16 @@ from backprop_course.grading.kernelmanager import SandboxedKernelManager
 from backprop_course.grading.sandbox import KERNEL_NAME
 
 
+@functools.cache
+def _socket_folder():
+    sockets = Path(tempfile.mkdtemp(prefix=f"backprop-ipc-{os.getpid()}-"))
+    atexit.register(shutil.rmtree, sockets, ignore_errors=True)
+    return sockets
+
+
 def kernel_config(warm=True, **limits):
     config = Config()
-    sockets = Path(tempfile.gettempdir()) / f"backprop-ipc-{os.getpid()}"
-    sockets.mkdir(mode=0o700, exist_ok=True)
+    sockets = _socket_folder()
     config.KernelManager.transport = "ipc"
     config.KernelManager.ip = str(sockets / "kernel")
     config.WarmForkProvisioner.warm = warm

@@ -205,6 +205,39 @@ def test_nothing_one_kernel_does_reaches_the_next(tmp_path):
     assert (first / "planted-by-a").exists() and not (second / "planted-by-a").exists()
 
 
+def test_the_next_students_grades_are_untouched_by_what_a_kernel_left_behind(tmp_path):
+    """As a worker of the parallel command grades, one student after another on one template: a
+    submission plants files, patches numpy, seeds numpy.random and leaves a daemon and a process behind;
+    the students graded after it get, cell by cell, what they got before it."""
+    import nbformat
+    course = Course.scratch_copy(tmp_path / "course")
+    course.release("chain_rule")
+    students = dict(example_class(FIXTURES_DIR, "chain_rule"))
+    honest = ["reference", "dldw_extra_factor_2"]
+    for student in honest:
+        course.submit(student, "chain_rule", students[student])
+    hostile = nbformat.read(students["reference"], as_version=4)
+    # numpy.mean, leaked into the next kernel, would cost the reference's dldw (it averages with it).
+    hostile.cells.append(nbformat.v4.new_code_cell(ATTACK + "\nnumpy.mean = lambda *args, **kwargs: 0.0"))
+    nbformat.write(hostile, tmp_path / "chain_rule.ipynb")
+    course.submit("plants_state", "chain_rule", tmp_path / "chain_rule.ipynb")
+    gradebook = course.root / "gradebook.db"
+
+    def grades(student):
+        _, result = grade_student(course.root, "chain_rule", student, gradebook)
+        return result["notebooks"]["chain_rule"]["grades"]
+    before = {student: grades(student) for student in honest}
+    grades("plants_state")
+    assert host_processes_with(b"4242.5") == [], "a process of the planting kernel outlived it"
+    after = {student: grades(student) for student in honest}
+    assert after == before
+    tests = course.test_cells("chain_rule")
+    expected = json.loads((FIXTURES_DIR / "chain_rule" / "expected.json").read_text())
+    for student in honest:
+        lost = lost_cells({name: after[student][name][0] for name in tests}, tests)
+        assert sorted(lost) == sorted(expected[student]["loses"])
+
+
 REACH_TEMPLATE = r"""
 import json, os, socket
 template = {template}

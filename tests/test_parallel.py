@@ -101,6 +101,7 @@ def test_a_student_whose_grading_kills_a_worker_is_graded_in_a_process_of_its_ow
     assert {item.student: item.status for item in results} == dict.fromkeys(students, GRADED)
     log = (course.root / "reports" / f"autograde_log_{ASSIGNMENT}.txt").read_text()
     assert "=== missing_factor_2: exit 0 (own process)" in log
+    assert "Ctrl-C will not work" not in log  # ipykernel's banner for a terminal user, once per student
     serial = serial_snapshot(graded_course, students)
     assert gradebook_snapshot(course, ASSIGNMENT) == serial
 

@@ -185,6 +185,10 @@ def kernel_environment(grader_environment):
         "MPLCONFIGDIR": "/tmp/matplotlib", "IPYTHONDIR": "/tmp/ipython", "PYTHONDONTWRITEBYTECODE": "1",
         # One BLAS thread: every student gets the same, and the process limit is not eaten by threads.
         "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        # Started by a Jupyter client, as jupyter_client says with this variable: without it ipykernel
+        # prints its banner for a terminal user into every student's autograde log. 1 is the sandbox's
+        # first process, which ipykernel does not poll.
+        "JPY_PARENT_PID": "1",
     }
     if "NBGRADER_EXECUTION" in grader_environment:  # notebooks bound their training with it
         environment["NBGRADER_EXECUTION"] = grader_environment["NBGRADER_EXECUTION"]

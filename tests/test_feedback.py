@@ -3,7 +3,7 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 from nbgrader.preprocessors import ClearHiddenTests
 from traitlets.config import Config
 
-from backprop_course.grading.feedback import HIDDEN_PLACEHOLDER, HideHiddenTests
+from backprop_course.grading.feedback import HIDDEN_PLACEHOLDER, QUOTED_PLACEHOLDER, HideHiddenTests
 
 
 def cell(source, grade, solution, outputs=()):
@@ -61,7 +61,7 @@ def test_outputs_that_quote_hidden_tests_lose_those_lines_only():
     shown = new_output("display_data", data={"text/html": "<pre>run_probes('test_c', globals(), seed=1234567890123)"
                                                           "</pre>", "text/plain": "<HTML object>"})
     test, student = filtered(cell(hidden, True, False), cell("print(In)", True, True, [printed, shown]))
-    quoted = "(a line that quoted hidden tests is hidden)"
+    quoted = QUOTED_PLACEHOLDER
     assert student.outputs[0]["text"] == f"mine: 0.5\n{quoted}\n{quoted}\nmine again\n"
     assert student.outputs[1]["data"] == {"text/html": quoted, "text/plain": "<HTML object>"}
     assert test.source == f"check()\n{HIDDEN_PLACEHOLDER}"
@@ -74,6 +74,6 @@ def test_quotes_cut_short_escaped_or_printed_in_pieces_are_hidden_too():
     cut = new_output("execute_result", data={"text/plain": "0   run_probes('test_c', glo...\n1   seed=1234567..."})
     escaped = new_output("display_data", data={"text/html": "<pre># Probes: the student&#x27;s own seed</pre>"})
     _, student = filtered(cell(hidden, True, False), cell("show(In)", True, True, [*pieces, cut, escaped]))
-    quoted = "(a line that quoted hidden tests is hidden)"
+    quoted = QUOTED_PLACEHOLDER
     assert [output.get("text") or output["data"] for output in student.outputs] == [
         f"mine\n{quoted}\n", {"text/plain": f"{quoted}\n{quoted}"}, {"text/html": quoted}]

@@ -14,11 +14,11 @@ import pytest
 from backprop_course import REPO_ROOT
 from backprop_course.parallel import autograde_class, summary_lines
 from backprop_course.course import Course, lost_cells
-from backprop_course.grading.feedback import is_test_cell
+from backprop_course.grading.feedback import QUOTED_PLACEHOLDER, is_test_cell
 from backprop_course.markers import BEGIN_HIDDEN, END_HIDDEN
 from backprop_course.outcomes import GRADED
 from support.hostile import ASSIGNMENT, CASES, NOTEBOOK, expected_lost, write_case
-from support.leaks import html_text
+from support.leaks import html_text, split_regions
 from support.submissions import fixture_notebook_path
 from backprop_course.grading.sandbox import unavailable_reason
 
@@ -177,15 +177,15 @@ def test_hidden_tests_a_kernel_printed_do_not_reach_its_feedback(hostile):
     """The kernel runs the hidden tests, so a later cell can print them: TAs see that, students do not."""
     course, student = hostile[0], "prints_hidden_tests"
     graded = nbformat.read(course.root / "autograded" / student / ASSIGNMENT / NOTEBOOK, as_version=4)
-    hidden = [line.strip() for cell in graded.cells if is_test_cell(cell) and BEGIN_HIDDEN in cell.source
-              for line in cell.source.split(BEGIN_HIDDEN)[1].split(END_HIDDEN)[0].splitlines() if line.strip()]
+    hidden = [line for cell in graded.cells if is_test_cell(cell)
+              for line in split_regions(cell.source)[0]["hidden"] if line]
     seeds = re.findall(r"seed=(\d+)", "\n".join(hidden))
     printed = json.dumps([cell.get("outputs", []) for cell in graded.cells])
     assert len([seed for seed in seeds if seed in printed]) >= 5 and BEGIN_HIDDEN in printed  # it did print
     course.nbgrader("generate_feedback", ASSIGNMENT, f"--student={student}", "--force")
     page = html_text((course.root / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text())
     assert [text for text in [BEGIN_HIDDEN, END_HIDDEN, *hidden, *seeds] if text in page] == []
-    assert "(a line that quoted hidden tests is hidden)" in page
+    assert QUOTED_PLACEHOLDER in page
 
 
 def test_a_resubmission_that_cannot_be_graded_says_the_old_points_still_stand(hostile):

@@ -8,9 +8,10 @@ region out of every test cell and reduces every error in a test cell to its
 one-line message, which our checks write for students. A kernel can read
 the hidden tests that ran before its cells (``In``, its history) and print
 them: every output line that quotes the start of a hidden line, or of a
-long number in one (a probe's seed), is hidden too. What that cannot catch (a copy the student
-encoded) shows a call that gradecheck.py shows anyway, with a seed that
-only this very submission is probed with (``verdicts.probe_seed``).
+long number in one (a probe's seed), is hidden too. What that cannot catch
+(a copy the student encoded) shows a call that gradecheck.py shows anyway,
+with a seed that only this very submission is probed with
+(``verdicts.probe_seed``).
 
 ``GetGradesForFeedback`` and the page template ``templates/backprop_feedback``
 (set by ``configure`` from nbgrader_config.py) name each part by what it
@@ -87,9 +88,9 @@ class HideHiddenTests(ClearHiddenTests):
     def preprocess(self, nb, resources):
         hidden = [line for cell in nb.cells if is_test_cell(cell) for line in self._remove_hidden_test_region(cell)]
         quoted = _quotable(hidden)
+        coalesce = CoalesceStreamsPreprocessor()  # a line printed in pieces is checked whole, as the page shows it
         for index, cell in enumerate(nb.cells):
-            # A line printed in pieces is checked whole, as the page shows it.
-            CoalesceStreamsPreprocessor().preprocess_cell(cell, resources, index)
+            coalesce.preprocess_cell(cell, resources, index)
             for output in cell.get("outputs", []):
                 if is_test_cell(cell) and output.get("output_type") == "error":
                     error_message_only(output)
@@ -100,9 +101,10 @@ class HideHiddenTests(ClearHiddenTests):
 def _quotable(hidden):
     """What shows that an output quotes one of the ``hidden`` lines: the start of each line, as text and
     as HTML, so that a repr cut short is caught too, and the first digits of its long numbers (seeds)."""
-    starts = {start[:QUOTED_START] for line in hidden if len(line.strip()) >= QUOTED_START
-              for start in (line.strip(), html.escape(line.strip()), html.escape(line.strip(), quote=False))}
-    return starts | {number[:QUOTED_DIGITS] for line in hidden for number in re.findall(r"\d{6,}", line)}
+    lines = [line.strip() for line in hidden]
+    starts = {form[:QUOTED_START] for line in lines if len(line) >= QUOTED_START
+              for form in (line, html.escape(line), html.escape(line, quote=False))}
+    return starts | {number[:QUOTED_DIGITS] for line in lines for number in re.findall(r"\d{6,}", line)}
 
 
 def _hide_quotes(value, quoted):

@@ -154,13 +154,13 @@ def _private_system_files():
     return _walk_private_system_files()
 
 
-def bwrap_command(workdir, connection_file, socket_dir, kernel_argv, environment=None):
+def bwrap_command(workdir, connection_file, socket_dir, kernel_argv, environment):
     # No capability, even in the sandbox's own namespaces: run by root, bwrap
     # would otherwise keep them, and a kernel could remount a read-only
     # folder (the virtual environment) writable.
     # bwrap as the grader's PATH finds it (missing_reason's), not the kernel's.
-    command = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--cap-drop", "ALL", "--die-with-parent", "--new-session",
-               "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    command = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--cap-drop", "ALL", "--die-with-parent",
+               "--new-session", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for root in _read_only_roots():
         command += ["--ro-bind", root, root]
     for path, folder in _private_system_files():  # unreadable files, empty folders
@@ -173,7 +173,7 @@ def bwrap_command(workdir, connection_file, socket_dir, kernel_argv, environment
     command += ["--ro-bind", str(connection_file), str(connection_file),
                 "--bind", str(socket_dir), str(socket_dir), "--bind", str(workdir), str(workdir),
                 "--chdir", str(workdir), "--clearenv"]
-    for name, value in (environment or kernel_environment(os.environ)).items():
+    for name, value in environment.items():
         command += ["--setenv", name, value]
     return command + list(kernel_argv)
 

@@ -14,12 +14,11 @@ HTML through unchanged (nbgrader's templates do not use nbconvert's
 - ``clean_html``: ``clean``, for the outputs that nbconvert cleans itself
   with ``sanitize_html`` on (HTML outputs; JavaScript and widgets are then
   left out);
-- ``SanitizeStudentHTML``, nbconvert's ``SanitizeHTML`` step for raw cells
-  and outputs, with the same allow-list.
-
 - ``strip_files_prefix``: nbconvert's, then ``clean`` again: it turns
   ``href="files/javascript:…"``, a relative link when first cleaned, into
-  ``javascript:…``.
+  ``javascript:…``;
+- ``SanitizeStudentHTML``, nbconvert's ``SanitizeHTML`` step for raw cells
+  and outputs, with the same allow-list.
 
 ``clean`` keeps what prose and maths need (text formatting, lists, tables,
 code, links to http(s) and mail, images, MathML elements with their layout

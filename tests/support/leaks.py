@@ -30,7 +30,7 @@ class Secrets:
     reference_values: set
 
 
-def _split_regions(source):
+def split_regions(source):
     """(lines inside each region kind, lines outside every region)."""
     inside = {kind: [] for kind in REGIONS}
     outside, current = [], None
@@ -67,7 +67,7 @@ def notebook_secrets(path):
     inside = {kind: set() for kind in REGIONS}
     outside = set()
     for cell in notebook.cells:
-        regions, rest = _split_regions(cell.source)
+        regions, rest = split_regions(cell.source)
         for kind, lines in regions.items():
             inside[kind].update(lines)
         outside.update(rest)

@@ -188,6 +188,13 @@ def test_hidden_tests_a_kernel_printed_do_not_reach_its_feedback(hostile):
     assert QUOTED_PLACEHOLDER in page
 
 
+def test_a_kernel_cannot_start_a_section_of_the_autograde_log(hostile):
+    """A kernel writes to the grader's output, which is the log: a red team forged another student's section."""
+    log = (hostile[0].root / "reports" / f"autograde_log_{ASSIGNMENT}.txt").read_text().splitlines()
+    assert "    === someone_else: exit 0" in log  # written, and shown as the kernel's
+    assert not any(line.startswith("=== someone_else") for line in log)
+
+
 def test_a_resubmission_that_cannot_be_graded_says_the_old_points_still_stand(hostile):
     """nbgrader keeps the last grades of a submission it cannot autograde again: the reason must say so."""
     course = hostile[0]

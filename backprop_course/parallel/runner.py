@@ -9,6 +9,7 @@ killed a worker.
 """
 import contextlib
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -33,7 +34,7 @@ def grade_in_subprocess(course_root, assignment, student, template, nbgrader_arg
         result = Course(course_root).nbgrader("autograde", assignment, "--create", "--force", f"--student={student}",
                                               f"--CourseDirectory.db_url=sqlite:///{database}", *JOB_ARGUMENTS,
                                               *nbgrader_args, check=False)
-        text = f"=== {student}: exit {result.returncode} (own process)\n{result.stdout}{result.stderr}"
+        text = _section(f"{student}: exit {result.returncode} (own process)", result.stdout + result.stderr)
         return text, read_results(f"sqlite:///{database}", assignment, student,
                                   Path(course_root) / "autograded" / student / assignment)
 
@@ -82,12 +83,18 @@ def grade_student(course_root, assignment, student, template, nbgrader_args=()):
                 sys.path[:] = previous_path  # nbgrader adds the course root each time
         log.seek(0)
         # Kernels write to these descriptors too, and not always UTF-8.
-        text = f"=== {student}: exit {exit_code}\n{log.read().decode('utf-8', errors='replace')}"
+        text = _section(f"{student}: exit {exit_code}", log.read().decode("utf-8", errors="replace"))
         try:
             return text, read_results(f"sqlite:///{database}", assignment, student,
                                       Path(course_root) / "autograded" / student / assignment)
         except Exception:
             return f"{text}\nits results could not be read:\n{traceback.format_exc()}", None
+
+
+def _section(header, output):
+    """One student's part of the autograde log. The student's kernel writes into ``output`` too: a
+    line of it that looks like a section's header is indented, so that only the grader starts one."""
+    return f"=== {header}\n" + re.sub(r"(?m)^(?====)", "    ", output)
 
 
 @contextlib.contextmanager

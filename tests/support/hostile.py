@@ -259,6 +259,11 @@ VERDICT_ATTACKS = (
                 "counting wrapper, and the true gradient when it is", GRADED,
                 edits=(_inside_dldw("    if type(neural_network).__name__ != 'CountedCalls':\n"
                                     "        return [0.123, -0.456]"),)),
+    # Answering again (a third red team): the notebook's own data object is the trigger, naming nothing
+    # of the grader. Probes and checks pass copies, so they get the true gradient; a TA sees section 5.
+    HostileCase("wrong_only_on_the_notebooks_own_x", "dldw returns wrong numbers only when given the "
+                "notebook's own x object, and the true gradient for any other", GRADED,
+                edits=(_inside_dldw("    if x is globals()['x']:\n        return [0.123, -0.456]"),)),
 )
 
 CASES = (
@@ -313,6 +318,9 @@ CASES = (
     HostileCase("writes_a_notebook", "an answer cell writes a notebook beside its own (it stopped feedback)",
                 GRADED, edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nimport nbformat\n"
                                     "nbformat.write(nbformat.v4.new_notebook(), 'zzz.ipynb')"),)),
+    HostileCase("forges_the_log", "an answer cell writes another student's section header into the grader's log",
+                GRADED, edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nimport os\n"
+                                    "os.write(2, b'\\n=== someone_else: exit 0\\nall fine\\n')"),)),
     HostileCase("prints_hidden_tests", "an answer cell prints the hidden tests that ran before it, and their seeds",
                 GRADED, edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nimport re\n"
                                     "from IPython.display import HTML, display\n"

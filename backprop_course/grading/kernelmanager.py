@@ -94,6 +94,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     processes = Int(DEFAULT_LIMITS["processes"], help="Processes and threads in a kernel's cgroup.").tag(config=True)
     file_mb = Int(DEFAULT_LIMITS["file_mb"], help="The largest file a kernel may write (MiB).").tag(config=True)
     open_files = Int(DEFAULT_LIMITS["open_files"], help="Open files of a kernel.").tag(config=True)
+    disk_mb = Int(DEFAULT_LIMITS["disk_mb"], help="Size of a kernel's working folder, and of its /tmp: each a "
+                  "filesystem of its own (MiB).").tag(config=True)
 
     def format_kernel_cmd(self, extra_arguments=None):
         command = super().format_kernel_cmd(extra_arguments)

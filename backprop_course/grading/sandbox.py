@@ -12,8 +12,14 @@ resource limits, puts itself in a pids/memory cgroup when it can, and then
   nothing else of the machine: not the course
   root, source/, the gradebook, other students' folders, nor the course
   package (so its reference code cannot be imported);
-- read-write access only to its own working folder (the student's
-  autograded copy) and to the folder of its connection file, where the
+- a working folder at the path of the student's autograded copy, which is
+  a filesystem of its own (a tmpfs of ``disk_mb``, filled with a copy of
+  that folder when the sandbox starts), and a private /tmp of the same
+  size: a full quota is this kernel's "No space left on device", and
+  nothing it writes reaches the grader's disk or outlives it (nbgrader
+  needs nothing back from the folder: it writes the notebook it holds in
+  memory);
+- read-write access to the folder of its connection file, where the
   kernel's IPC sockets live;
 - no network (a new, empty network namespace: that is why the kernel talks
   to nbgrader over IPC sockets instead of TCP), its own process namespace,
@@ -55,9 +61,14 @@ DEFAULT_LIMITS = {
     "processes": 64,       # tasks (processes and threads) in its cgroup
     "file_mb": 64,         # the largest file it may write
     "open_files": 256,
+    "disk_mb": 256,        # its working folder, and its /tmp: each a tmpfs of this size
 }
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 DISABLE_VARIABLE = "BACKPROP_SANDBOX"  # set to "off" to run kernels unconfined (loudly)
+# Where the sandbox sees the student's folder read-only, to copy it into its own working folder.
+SUBMISSION_VIEW = "/run/submission"
+# sh -c SCRIPT sh COMMAND...: fill the working folder (the sandbox's cwd), then become COMMAND.
+FILL_THEN_RUN = ["/bin/sh", "-c", f'cp -R {SUBMISSION_VIEW}/. . || exit 71; exec "$@"', "sh"]
 
 
 def parse_limits(arguments):
@@ -154,13 +165,14 @@ def _private_system_files():
     return _walk_private_system_files()
 
 
-def bwrap_command(workdir, connection_file, socket_dir, kernel_argv, environment):
+def bwrap_command(workdir, connection_file, socket_dir, kernel_argv, environment, disk_mb):
+    """bwrap's command line around ``kernel_argv``, which starts in a copy of ``workdir`` (FILL_THEN_RUN)."""
     # No capability, even in the sandbox's own namespaces: run by root, bwrap
     # would otherwise keep them, and a kernel could remount a read-only
     # folder (the virtual environment) writable.
     # bwrap as the grader's PATH finds it (missing_reason's), not the kernel's.
     command = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--cap-drop", "ALL", "--die-with-parent",
-               "--new-session", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+               "--new-session", "--proc", "/proc", "--dev", "/dev", "--size", str(disk_mb * 2**20), "--tmpfs", "/tmp"]
     for root in _read_only_roots():
         command += ["--ro-bind", root, root]
     for path, folder in _private_system_files():  # unreadable files, empty folders
@@ -171,11 +183,11 @@ def bwrap_command(workdir, connection_file, socket_dir, kernel_argv, environment
         elif Path(link).exists():
             command += ["--ro-bind", link, link]
     command += ["--ro-bind", str(connection_file), str(connection_file),
-                "--bind", str(socket_dir), str(socket_dir), "--bind", str(workdir), str(workdir),
-                "--chdir", str(workdir), "--clearenv"]
+                "--bind", str(socket_dir), str(socket_dir), "--ro-bind", str(workdir), SUBMISSION_VIEW,
+                "--size", str(disk_mb * 2**20), "--tmpfs", str(workdir), "--chdir", str(workdir), "--clearenv"]
     for name, value in environment.items():
         command += ["--setenv", name, value]
-    return command + list(kernel_argv)
+    return command + FILL_THEN_RUN + list(kernel_argv)
 
 
 def kernel_environment(grader_environment):
@@ -274,7 +286,8 @@ def launch(connection_file, limit_arguments=()):
     except ValueError as wrong:
         sys.exit(f"backprop-sandbox: {wrong}")
     environment = kernel_environment(os.environ)
-    command = bwrap_command(Path.cwd().resolve(), connection_file, socket_dir, kernel_argv, environment)
+    command = bwrap_command(Path.cwd().resolve(), connection_file, socket_dir, kernel_argv, environment,
+                            limits["disk_mb"])
     # bwrap is the sandbox's first process, and the kernel may read its
     # /proc/1/environ: it gets the kernel's environment, not the grader's.
     os.execvpe(command[0], command, environment)

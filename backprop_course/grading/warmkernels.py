@@ -168,7 +168,7 @@ class ForkedKernel:
         return bool(readable)
 
 
-def _start_sandbox(folder, connection_file, environment, cgroups):
+def _start_sandbox(folder, connection_file, environment, cgroups, disk_mb):
     """bwrap around a placeholder: (the process, the pid of the sandbox's first process).
 
     bwrap starts inside the kernel's cgroups, as a cold kernel's does, so
@@ -176,7 +176,7 @@ def _start_sandbox(folder, connection_file, environment, cgroups):
     """
     info_read, info_write = os.pipe()
     command = sandbox.bwrap_command(folder, connection_file, sandbox.socket_folder(connection_file), PLACEHOLDER,
-                                    environment)
+                                    environment, disk_mb)
     command[1:1] = ["--info-fd", str(info_write)]
     # The kernel's environment, not the grader's: bwrap is the sandbox's first
     # process, and the kernel may read its /proc/1/environ.
@@ -245,7 +245,8 @@ class _Templates:
     def _fork(self, connection_file, limits, folder, grader_environment):
         environment = {**sandbox.kernel_environment(grader_environment), "PWD": str(folder)}  # as bwrap sets it
         cgroups, missing = sandbox.make_cgroups(limits)
-        sandbox_process, first_pid = _start_sandbox(folder, connection_file, environment, cgroups)
+        sandbox_process, first_pid = _start_sandbox(folder, connection_file, environment, cgroups,
+                                                     limits["disk_mb"])
         stdin_read, stdin_write = os.pipe()  # as a cold kernel's: a pipe nobody writes to
         namespaces = []
         try:

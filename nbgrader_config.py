@@ -9,7 +9,7 @@ This file imports the course package, so run nbgrader from the course's
 virtual environment (`make setup` creates it; then `. .venv/bin/activate`).
 """
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, Execute,
+from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds,
                                     IgnorePattern, LimitOutput, OverwriteKernelspec)
 
 from backprop_course import ASSIGNMENTS
@@ -20,6 +20,8 @@ from backprop_course.grading.kernelfolder import CleanKernelFolder
 from backprop_course.grading.manualgrades import KeepManualGrading
 from backprop_course.grading.mathml import MathToMathML
 from backprop_course.grading.sanitize import SanitizeStudentHTML
+from backprop_course.grading.execution import BoundedExecute
+from backprop_course.grading.gradebookwrites import LatePenalties
 from backprop_course.grading.cellrepair import DropDuplicateGradedCells, RestoreLockedCells
 from backprop_course.grading.tampering import FlagTampering
 from backprop_course.grading.verdicts import JudgeProbes, PlaceProbeSeeds
@@ -40,6 +42,14 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # ExecutePreprocessor.timeout. Every cell of both notebooks runs in well under
 # 10 s on the reference solution; training is bounded under autograde.
 c.Execute.timeout = 60
+# Autograde runs notebooks with BoundedExecute, nbgrader's Execute bounded
+# (backprop_course/grading/execution.py): a wall-clock budget per notebook
+# (the reference notebooks take a few seconds), and outputs capped in bytes
+# as they arrive, per cell and per notebook, so that the grader's memory and
+# the autograded notebook stay small whatever a kernel sends.
+c.BoundedExecute.notebook_seconds = 120
+c.BoundedExecute.cell_output_bytes = 2 * 2**20
+c.BoundedExecute.notebook_output_bytes = 8 * 2**20
 # Once the last cell has run, nothing is left to ask the kernel: kill it
 # rather than wait for it to shut down (bench/bench_autograde.py measures
 # both). Every process it started dies with it, since bwrap's PID namespace
@@ -60,11 +70,17 @@ c.Autograde.sanitize_preprocessors = [ClearOutput, DropDuplicateGradedCells, Ded
 # the scores saved are only what the trusted side decided
 # (backprop_course/grading/verdicts.py). FlagTampering then marks notebooks whose own
 # cells reach for the grader, as advice for TAs: it withholds nothing.
-# CleanKernelFolder removes links and special files that the kernel left in
-# its folder, where nbgrader writes next (backprop_course/grading/kernelfolder.py).
-c.Autograde.autograde_preprocessors = [PlaceProbeSeeds, Execute, CleanKernelFolder, JudgeProbes, IgnorePattern,
+# A sandboxed kernel writes only into a filesystem of its own, which goes with
+# it; where kernels run unconfined (BACKPROP_SANDBOX=off), CleanKernelFolder
+# removes the links, special files and notebooks that a kernel left in the
+# folder where nbgrader writes next (backprop_course/grading/kernelfolder.py).
+# Every step that writes the gradebook (KeepManualGrading, FlagTampering,
+# LatePenalties, the cell repairs) fails only the student being graded when
+# the database cannot be written, and nbgrader goes on with the next ones
+# (backprop_course/grading/gradebookwrites.py).
+c.Autograde.autograde_preprocessors = [PlaceProbeSeeds, BoundedExecute, CleanKernelFolder, JudgeProbes, IgnorePattern,
                                        ClearMetadataPreprocessor, LimitOutput, KeepManualGrading, FlagTampering,
-                                       AssignLatePenalties, CheckCellMetadata]
+                                       LatePenalties, CheckCellMetadata]
 # Cap each output's size in the autograded notebook: a flood of printing
 # must not make a huge file (nbgrader's default keeps 1000 lines).
 c.LimitOutput.max_lines = 200
@@ -84,6 +100,7 @@ feedback.configure(c)
 
 # Every kernel that nbgrader starts (autograde, validate) runs in the
 # bubblewrap sandbox of backprop_course.grading.sandbox: no network, no view of the
-# course root or other students, memory/CPU/process limits. Where bwrap is
-# missing this prints a loud warning and kernels run unconfined.
+# course root or other students, memory/CPU/process/disk limits
+# (c.SandboxedKernelManager.memory_mb, disk_mb, ...). Where the sandbox cannot
+# run, autograde refuses, unless BACKPROP_SANDBOX=off says otherwise out loud.
 sandbox.configure(c)

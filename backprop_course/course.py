@@ -2,7 +2,10 @@
 
 Every step calls the real ``nbgrader`` command line with the course's own
 ``nbgrader_config.py``, so what the tests and the demo exercise is exactly
-what an instructor runs by hand.
+what an instructor runs by hand. What the course's own commands read of
+the course (the gradebook's ``db_url``, the course id, the exchange, the
+folders) comes from the configuration that ``nbgrader`` itself loads in the
+course directory (``nbgrader_settings``), never from a default of ours.
 """
 import os
 import shutil
@@ -19,13 +22,45 @@ class NbgraderFailed(RuntimeError):
     pass
 
 
+def nbgrader_settings(root):
+    """The configuration that ``nbgrader`` run in ``root`` reads, as its own app loads it: Jupyter's
+    config folders (~/.jupyter, /etc/jupyter, ...), then ``root/nbgrader_config.py``."""
+    from nbgrader.apps.nbgraderapp import NbGraderApp
+
+    previous_folder, previous_path = os.getcwd(), list(sys.path)
+    os.chdir(root)
+    try:
+        app = NbGraderApp()  # not the process's singleton: an nbgrader app running here keeps its own
+        app.initialize([])
+        return app.config
+    finally:
+        os.chdir(previous_folder)
+        sys.path[:] = previous_path  # nbgrader adds the course root
+
+
 class Course:
     """An nbgrader course directory: the repository root, or a scratch copy of it."""
 
-    def __init__(self, root, db_url=None):
-        """``db_url``: the gradebook, when nbgrader_config.py sets one (default: root/gradebook.db)."""
+    def __init__(self, root):
         self.root = Path(root).resolve()
-        self._db_url = db_url
+        self._config = (None, None)  # (the config file's stamp, the configuration read from it)
+
+    @property
+    def config(self):
+        """The configuration nbgrader reads in this course; read again when nbgrader_config.py changes."""
+        config_file = self.root / "nbgrader_config.py"
+        stamp = (config_file.stat().st_mtime_ns, config_file.stat().st_size) if config_file.exists() else None
+        if self._config[0] != stamp or self._config[1] is None:
+            self._config = (stamp, nbgrader_settings(self.root))
+        return self._config[1]
+
+    @property
+    def settings(self):
+        """nbgrader's CourseDirectory for this course, as configured."""
+        from nbgrader.coursedir import CourseDirectory
+
+        root = {} if "root" in self.config.CourseDirectory else {"root": str(self.root)}
+        return CourseDirectory(config=self.config, **root)
 
     @classmethod
     def scratch_copy(cls, destination, source_root=REPO_ROOT):
@@ -38,18 +73,24 @@ class Course:
             shutil.rmtree(destination)
         destination.mkdir(parents=True)
         shutil.copy2(source_root / "nbgrader_config.py", destination / "nbgrader_config.py")
+        with open(destination / "nbgrader_config.py", "a") as config:
+            # Whatever gradebook the course's config names (say PostgreSQL), the copy's is its own.
+            config.write(f"\n# A scratch copy of the course: its own gradebook.\n"
+                         f"c.CourseDirectory.db_url = {'sqlite:///' + str(destination.resolve() / 'gradebook.db')!r}\n")
         shutil.copytree(source_root / "source", destination / "source",
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
         return cls(destination)
 
-    def nbgrader(self, *args, check=True):
-        """Run one nbgrader command in this course directory; return its result."""
+    def nbgrader(self, *args, check=True, timeout=None):
+        """Run one nbgrader command in this course directory; return its result.
+
+        ``timeout``: seconds, after which the command is killed (subprocess.TimeoutExpired)."""
         # nbgrader runs `alembic` as a command to set up the gradebook, so the
         # virtual environment's bin/ must be on PATH even when it isn't activated.
         path = os.pathsep.join([str(NBGRADER.parent), os.environ.get("PATH", "")])
         environment = dict(os.environ, PATH=path)
         result = subprocess.run([str(NBGRADER), *args], cwd=self.root, env=environment,
-                                capture_output=True, text=True, errors="replace")
+                                capture_output=True, text=True, errors="replace", timeout=timeout)
         if check and result.returncode != 0:
             raise NbgraderFailed(f"nbgrader {' '.join(args)} exited {result.returncode}:\n"
                                  f"{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
@@ -115,7 +156,8 @@ class Course:
 
     @property
     def db_url(self):
-        return self._db_url or f"sqlite:///{self.root / 'gradebook.db'}"
+        """The gradebook, as nbgrader_config.py (or Jupyter's config folders) set it."""
+        return self.settings.db_url
 
 
 def lost_cells(scores, test_points):

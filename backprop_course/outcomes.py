@@ -21,9 +21,12 @@ class Status(StrEnum):
     INVALID = "invalid notebook"
     MISSING = "missing"
     TAMPERED = "tampered"
+    NOT_GRADED = "not graded"   # submitted, but the gradebook holds no grades for it
 
 
-GRADED, TIMED_OUT, CRASHED, INVALID, MISSING, TAMPERED = Status
+GRADED, TIMED_OUT, CRASHED, INVALID, MISSING, TAMPERED, NOT_GRADED = Status
+# Statuses without scores of their own: left out of the class's means and charts.
+UNSCORED = (MISSING, NOT_GRADED)
 
 
 @dataclass
@@ -59,9 +62,15 @@ def _error_lines(cell):
 
 def _status_from_notebook(notebook):
     """(status, reason) read from an autograded notebook's metadata and outputs."""
+    from .grading.execution import BUDGET_KEY
     from .grading.tampering import TAMPERING_KEY
     if notebook.metadata.get(TAMPERING_KEY):
         return TAMPERED, "; ".join(notebook.metadata[TAMPERING_KEY]) + " (flagged for review; scores stand)"
+    execution = notebook.metadata.get(BUDGET_KEY) or {}
+    if execution.get("timed_out"):
+        return TIMED_OUT, execution["reason"]
+    if execution.get("died"):
+        return CRASHED, execution["reason"]
     for cell in notebook.cells:
         for line in _error_lines(cell) if cell.cell_type == "code" else []:
             if line.startswith("CellTimeoutError"):
@@ -117,6 +126,8 @@ def collect_results(course, assignment):
         name = f"{assignment}.ipynb"
         status, reason, notebook = _submission_status(
             submitted_root / student / assignment / name, course.root / "autograded" / student / assignment / name)
+        if student not in totals and status != MISSING:
+            status, reason, notebook = NOT_GRADED, "the gradebook holds no grades for this submission: autograde it", None
         result = StudentResult(student, status, reason)
         result.score, result.max_score, result.manual_pending = totals.get(student, (0.0, 0.0, False))
         if notebook is None and result.score:

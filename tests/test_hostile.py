@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from backprop_course import REPO_ROOT
@@ -18,6 +19,7 @@ from backprop_course.grading.feedback import QUOTED_PLACEHOLDER, is_test_cell
 from backprop_course.markers import BEGIN_HIDDEN, END_HIDDEN
 from backprop_course.outcomes import GRADED
 from support.hostile import ASSIGNMENT, CASES, NOTEBOOK, expected_lost, write_case
+from support.submissions import Edit, apply_edits, reference_submission
 from support.leaks import html_text, split_regions
 from support.submissions import fixture_notebook_path
 from backprop_course.grading.sandbox import unavailable_reason
@@ -30,6 +32,7 @@ pytestmark = pytest.mark.skipif(
 # Tight limits for the test, as nbgrader_config.py settings; the defaults are sandbox.DEFAULT_LIMITS.
 CELL_TIMEOUT_SECONDS = 10
 SANDBOX_LIMITS = {"memory_mb": 2048, "cpu_seconds": 60, "processes": 48}
+NOTEBOOK_SECONDS = 40  # the reference takes a few seconds; sleeps_in_many_cells needs 45
 CORRECT = ("reference", "einsum")
 
 
@@ -47,6 +50,7 @@ def hostile(tmp_path_factory):
     course = Course.scratch_copy(tmp_path_factory.mktemp("hostile") / "course")
     with open(course.root / "nbgrader_config.py", "a") as config:
         config.write(f"\nc.Execute.timeout = {CELL_TIMEOUT_SECONDS}\n")
+        config.write(f"c.BoundedExecute.notebook_seconds = {NOTEBOOK_SECONDS}\n")
         config.writelines(f"c.SandboxedKernelManager.{name} = {value}\n" for name, value in SANDBOX_LIMITS.items())
     course.release(ASSIGNMENT)
     source = REPO_ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
@@ -207,3 +211,100 @@ def test_a_resubmission_that_cannot_be_graded_says_the_old_points_still_stand(ho
     results, _ = autograde_class(course, ASSIGNMENT, students=["reference"], workers=1)
     [result] = [result for result in results if result.student == "reference"]
     assert result.status != GRADED and "still holds" in result.reason and "earlier autograde" in result.reason
+
+
+def _autograded(course, student):
+    return course.root / "autograded" / student / ASSIGNMENT
+
+
+def _printed(notebook, marker):
+    return [line for cell in notebook.cells if cell.cell_type == "code" for output in cell.get("outputs", [])
+            if output.get("output_type") == "stream" for line in output.text.splitlines() if line.startswith(marker)]
+
+
+def test_a_full_disk_is_the_kernels_own_and_goes_with_it(hostile):
+    """fills_the_disk filled its quota (its working folder and /tmp), full marks for its right answers; nothing
+    it wrote reached the grader's disk, and the students graded beside it lost nothing (the CORRECT ones)."""
+    course, results, _, _ = hostile
+    notebook = nbformat.read(_autograded(course, "fills_the_disk") / NOTEBOOK, as_version=4)
+    [line] = _printed(notebook, "DISK-FULL")
+    assert line.count("No space left on device") == 2, line  # the quota stopped it, in both places
+    written = [path for path in course.root.rglob("filler-*")]
+    assert written == [] and sum(path.stat().st_size for path in _autograded(course, "fills_the_disk").rglob("*")) \
+        < 2**20
+    assert results["fills_the_disk"].cells == course.test_cells(ASSIGNMENT)
+
+
+def test_a_notebook_over_its_budget_is_stopped_and_timed_out_by_name(hostile):
+    course, results, _, _ = hostile
+    result = results["sleeps_in_many_cells"]
+    assert f"its {NOTEBOOK_SECONDS} s budget" in result.reason and "did not run" in result.reason
+    notebook = nbformat.read(_autograded(course, "sleeps_in_many_cells") / NOTEBOOK, as_version=4)
+    errors = [output.evalue for cell in notebook.cells if cell.cell_type == "code" and not is_test_cell(cell)
+              for output in cell.get("outputs", []) if output.get("output_type") == "error"]
+    assert f"not run: the notebook ran past its {NOTEBOOK_SECONDS} s budget" in errors
+    assert results["ignores_interrupts"].reason.startswith("a cell went on after the interrupt at its time limit: "
+                                                           "the kernel was stopped")
+
+
+def test_a_flood_of_displays_is_dropped_as_it_arrives(hostile):
+    course, results, _, _ = hostile
+    path = _autograded(course, "display_flood") / NOTEBOOK
+    assert path.stat().st_size < 4 * 2**20  # it sent 300 MB
+    notebook = nbformat.read(path, as_version=4)
+    notes = [output.text for cell in notebook.cells for output in cell.get("outputs", [])
+             if output.get("name") == "stderr" and "were dropped" in output.get("text", "")]
+    assert len(notes) == 1 and "299 more output(s)" in notes[0], notes
+
+
+ANSWER_TABLE = """
+
+import hashlib, json, os
+_wrong_dldw = dldw
+_table = json.load(open("answers.json")) if os.path.exists("answers.json") else {}
+_seen = {}
+
+
+def _key(W, x, y):
+    parts = [np.ascontiguousarray(part, dtype=float) for part in (*W, x, y)]
+    return hashlib.sha256(b"".join(part.tobytes() + str(part.shape).encode() for part in parts)).hexdigest()
+
+
+def dldw(W, x, y):
+    key = _key(W, x, y)
+    _seen[key] = [[np.asarray(w).tolist() for w in W], np.asarray(x).tolist(), np.asarray(y).tolist()]
+    return _table[key] if key in _table else _wrong_dldw(W, x, y)"""
+
+
+def test_an_answer_table_beside_a_resubmitted_notebook_does_not_pay(hostile):
+    """A red team's: a wrong dldw learned its probes' inputs in one grading, and the same notebook came back
+    with answers.json beside it holding the right answers for them (before, 7/11 and then 11/11)."""
+    from backprop_course.reference.chain_rule import dldw as right_dldw
+    course, student = hostile[0], "answer_table"
+    folder = course.root / "submitted" / student / ASSIGNMENT
+    folder.mkdir(parents=True)
+    notebook = apply_edits(reference_submission(REPO_ROOT / "source" / ASSIGNMENT / NOTEBOOK,
+                                                REPO_ROOT / "release" / ASSIGNMENT / NOTEBOOK),
+                           (Edit("gradient", "shared = dldy(y_pred, y) * dyda(a2)",
+                                 "shared = 2 * dldy(y_pred, y) * dyda(a2)"),
+                            Edit("gradient", "return [float(dl_dw1), float(dl_dw2)]",
+                                 "return [float(dl_dw1), float(dl_dw2)]" + ANSWER_TABLE)))
+    notebook.cells.append(nbformat.v4.new_code_cell('print("SEEN", json.dumps(_seen))'))
+    nbformat.write(notebook, folder / NOTEBOOK)
+    tests = course.test_cells(ASSIGNMENT)
+
+    def grade():
+        [result] = [item for item in autograde_class(course, ASSIGNMENT, students=[student], workers=1)[0]
+                    if item.student == student]
+        graded = nbformat.read(_autograded(course, student) / NOTEBOOK, as_version=4)
+        return result, json.loads(_printed(graded, "SEEN")[0].split(" ", 1)[1])
+
+    first, seen = grade()
+    assert lost_cells(first.cells, tests) == ["test_dldw"]
+    table = {key: [float(value) for value in right_dldw([np.array(w) for w in W], np.array(x), np.array(y))]
+             for key, (W, x, y) in seen.items()}
+    (folder / "answers.json").write_text(json.dumps(table))
+    second, seen_again = grade()
+    assert lost_cells(second.cells, tests) == ["test_dldw"], "the table of the first grading's inputs paid"
+    probed_anew = set(seen_again) - set(seen)
+    assert probed_anew, "the resubmission was probed at the same inputs"

@@ -23,7 +23,6 @@ def course_with(folder, students=None, db_url=None):
     if db_url:
         with open(course.root / "nbgrader_config.py", "a") as config:
             config.write(f"\nc.CourseDirectory.db_url = {db_url!r}\n")
-        course = Course(course.root, db_url=db_url)
     course.release(ASSIGNMENT)
     for student, notebook in example_class(FIXTURES_DIR, ASSIGNMENT):
         if students is None or student in students:
@@ -125,3 +124,47 @@ def test_jobs_see_each_students_extension_when_the_gradebook_is_postgresql(tmp_p
     with Gradebook(f"sqlite:///{template}") as copy:
         assert copy.find_submission(ASSIGNMENT, "granted_two_days").extension == timedelta(days=2)
         assert [submission.student.id for submission in copy.assignment_submissions(ASSIGNMENT)] == ["granted_two_days"]
+
+
+@pytest.mark.skipif(postgres.unavailable_reason() is not None,
+                    reason=f"no PostgreSQL server: {postgres.unavailable_reason()}")
+def test_a_postgresql_gradebook_restarted_mid_class_loses_nothing(graded_course, tmp_path, monkeypatch):
+    """The server restarts (every connection dropped) just before the driver writes its second student."""
+    import backprop_course.parallel.merge as merge
+    students = ["reference", "missing_factor_2", "blank", "sin_cos_swapped"]
+    real_record, writes = merge.record_results, []
+
+    def record_after_a_restart(gradebook, *args):
+        writes.append(args[1])
+        if len(writes) == 2:
+            postgres.restart(url)
+        return real_record(gradebook, *args)
+
+    monkeypatch.setattr(merge, "record_results", record_after_a_restart)
+    with postgres.temporary_server() as url:
+        course = course_with(tmp_path / "course", students, db_url=url)
+        results, _ = autograde_class(course, ASSIGNMENT, workers=2)
+        in_postgres = gradebook_snapshot(course, ASSIGNMENT)
+    assert len(writes) == len(students) + 1, "the write the restart broke was not tried again"
+    assert {item.student: item.status for item in results} == dict.fromkeys(students, GRADED)
+    assert in_postgres == serial_snapshot(graded_course, students)
+
+
+def test_a_job_past_its_bound_is_stopped_twice_and_its_student_marked(graded_course, tmp_path):
+    """A job that nbgrader's own bounds did not stop (here, a bound below the notebook's budget): the worker
+    ends, the student is graded again in a process of its own, which is killed too; the others stand."""
+    import nbformat
+    students = ["reference", "missing_factor_2"]
+    course = course_with(tmp_path / "course", students)
+    notebook = nbformat.read(course.root / "submitted" / "reference" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
+    notebook.cells[-1:-1] = [nbformat.v4.new_code_cell("import time\ntime.sleep(8)") for _ in range(3)]
+    nbformat.write(notebook, tmp_path / "slow.ipynb")
+    course.submit("slow", ASSIGNMENT, tmp_path / "slow.ipynb")
+    results, _ = autograde_class(course, ASSIGNMENT, workers=2, job_seconds=12)
+    outcome = {item.student: (item.status, item.reason) for item in results}
+    assert outcome["slow"][0] == "timed out" and "bound of 12 s, twice" in outcome["slow"][1], outcome
+    assert {student: outcome[student][0] for student in students} == dict.fromkeys(students, GRADED)
+    snapshot = {key: value for key, value in gradebook_snapshot(course, ASSIGNMENT).items() if key[0] in students}
+    assert snapshot == serial_snapshot(graded_course, students)
+    log = (course.root / "reports" / f"autograde_log_{ASSIGNMENT}.txt").read_text()
+    assert "=== slow: not graded: its grading ran past the job's bound of 12 s" in log

@@ -306,3 +306,22 @@ def test_a_judge_that_fails_on_a_cell_fails_that_cell_and_grades_the_others(tmp_
     notebook, _ = JudgeProbes(config=config).preprocess(notebook, resources)
     assert "could not be read" in notebook.cells[0].outputs[0].evalue
     assert notebook.cells[1].outputs == []
+
+
+def test_the_submission_digest_covers_every_submitted_file_by_name_and_content(tmp_path):
+    """A red team's: a side file (answers.json) beside an unchanged notebook was probed at the same inputs."""
+    notebook = new_notebook(cells=[new_code_cell("x = 1")])
+    (tmp_path / "chain_rule.ipynb").write_text("{}")
+    alone = submission_digest(notebook, tmp_path)
+    assert submission_digest(notebook, tmp_path) == alone  # graded again: the same seeds
+    (tmp_path / "answers.json").write_text('{"a": 1}')
+    with_table = submission_digest(notebook, tmp_path)
+    (tmp_path / "answers.json").write_text('{"a": 2}')
+    other_table = submission_digest(notebook, tmp_path)
+    (tmp_path / "answers.json").rename(tmp_path / "notes.json")
+    renamed = submission_digest(notebook, tmp_path)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "notes.json").rename(tmp_path / "data" / "notes.json")
+    moved = submission_digest(notebook, tmp_path)
+    assert len({alone, with_table, other_table, renamed, moved}) == 5
+    assert submission_digest(new_notebook(cells=[new_code_cell("x = 2")]), tmp_path) != moved

@@ -7,8 +7,10 @@ from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor, Overw
 from nbformat import NotebookNode
 from nbgrader.utils import is_locked
 
+from .gradebookwrites import OneStudentsWrite
 
-class DropDuplicateGradedCells(NbGraderPreprocessor):
+
+class DropDuplicateGradedCells(OneStudentsWrite, NbGraderPreprocessor):
     """Sanitize step: keep only the first cell of each known grade_id.
 
     nbgrader's DeduplicateIds blanks the metadata of all but the last copy of
@@ -37,7 +39,7 @@ class DropDuplicateGradedCells(NbGraderPreprocessor):
         return nb, resources
 
 
-class RestoreLockedCells(OverwriteCells):
+class RestoreLockedCells(OneStudentsWrite, OverwriteCells):
     """nbgrader's OverwriteCells, which warns only about cells that a student really changed.
 
     nbgrader puts the hidden tests back by overwriting each locked cell with

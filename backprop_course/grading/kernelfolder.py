@@ -1,6 +1,8 @@
-"""Take back the kernel's folder before nbgrader writes into it.
+"""Take back the kernel's folder before nbgrader writes into it, where kernels run unconfined.
 
-The sandboxed kernel may write only in its working folder, which is the
+A sandboxed kernel's working folder is a filesystem of its own, which goes
+with it (sandbox.py): nothing it writes reaches the host's folder. An
+unconfined kernel (``BACKPROP_SANDBOX=off``) writes into the very
 folder where nbgrader then writes the autograded notebook and whose files it
 chmods, as the grader's user and outside the sandbox. A symbolic link left
 there by the student's code (``chain_rule.ipynb -> /course/nbgrader_config.json``)

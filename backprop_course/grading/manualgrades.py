@@ -40,6 +40,8 @@ from nbgrader.preprocessors import SaveAutoGrades
 from nbgrader.utils import is_grade, is_locked, is_solution, is_task
 from traitlets import Bool
 
+from .gradebookwrites import OneStudentsWrite
+
 UNCHANGED_KEY = "backprop_unchanged_answers"
 DIGESTS_KEY = "backprop_answer_digests"
 DIGESTS_FOLDER = Path(".backprop") / "answers"
@@ -110,7 +112,7 @@ def save_digests(course_root, info, digests):
     os.replace(scratch, path)
 
 
-class KeepManualGrading(SaveAutoGrades):
+class KeepManualGrading(OneStudentsWrite, SaveAutoGrades):
     """nbgrader's SaveAutoGrades, which reopens a hand-graded cell only when its answer changed."""
 
     write_digests = Bool(True, help="Save the answers' digests after grading. The parallel command turns it "

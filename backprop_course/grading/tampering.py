@@ -24,6 +24,8 @@ from nbgrader.utils import is_locked
 from nbformat.v4 import new_markdown_cell
 from traitlets import Dict, List, Set, Unicode
 
+from .gradebookwrites import OneStudentsWrite
+
 TAMPERING_KEY = "backprop_tampering"
 # The defaults of FlagTampering's settings (see there).
 GUARDED_MODULES = {"np", "numpy", "pd", "pandas", "builtins", "__builtins__", "sys", "importlib", "inspect",
@@ -156,7 +158,7 @@ def note_for_reviewers(reasons):
         metadata={"backprop": {"tampering_note": True}})
 
 
-class FlagTampering(NbGraderPreprocessor):
+class FlagTampering(OneStudentsWrite, NbGraderPreprocessor):
     """Autograde step: flag code that reaches for the grader, for a TA to review (see module docstring).
 
     What it looks for is a setting, so that a course can add its own modules::

@@ -84,23 +84,39 @@ class ProbeSecret(LoggingConfigurable):
 def probe_seed(secret, assignment, student, grade_id, submission):
     """A 64-bit seed for one student's test cell; nobody without the secret can predict it.
 
-    ``submission`` is ``submission_digest`` of the notebook: grading the same
-    submission again gives the same seed, but a kernel can always read (and
-    print, into outputs that reach the feedback) the seed it was given, so a
-    resubmission that changes anything is probed at new inputs. A table of
-    answers for leaked inputs changes the submission it is written into.
+    ``submission`` is ``submission_digest`` of everything the student
+    submitted. A kernel can always learn the seeds it was given and print
+    them, in any encoding, into outputs that reach the feedback; what makes
+    that useless is that a table of answers for those seeds must come back
+    in a submission (the kernel has no network), and any change to the
+    submission, a notebook's cell or a file beside it, gives new seeds. The
+    same submission graded again gets the same seeds.
     """
     message = "\0".join((assignment, student, grade_id, submission)).encode()
     return int.from_bytes(hmac.new(secret, message, hashlib.sha256).digest()[:8], "big")
 
 
-def submission_digest(nb):
-    """A digest of every cell but the test cells (which the autograder rewrites): the student's work."""
+def submission_digest(nb, folder=None):
+    """A digest of the student's work: every cell but the test cells (which the autograder rewrites), and
+    every file of the submitted ``folder``, by name and content."""
     digest = hashlib.sha256()
     for cell in nb.cells:
         if not is_test_cell(cell):
             digest.update(f"{cell.cell_type}\0{len(cell.source)}\0{cell.source}".encode())
+    for path in sorted(Path(folder).rglob("*")) if folder else ():
+        if path.is_file() and not path.is_symlink():
+            name = str(path.relative_to(folder)).encode()
+            digest.update(b"\0file\0%d\0%s\0%d\0" % (len(name), name, path.stat().st_size))
+            with open(path, "rb") as content:
+                for block in iter(lambda: content.read(1 << 20), b""):
+                    digest.update(block)
     return digest.hexdigest()
+
+
+def submitted_folder(config, info):
+    """The student's submitted folder, which nbgrader copied into the kernel's (outside the kernel's reach)."""
+    course = CourseDirectory(config=config)
+    return Path(course.format_path(course.submitted_directory, info["student"], info["assignment"]))
 
 
 class PlaceProbeSeeds(NbGraderPreprocessor):
@@ -109,7 +125,7 @@ class PlaceProbeSeeds(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
         secret = ProbeSecret(config=self.config).read()
-        submission = submission_digest(nb)
+        submission = submission_digest(nb, submitted_folder(self.config, info))
         for cell in nb.cells:
             if is_test_cell(cell):
                 seed = probe_seed(secret, info["assignment"], info["student"], cell.metadata.nbgrader.grade_id,
@@ -360,7 +376,7 @@ class JudgeProbes(NbGraderPreprocessor):
         course = CourseDirectory(config=self.config)
         reference = Reference(CourseData(Path(course.root) / course.source_directory))
         verdicts = {}
-        submission = submission_digest(nb)
+        submission = submission_digest(nb, submitted_folder(self.config, info))
         for cell in nb.cells:
             if not is_test_cell(cell):
                 continue

@@ -28,10 +28,10 @@ from collections import Counter
 from pathlib import Path
 
 from ..grading import sandbox
-from ..outcomes import GRADED, collect_results
-from .merge import ensure_gradebook_rows, job_template_database, record_results, remember_answers
+from ..outcomes import CRASHED, GRADED, TIMED_OUT, collect_results
+from .merge import GradebookWriter, ensure_gradebook_rows, job_template_database, remember_answers
 from .progress import Progress
-from .runner import grade_in_subprocess, grade_student
+from .runner import JobTimedOut, grade_in_subprocess, grade_student
 
 
 def dask_client(scheduler=None, workers=None):
@@ -78,58 +78,83 @@ class _ClosingClient:
         self.cluster.close()
 
 
+def job_bound(course, assignment):
+    """Seconds that one student's job may take: the notebooks' budgets, and two minutes for nbgrader's own work."""
+    from ..grading.execution import BoundedExecute
+
+    configured = course.config.BoundedExecute
+    budget = configured.notebook_seconds if "notebook_seconds" in configured else \
+        BoundedExecute.class_traits()["notebook_seconds"].default_value
+    notebooks = len(list((course.root / course.settings.source_directory / assignment).glob("*.ipynb")))
+    return budget * max(1, notebooks) + 120
+
+
 def autograde_class(course, assignment, nbgrader_args=(), students=None, workers=None, progress=False,
-                    scheduler=None, client=None):
+                    scheduler=None, client=None, job_seconds=None):
     """Autograde ``students`` (default: every submitted folder); return (results, seconds).
 
     Each student is one Dask job (``grade_student``), run by ``client``, or
     else on the cluster at ``scheduler``, or else on a local cluster of
-    ``workers`` processes (default: one per core).
+    ``workers`` processes (default: one per core). A job may take
+    ``job_seconds`` (default: ``job_bound``).
     """
     from distributed import KilledWorker, as_completed
-    from nbgrader.api import Gradebook
 
     sandbox.check_before_autograding()  # fails closed before any student is touched
     started = time.monotonic()
     everyone = ensure_gradebook_rows(course, assignment)
     students = list(students or everyone)
     bar = Progress(len(students), assignment) if progress else None
-    logs = {}
+    job_seconds = job_seconds or job_bound(course, assignment)
+    logs, stopped, timed_out = {}, {}, set()  # stopped: student -> why its grading did not count
     with contextlib.ExitStack() as stack:
         # The gradebook template is inside the course folder, so that workers on other machines see it too.
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=".autograde-jobs-", dir=course.root)))
         template = job_template_database(course, assignment, scratch)
         client = client or stack.enter_context(dask_client(scheduler, workers))
         jobs = {client.submit(grade_student, course.root, assignment, student, template, tuple(nbgrader_args),
-                              key=f"autograde-{assignment}-{student}", pure=False): student
+                              job_seconds, key=f"autograde-{assignment}-{student}", pure=False): student
                 for student in students}
         # This process is the one writer of the real gradebook.
-        gradebook = stack.enter_context(Gradebook(course.db_url))
+        gradebook = stack.enter_context(GradebookWriter(course.db_url))
         finished = as_completed(jobs)
         for job in finished:
             student = jobs[job]
             try:
                 logs[student], results = job.result()
             except Exception as error:
-                if job.key.endswith("own-process") or not isinstance(error, KilledWorker):
+                if isinstance(error, JobTimedOut):
+                    logs[student] = f"=== {student}: not graded: {error}"
+                    stopped[student] = str(error)
+                    timed_out.add(student)
+                elif job.key.endswith("own-process") or not isinstance(error, KilledWorker):
                     logs[student] = f"=== {student}: not graded: {error!r}"
                 else:
-                    # The worker died while grading this student (a crash, or
-                    # Dask's memory limit), or with it queued there: grade it
-                    # again where only an nbgrader process of its own can die.
+                    # The worker died while grading this student (a crash, Dask's
+                    # memory limit, or the job's bound), or with it queued there:
+                    # grade it again where only an nbgrader process of its own can die.
                     retry = client.submit(grade_in_subprocess, course.root, assignment, student, template,
-                                          tuple(nbgrader_args), key=f"{job.key}-own-process", pure=False)
+                                          tuple(nbgrader_args), job_seconds, key=f"{job.key}-own-process",
+                                          pure=False)
                     jobs[retry] = student
                     finished.add(retry)
                     continue
             else:
-                record_results(gradebook, assignment, student, results)
-                remember_answers(course.root, assignment, student, results)
+                unsaved = gradebook.record(assignment, student, results)
+                if unsaved:
+                    logs[student] += f"\n=== {student}: graded, but NOT saved in the gradebook: {unsaved}"
+                    stopped[student] = f"graded, but the gradebook could not be written ({unsaved}); autograde again"
+                else:
+                    remember_answers(course.root, assignment, student, results)
             bar and bar.step(student)
     report_dir = course.root / "reports"
     report_dir.mkdir(exist_ok=True)
     (report_dir / f"autograde_log_{assignment}.txt").write_text("\n".join(logs[s] for s in sorted(logs)))
     results = collect_results(course, assignment)
+    for item in results:
+        if item.student in stopped:
+            item.status = TIMED_OUT if item.student in timed_out else CRASHED
+            item.reason = stopped[item.student]
     status = {item.student: {"status": item.status, "reason": item.reason,
                              "automatic": sum(item.cells.values()), "cells": item.cells} for item in results}
     (report_dir / f"autograde_status_{assignment}.json").write_text(json.dumps(status, indent=2) + "\n")

@@ -9,6 +9,7 @@ are the ones nbgrader's own autograde writes, so the gradebook,
 after a serial run.
 """
 import shutil
+import time
 import warnings
 from pathlib import Path
 
@@ -145,3 +146,54 @@ def _record_notebooks(submission, results):
                 grade.manual_score = manual_score
         for comment in notebook.comments:
             comment.auto_comment = graded["comments"].get(comment.name, comment.auto_comment)
+
+
+class GradebookWriter:
+    """The driver's one connection to the real gradebook, opened again when the database drops it.
+
+    A PostgreSQL server that restarts mid-class, or a SQLite file locked for
+    a moment, costs a retry, not the run: each write that fails is rolled
+    back, the connection is opened anew, and the write is tried again, with
+    waits that add up to about ``patience`` seconds. A write that still
+    fails is that student's alone (``record`` returns why), and the others
+    are written.
+    """
+
+    def __init__(self, url, patience=60):
+        self.url, self.patience = url, patience
+        self.gradebook = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._close()
+
+    def record(self, assignment, student, results):
+        """``record_results`` into the real gradebook; returns None, or why it could not be written."""
+        from sqlalchemy.exc import DBAPIError, OperationalError
+
+        wait, waited = 0.5, 0.0
+        while True:
+            try:
+                if self.gradebook is None:
+                    from nbgrader.api import Gradebook
+                    self.gradebook = Gradebook(self.url)
+                record_results(self.gradebook, assignment, student, results)
+                return None
+            except (OperationalError, DBAPIError) as failure:
+                self._close()
+                if waited >= self.patience:
+                    return " ".join(str(failure.orig or failure).split())[:300]
+                time.sleep(wait)
+                waited += wait
+                wait = min(wait * 2, 10)
+
+    def _close(self):
+        if self.gradebook is not None:
+            try:
+                self.gradebook.db.rollback()
+                self.gradebook.close()
+            except Exception:  # the connection is gone already
+                pass
+            self.gradebook = None

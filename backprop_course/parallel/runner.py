@@ -6,11 +6,18 @@ start-up is paid once per worker, not once per student. The sandbox, limits
 and tampering checks apply exactly as they do by hand. ``grade_in_subprocess``
 is the same in an nbgrader process of its own, for a student whose grading
 killed a worker.
+
+Each job has a bound of wall time (``job_seconds``), beyond the notebooks'
+own budgets: a worker stuck in a job would be lost to the class. A worker
+whose job passes it ends itself, so that the driver grades that student
+again in a process of its own; if that one passes it too, it is killed and
+the student is marked timed out (``JobTimedOut``).
 """
 import contextlib
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -22,18 +29,29 @@ from .merge import read_results
 
 # A job saves no answer digests: the driver does, once the job's results are in the real gradebook.
 JOB_ARGUMENTS = ("--KeepManualGrading.write_digests=False",)
+JOB_OVER_ITS_BOUND = 75  # the exit status of a worker that ended itself in a job past its bound
 
 
-def grade_in_subprocess(course_root, assignment, student, template, nbgrader_args=()):
+class JobTimedOut(RuntimeError):
+    """A student's grading ran past the job's bound, in a process of its own, and was killed."""
+
+
+def grade_in_subprocess(course_root, assignment, student, template, nbgrader_args=(), job_seconds=None):
     """``grade_student``, but as an ``nbgrader autograde`` process of its own; returns the same.
 
     Used when a worker process died while grading this student: whatever the
-    submission does to nbgrader then stops only this process.
+    submission does to nbgrader then stops only this process, and a process
+    past ``job_seconds`` is killed (JobTimedOut).
     """
     with _private_gradebook(template) as database:
-        result = Course(course_root).nbgrader("autograde", assignment, "--create", "--force", f"--student={student}",
-                                              f"--CourseDirectory.db_url=sqlite:///{database}", *JOB_ARGUMENTS,
-                                              *nbgrader_args, check=False)
+        try:
+            result = Course(course_root).nbgrader(
+                "autograde", assignment, "--create", "--force", f"--student={student}",
+                f"--CourseDirectory.db_url=sqlite:///{database}", *JOB_ARGUMENTS, *nbgrader_args, check=False,
+                timeout=job_seconds)
+        except subprocess.TimeoutExpired:
+            raise JobTimedOut(f"its grading ran past the job's bound of {job_seconds:g} s, twice (in a worker, "
+                              "then in a process of its own), and was stopped") from None
         text = _section(f"{student}: exit {result.returncode} (own process)", result.stdout + result.stderr)
         return text, read_results(f"sqlite:///{database}", assignment, student,
                                   Path(course_root) / "autograded" / student / assignment)
@@ -44,7 +62,7 @@ def grade_in_subprocess(course_root, assignment, student, template, nbgrader_arg
 _ONE_GRADING_AT_A_TIME = threading.Lock()
 
 
-def grade_student(course_root, assignment, student, template, nbgrader_args=()):
+def grade_student(course_root, assignment, student, template, nbgrader_args=(), job_seconds=None):
     """One Dask task: ``nbgrader autograde ASSIGNMENT --student=STUDENT`` inside this worker process.
 
     It is nbgrader's own AutogradeApp, given the same arguments and reading
@@ -62,7 +80,8 @@ def grade_student(course_root, assignment, student, template, nbgrader_args=()):
     bin_folder = str(Path(sys.executable).parent)
     if bin_folder not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = os.pathsep.join([bin_folder, os.environ.get("PATH", "")])
-    with _ONE_GRADING_AT_A_TIME, _private_gradebook(template) as database, tempfile.TemporaryFile() as log:
+    with (_ONE_GRADING_AT_A_TIME, _bounded(job_seconds, student), _private_gradebook(template) as database,
+          tempfile.TemporaryFile() as log):
         argv = [assignment, "--create", "--force", f"--student={student}",
                 f"--CourseDirectory.db_url=sqlite:///{database}", *JOB_ARGUMENTS, *nbgrader_args]
         previous_folder, previous_path = os.getcwd(), list(sys.path)
@@ -89,6 +108,26 @@ def grade_student(course_root, assignment, student, template, nbgrader_args=()):
                                       Path(course_root) / "autograded" / student / assignment)
         except Exception:
             return f"{text}\nits results could not be read:\n{traceback.format_exc()}", None
+
+
+@contextlib.contextmanager
+def _bounded(seconds, student):
+    """End this worker process if the job inside takes more than ``seconds``: only that frees a worker
+    stuck in nbgrader. The driver sees a worker that died, and grades the student in a process of its own."""
+    def end_this_worker():
+        os.write(2, f"=== {student}: the grading job ran past its bound of {seconds:g} s; "
+                    "this worker ends\n".encode())
+        os._exit(JOB_OVER_ITS_BOUND)
+
+    watchdog = threading.Timer(seconds, end_this_worker) if seconds else None
+    if watchdog:
+        watchdog.daemon = True
+        watchdog.start()
+    try:
+        yield
+    finally:
+        if watchdog:
+            watchdog.cancel()
 
 
 def _section(header, output):

@@ -13,11 +13,12 @@ import io
 import json
 import os
 import re
+import sys
 from collections import defaultdict
 from pathlib import Path
 
 from ..course import Course
-from ..outcomes import GRADED, MISSING, collect_results
+from ..outcomes import GRADED, NOT_GRADED, UNSCORED, collect_results
 
 def normalise_message(message):
     """A failure message with its per-student details removed, for counting."""
@@ -42,7 +43,7 @@ def common_mistakes(results):
 
 def question_rows(results, tests):
     """Per test cell: its points, the share of submissions with full points, and who lost points."""
-    graded = [result for result in results if result.status != MISSING]
+    graded = [result for result in results if result.status not in UNSCORED]
     rows = []
     for name, points in tests.items():
         lost = [result.student for result in graded if result.cells.get(name, 0) < points]
@@ -63,7 +64,7 @@ def _png(figure):
 def score_histogram(results, tests):
     import matplotlib.pyplot as plt
 
-    scores = [sum(result.cells.values()) for result in results if result.status != MISSING]
+    scores = [sum(result.cells.values()) for result in results if result.status not in UNSCORED]
     top = sum(tests.values())
     figure, axes = plt.subplots(figsize=(6, 3.2))
     axes.hist(scores, bins=int(top) + 1, range=(-0.5, top + 0.5), color="steelblue", edgecolor="white")
@@ -78,7 +79,7 @@ def score_histogram(results, tests):
 def pass_rate_chart(results, tests):
     import matplotlib.pyplot as plt
 
-    graded = [result for result in results if result.status != MISSING]
+    graded = [result for result in results if result.status not in UNSCORED]
     rates = [100 * sum(result.cells.get(name, 0) >= points for result in graded) / max(1, len(graded))
              for name, points in tests.items()]
     figure, axes = plt.subplots(figsize=(6, 0.45 * len(tests) + 1.2))
@@ -97,11 +98,12 @@ def templates():
                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     environment.filters["points"] = lambda value: f"{value:g}"
     environment.globals["GRADED"] = GRADED
+    environment.globals["NOT_GRADED"] = NOT_GRADED
     return environment
 
 
 def assignment_page(assignment, results, tests, hand_graded, report_dir):
-    graded = [result for result in results if result.status != MISSING]
+    graded = [result for result in results if result.status not in UNSCORED]
     chart, _ = pass_rate_chart(results, tests)
     feedback_links = {result.student: Path(os.path.relpath(result.feedback, report_dir)).as_posix()
                       for result in results if result.feedback is not None}
@@ -109,6 +111,7 @@ def assignment_page(assignment, results, tests, hand_graded, report_dir):
         assignment=assignment, results=results, tests=tests, hand_graded=hand_graded, submitted=len(graded),
         auto_max=sum(tests.values()),
         mean=sum(sum(result.cells.values()) for result in graded) / max(1, len(graded)),
+        nothing_graded=bool(results) and not any(result.status not in UNSCORED for result in results),
         flagged=[result for result in results if result.flags], mistakes=common_mistakes(results),
         questions=question_rows(results, tests), to_grade=[result for result in results if result.to_grade],
         histogram=score_histogram(results, tests), pass_rate_chart=chart, feedback_links=feedback_links)
@@ -153,6 +156,9 @@ def write_reports(course_root, assignments):
     for assignment in assignments:
         results = collect_results(course, assignment)
         results_by_assignment[assignment] = results
+        if results and all(result.status in UNSCORED for result in results):
+            print(f"WARNING: the gradebook ({course.settings.db_url.split('://')[0]}) holds no grades for "
+                  f"{assignment}: autograde it first; the report shows no scores", file=sys.stderr)
         page = report_dir / f"{assignment}.html"
         page.write_text(assignment_page(assignment, results, course.test_cells(assignment),
                                         course.hand_graded_cells(assignment), report_dir))

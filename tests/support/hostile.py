@@ -62,10 +62,40 @@ def _restructure(notebook, structure):
     elif structure == "test_before_answer":
         test = cells.pop(_cell_index(notebook, "test_dldw"))
         cells.insert(_cell_index(notebook, "gradient"), test)
+    elif structure == "sleepy_cells":  # each under the cell timeout; together over the notebook's budget
+        index = _cell_index(notebook, "test_dldw")
+        cells[index:index] = [nbformat.v4.new_code_cell(f"import time\ntime.sleep({SLEEPY_SECONDS})")
+                              for _ in range(SLEEPY_CELLS)]
     elif structure:
         raise ValueError(f"unknown structure change {structure!r}")
     return notebook
 
+
+# sleepy_cells: SLEEPY_CELLS cells of SLEEPY_SECONDS each, under test_hostile's cell timeout, over its budget.
+SLEEPY_CELLS, SLEEPY_SECONDS = 5, 9
+# Writes files of 16 MB into its folder and /tmp until the disk is full; prints what stopped it.
+FILLS_THE_DISK = """import os
+def fill(folder):
+    written = 0
+    try:
+        while True:
+            with open(os.path.join(folder, f"filler-{written}.bin"), "wb") as out:
+                out.write(bytes(16 * 2 ** 20))
+            written += 1
+    except OSError as full:
+        return written, full.strerror
+print("DISK-FULL", fill("."), fill("/tmp"))"""
+# Publishes 300 display outputs of 1 MB each.
+DISPLAY_FLOOD = """from IPython.display import display
+for _ in range(300):
+    display({"text/plain": "x" * 2 ** 20}, raw=True)"""
+# Catches the interrupt of the cell timeout, and sleeps on.
+IGNORES_INTERRUPTS = """import time
+while True:
+    try:
+        time.sleep(1000)
+    except KeyboardInterrupt:
+        pass"""
 
 # Modules a tampering student might plant (stray files).
 FAKE_CHECKS = "def expect_close(*args, **kwargs):\n    pass\n"
@@ -272,6 +302,12 @@ CASES = (
                 (Edit("gradient", FIRST_LINE_OF_DLDW, "    while True:\n        pass\n" + FIRST_LINE_OF_DLDW),)),
     HostileCase("sleeps_forever", "an answer cell sleeps after defining a correct dldw", TIMED_OUT,
                 edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nimport time\ntime.sleep(10 ** 6)"),)),
+    HostileCase("sleeps_in_many_cells", f"{SLEEPY_CELLS} extra cells sleep {SLEEPY_SECONDS} s each before the "
+                "test of dldw", TIMED_OUT, frozenset({"test_dldw"}), structure="sleepy_cells"),
+    HostileCase("ignores_interrupts", "an answer cell catches the timeout's interrupt and sleeps on", TIMED_OUT,
+                frozenset({"test_dldw"}), (Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\n" + IGNORES_INTERRUPTS),)),
+    HostileCase("fills_the_disk", "an answer cell writes 16 MB files into its folder and /tmp until the disk is full",
+                GRADED, edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\n" + FILLS_THE_DISK),)),
     HostileCase("memory_bomb", "dldw allocates 100 GB", GRADED, frozenset({"test_dldw"}),
                 (Edit("gradient", FIRST_LINE_OF_DLDW, "    block = bytearray(100 * 2 ** 30)\n" + FIRST_LINE_OF_DLDW),)),
     HostileCase("process_spawning", "an answer cell starts processes in a loop", GRADED,
@@ -279,7 +315,10 @@ CASES = (
                             "\n\n\nimport subprocess\nchildren = [subprocess.Popen(['sleep', '600']) "
                             "for _ in range(5000)]"),)),
     # Ways out of the kernel
-    HostileCase("kernel_dies", "an answer cell calls os._exit(1)", CRASHED, ALL_TESTS,
+    # The cells after the one that killed the kernel fail; the test before it scores the answer it tested.
+    HostileCase("kernel_dies", "an answer cell calls os._exit(1)", CRASHED,
+                frozenset({"test_A", "test_der_A", "test_dadw", "test_dhda", "test_dyda", "test_dadh", "test_dldy",
+                           "test_dldw"}),
                 (Edit("activation", "return np.cos(x)", "return np.cos(x)\n\n\nimport os\nos._exit(1)"),)),
     HostileCase("sys_exit", "an answer cell calls sys.exit()", GRADED,
                 edits=(Edit("partial_derivatives", AFTER_THE_PIECES, AFTER_THE_PIECES + "\n\n\nimport sys\nsys.exit()"),)),
@@ -291,6 +330,8 @@ CASES = (
     HostileCase("output_flood", "an answer cell prints 10 MB", GRADED,
                 edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nfor _ in range(20000):\n"
                             "    print('spam ' * 100)"),)),
+    HostileCase("display_flood", "an answer cell publishes 300 display outputs of 1 MB", GRADED,
+                edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\n" + DISPLAY_FLOOD),)),
     HostileCase("binary_to_stderr", "an answer cell writes bytes that are not UTF-8 to the kernel's own stderr",
                 GRADED, edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nimport os\n"
                                       "os.write(2, b'\\xff\\xfe\\x80 not UTF-8\\n')"),)),
@@ -341,8 +382,9 @@ CASES = (
                 (WRONG_DLDY, Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nnp.allclose = lambda *a, **k: True"))),
     HostileCase("testing_replaced", "np.testing replaced", TAMPERED, frozenset({"test_dldy", "test_dldw"}),
                 (WRONG_DLDY, Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nnp.testing = None"))),
-    # isinstance always True breaks the kernel's own messaging: nothing after it can be graded.
-    HostileCase("builtins_overridden", "builtins.isinstance overridden", TAMPERED, ALL_TESTS,
+    # isinstance always True breaks the kernel's own messaging: the cell never ends, the kernel is stopped, and
+    # the tests after it fail; those before it score the answers they tested.
+    HostileCase("builtins_overridden", "builtins.isinstance overridden", TAMPERED, frozenset({"test_dldy", "test_dldw"}),
                 (WRONG_DLDY, Edit("gradient", DLDW_RESULT, DLDW_RESULT +
                                   "\n\n\nimport builtins\nbuiltins.isinstance = lambda *a: True"))),
     HostileCase("fake_check_module", "sys.modules['gradecheck'] replaced by checks that pass everything",

@@ -28,6 +28,18 @@ def unavailable_reason():
     return None
 
 
+def _as_server_user():
+    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
+def restart(url):
+    """Restart the server of ``temporary_server``'s ``url`` at once, dropping every connection (a crash)."""
+    folder = url.split("host=")[1].split("&")[0]
+    subprocess.run(_as_server_user() + [f"{postgres_binaries()}/pg_ctl", "-D", os.path.join(folder, "data"), "-w",
+                                        "-m", "immediate", "-l", os.path.join(folder, "log"), "restart"],
+                   check=True, capture_output=True, text=True)
+
+
 @contextmanager
 def temporary_server():
     """Yield the SQLAlchemy URL of a new database on a private server (Unix socket only)."""
@@ -37,7 +49,7 @@ def temporary_server():
     if os.geteuid() == 0:  # PostgreSQL refuses to run as root
         os.chmod(folder, 0o755)
         shutil.chown(folder, "postgres", "postgres")
-        as_postgres = ["runuser", "-u", "postgres", "--"]
+        as_postgres = _as_server_user()
     data, port = os.path.join(folder, "data"), "55432"
 
     def run(*command):

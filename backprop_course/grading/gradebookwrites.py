@@ -1,0 +1,38 @@
+"""A gradebook that cannot be written fails one student, never the run.
+
+nbgrader's autograde loop stops the whole run on a database error
+(``sqlalchemy.exc.OperationalError``: a full disk, a locked SQLite file, a
+PostgreSQL server that restarted), so the students after it get no row. Any
+other exception fails only the student being graded: nbgrader removes that
+student's autograded folder, grades the next ones, and at the end names
+every student it could not grade ("There was an error processing
+assignment ... for student ..."), exiting 1.
+
+``OneStudentsWrite`` makes a gradebook-writing preprocessor fail the second
+way. The database rolls the student's transaction back, so the gradebook
+stays readable, with that student's earlier grades (if any) as they were.
+"""
+from nbgrader.preprocessors import AssignLatePenalties
+from sqlalchemy.exc import OperationalError
+
+
+class GradebookWriteFailed(RuntimeError):
+    """One student's grades could not be saved; the other students are graded."""
+
+
+class OneStudentsWrite:
+    """Mixin, first among the bases of a preprocessor that writes the gradebook."""
+
+    def preprocess(self, nb, resources):
+        try:
+            return super().preprocess(nb, resources)
+        except OperationalError as failure:
+            student = resources.get("nbgrader", {}).get("student", "this student")
+            reason = " ".join(str(failure.orig or failure).split())[:300]
+            raise GradebookWriteFailed(
+                f"{student} is NOT graded: the gradebook could not be written ({reason}). The other students are "
+                f"graded; autograde {student} again once the gradebook can be written.") from failure
+
+
+class LatePenalties(OneStudentsWrite, AssignLatePenalties):
+    """nbgrader's AssignLatePenalties (it saves the penalty), failing one student on a database error."""

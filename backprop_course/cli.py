@@ -45,7 +45,8 @@ def command_autograde(args):
     # One cluster for all the assignments: its workers start (and import nbgrader) once.
     with dask_client(args.scheduler, args.workers) as client:
         for assignment in args.assignments or ASSIGNMENTS:
-            results, seconds = autograde_class(course, assignment, progress=True, client=client)
+            results, seconds = autograde_class(course, assignment, progress=True, client=client,
+                                               job_seconds=args.job_seconds)
             print("\n".join(summary_lines(assignment, results, seconds)))
 
 
@@ -67,6 +68,8 @@ def main(argv=None):
     batch.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="submit the jobs to this Dask scheduler (e.g. tcp://host:8786) instead of a "
                             "local cluster; workers need this folder at the same path")
+    batch.add_argument("--job-seconds", type=float, default=None, metavar="SECONDS",
+                       help="wall time one student's job may take (default: the notebooks' budgets + 120 s)")
     batch.add_argument("assignments", nargs="*")
     report = commands.add_parser("report", help="write the HTML class reports and CSV exports")
     report.add_argument("--course", default=str(REPO_ROOT), help="course directory (default: the repository)")

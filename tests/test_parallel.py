@@ -168,3 +168,32 @@ def test_a_job_past_its_bound_is_stopped_twice_and_its_student_marked(graded_cou
     assert snapshot == serial_snapshot(graded_course, students)
     log = (course.root / "reports" / f"autograde_log_{ASSIGNMENT}.txt").read_text()
     assert "=== slow: not graded: its grading ran past the job's bound of 12 s" in log
+
+
+def test_the_parallel_command_killed_mid_class_and_run_again_gives_the_same_gradebook(graded_course, tmp_path):
+    """kill -9 of the command and its workers while it grades; the next run grades everyone, as one run would."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from nbgrader.api import Gradebook
+    students = ["reference", "missing_factor_2", "blank", "sin_cos_swapped", "dldw_hard_coded", "einsum"]
+    course = course_with(tmp_path / "course", students)
+    command = [sys.executable, "-m", "backprop_course", "autograde", "--course", str(course.root), "--workers", "2",
+               ASSIGNMENT]
+    first = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+
+    def graded_so_far():
+        with Gradebook(course.db_url) as gradebook:
+            return sum(submission.score > 0 for submission in gradebook.assignment_submissions(ASSIGNMENT))
+
+    while time.monotonic() < deadline and first.poll() is None and graded_so_far() < 2:
+        time.sleep(0.2)
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    assert 0 < graded_so_far() < len(students) - 1, "the run was not killed mid-class"  # blank scores 0
+    again = subprocess.run(command, capture_output=True, text=True)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert gradebook_snapshot(course, ASSIGNMENT) == serial_snapshot(graded_course, students)

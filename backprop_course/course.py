@@ -62,6 +62,17 @@ class Course:
         root = {} if "root" in self.config.CourseDirectory else {"root": str(self.root)}
         return CourseDirectory(config=self.config, **root)
 
+    def folder(self, step, student=".", assignment="."):
+        """nbgrader's folder of ``step`` ("source", "release", "submitted", "autograded", "feedback") for a
+        student and an assignment, under the names nbgrader_config.py gives them."""
+        settings = self.settings
+        return Path(settings.format_path(getattr(settings, f"{step}_directory"), student, assignment))
+
+    def submitted_students(self, assignment):
+        """The students with a submitted folder of ``assignment``."""
+        submitted = Path(self.settings.root) / self.settings.submitted_directory
+        return sorted(path.parent.name for path in submitted.glob(f"*/{assignment}"))
+
     @classmethod
     def scratch_copy(cls, destination, source_root=REPO_ROOT):
         """A fresh course directory holding only this course's config and sources.
@@ -101,7 +112,7 @@ class Course:
 
     def submit(self, student, assignment, notebook_path):
         """Place one student's notebook where `nbgrader autograde` looks for it."""
-        folder = self.root / "submitted" / student / assignment
+        folder = self.folder("submitted", student, assignment)
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copy2(notebook_path, folder / f"{assignment}.ipynb")
 
@@ -121,7 +132,7 @@ class Course:
         from .grading.feedback import is_test_cell
 
         cells = {}
-        for path in sorted((self.root / "source" / assignment).glob("*.ipynb")):
+        for path in sorted(self.folder("source", assignment=assignment).glob("*.ipynb")):
             for cell in nbformat.read(path, as_version=4).cells:
                 if is_test_cell(cell):
                     cells[cell.metadata["nbgrader"]["grade_id"]] = float(cell.metadata["nbgrader"]["points"])
@@ -134,7 +145,7 @@ class Course:
         from .grading.manualgrades import is_hand_graded
 
         cells = {}
-        for path in sorted((self.root / "source" / assignment).glob("*.ipynb")):
+        for path in sorted(self.folder("source", assignment=assignment).glob("*.ipynb")):
             for cell in nbformat.read(path, as_version=4).cells:
                 if is_hand_graded(cell):
                     cells[cell.metadata["nbgrader"]["grade_id"]] = float(cell.metadata["nbgrader"]["points"])

@@ -119,13 +119,12 @@ def collect_results(course, assignment):
                                              bool(submission.needs_manual_grade))
             hand[submission.student.id] = {grade.name: grade for notebook in submission.notebooks
                                            for grade in notebook.grades if grade.name in by_hand}
-    submitted_root = course.root / "submitted"
-    students = set(scores) | {path.parent.name for path in submitted_root.glob(f"*/{assignment}")}
+    students = set(scores) | set(course.submitted_students(assignment))
     results = []
     for student in sorted(students):
         name = f"{assignment}.ipynb"
         status, reason, notebook = _submission_status(
-            submitted_root / student / assignment / name, course.root / "autograded" / student / assignment / name)
+            course.folder("submitted", student, assignment) / name, course.folder("autograded", student, assignment) / name)
         if student not in totals and status != MISSING:
             status, reason, notebook = NOT_GRADED, "the gradebook holds no grades for this submission: autograde it", None
         result = StudentResult(student, status, reason)
@@ -147,7 +146,7 @@ def collect_results(course, assignment):
                 lines = _error_lines(cell)
                 if lines:
                     result.messages[cell.metadata["nbgrader"]["grade_id"]] = lines[0]
-        feedback = course.root / "feedback" / student / assignment / f"{assignment}.html"
+        feedback = course.folder("feedback", student, assignment) / f"{assignment}.html"
         result.feedback = feedback if feedback.exists() else None
         results.append(result)
     return results

@@ -21,7 +21,7 @@ def ensure_gradebook_rows(course, assignment):
     import sqlalchemy
     from nbgrader.api import Gradebook
 
-    students = sorted(path.parent.name for path in (course.root / "submitted").glob(f"*/{assignment}"))
+    students = course.submitted_students(assignment)
     with Gradebook(course.db_url) as gradebook, warnings.catch_warnings():
         # nbgrader's add_submission trips a harmless SQLAlchemy 2 warning.
         warnings.simplefilter("ignore", category=sqlalchemy.exc.SAWarning)

@@ -54,7 +54,7 @@ def grade_in_subprocess(course_root, assignment, student, template, nbgrader_arg
                               "then in a process of its own), and was stopped") from None
         text = _section(f"{student}: exit {result.returncode} (own process)", result.stdout + result.stderr)
         return text, read_results(f"sqlite:///{database}", assignment, student,
-                                  Path(course_root) / "autograded" / student / assignment)
+                                  Course(course_root).folder("autograded", student, assignment))
 
 
 # chdir and the redirected output are the whole process's: one grading at a
@@ -105,7 +105,7 @@ def grade_student(course_root, assignment, student, template, nbgrader_args=(), 
         text = _section(f"{student}: exit {exit_code}", log.read().decode("utf-8", errors="replace"))
         try:
             return text, read_results(f"sqlite:///{database}", assignment, student,
-                                      Path(course_root) / "autograded" / student / assignment)
+                                      Course(course_root).folder("autograded", student, assignment))
         except Exception:
             return f"{text}\nits results could not be read:\n{traceback.format_exc()}", None
 

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.skipif(
 # Tight limits for the test, as nbgrader_config.py settings; the defaults are sandbox.DEFAULT_LIMITS.
 CELL_TIMEOUT_SECONDS = 10
 SANDBOX_LIMITS = {"memory_mb": 2048, "cpu_seconds": 60, "processes": 48}
-NOTEBOOK_SECONDS = 40  # the reference takes a few seconds; sleeps_in_many_cells needs 45
+NOTEBOOK_SECONDS = 30  # the reference takes a few seconds; sleeps_in_many_cells needs 36
 CORRECT = ("reference", "einsum")
 
 
@@ -245,6 +245,14 @@ def test_a_notebook_over_its_budget_is_stopped_and_timed_out_by_name(hostile):
     assert f"not run: the notebook ran past its {NOTEBOOK_SECONDS} s budget" in errors
     assert results["ignores_interrupts"].reason.startswith("a cell went on after the interrupt at its time limit: "
                                                            "the kernel was stopped")
+
+
+def test_a_submission_too_large_to_run_is_refused_alone_with_its_reason(hostile):
+    from backprop_course.parallel.runner import grade_student
+    course, results, _, _ = hostile
+    assert not (_autograded(course, "huge_cells") / NOTEBOOK).exists()
+    log, _ = grade_student(course.root, ASSIGNMENT, "huge_cells", course.root / "gradebook.db")  # as a job, again
+    assert "cells hold 13.0 MB, more than the 12.0 MB a submission may hold; it was not run" in log
 
 
 def test_a_flood_of_displays_is_dropped_as_it_arrives(hostile):

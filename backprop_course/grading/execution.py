@@ -24,6 +24,9 @@ command) has the same bounds, set as its settings::
   test cell's probe records have a budget of their own
   (``record_bytes``): a flood of printing in the notebook cannot starve
   the records that its grade is read from (``verdicts.JudgeProbes``).
+- **Size.** A submission whose own cells hold more than ``notebook_bytes``
+  less ``notebook_output_bytes`` is not run (``NotebookTooLarge``): so the
+  autograded notebook stays under ``notebook_bytes``.
 """
 import math
 import time
@@ -38,6 +41,10 @@ from ..checks import PROBE_MIME
 from .feedback import is_test_cell
 
 BUDGET_KEY = "backprop_execution"  # the notebook's metadata: what the bounds did
+
+
+class NotebookTooLarge(RuntimeError):
+    """A submission too large to run: nbgrader fails this student alone, and says why in the log."""
 
 
 def content_bytes(value):
@@ -65,8 +72,16 @@ class BoundedExecute(Execute):
     notebook_output_bytes = Integer(8 * 2**20, help="Bytes of output kept per notebook; later outputs are dropped."
                                     ).tag(config=True)
     record_bytes = Integer(4 * 2**20, help="Bytes of probe records kept per test cell.").tag(config=True)
+    notebook_bytes = Integer(20 * 2**20, help="The largest autograded notebook: a submission whose cells hold "
+                                              "more than this less notebook_output_bytes is not run.").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
+        cells = sum(content_bytes(cell.get("source", "")) + content_bytes(cell.get("attachments", {}))
+                    for cell in nb.cells)
+        if cells > self.notebook_bytes - self.notebook_output_bytes:
+            raise NotebookTooLarge(
+                f"the submitted notebook's cells hold {_megabytes(cells)}, more than the "
+                f"{_megabytes(self.notebook_bytes - self.notebook_output_bytes)} a submission may hold; it was not run")
         self._deadline = time.monotonic() + self.notebook_seconds
         self._stopped = None   # (ename, why) once the kernel is stopped, or dead: no later cell runs
         self._cut_by_budget = False

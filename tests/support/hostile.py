@@ -66,13 +66,15 @@ def _restructure(notebook, structure):
         index = _cell_index(notebook, "test_dldw")
         cells[index:index] = [nbformat.v4.new_code_cell(f"import time\ntime.sleep({SLEEPY_SECONDS})")
                               for _ in range(SLEEPY_CELLS)]
+    elif structure == "huge_cells":  # over what the autograded notebook may hold (BoundedExecute.notebook_bytes)
+        cells.append(nbformat.v4.new_markdown_cell("x" * 13 * 2**20))
     elif structure:
         raise ValueError(f"unknown structure change {structure!r}")
     return notebook
 
 
 # sleepy_cells: SLEEPY_CELLS cells of SLEEPY_SECONDS each, under test_hostile's cell timeout, over its budget.
-SLEEPY_CELLS, SLEEPY_SECONDS = 5, 9
+SLEEPY_CELLS, SLEEPY_SECONDS = 4, 9
 # Writes files of 16 MB into its folder and /tmp until the disk is full; prints what stopped it.
 FILLS_THE_DISK = """import os
 def fill(folder):
@@ -332,6 +334,7 @@ CASES = (
                             "    print('spam ' * 100)"),)),
     HostileCase("display_flood", "an answer cell publishes 300 display outputs of 1 MB", GRADED,
                 edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\n" + DISPLAY_FLOOD),)),
+    HostileCase("huge_cells", "a markdown cell of 13 MB", CRASHED, ALL_TESTS, structure="huge_cells"),
     HostileCase("binary_to_stderr", "an answer cell writes bytes that are not UTF-8 to the kernel's own stderr",
                 GRADED, edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nimport os\n"
                                       "os.write(2, b'\\xff\\xfe\\x80 not UTF-8\\n')"),)),

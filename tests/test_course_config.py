@@ -14,6 +14,7 @@ from backprop_course.course import Course
 from backprop_course.demo import example_class
 from backprop_course.grading.sandbox import unavailable_reason
 from support import postgres
+from support.gradebooks import gradebook_snapshot
 from support.submissions import FIXTURES_DIR
 
 ASSIGNMENT = "chain_rule"
@@ -52,11 +53,11 @@ def _course_command(*args):
 @pytest.mark.skipif(postgres.unavailable_reason() is not None or unavailable_reason() is not None,
                     reason=f"no PostgreSQL server ({postgres.unavailable_reason()}) or no sandbox "
                            f"({unavailable_reason()})")
-def test_the_course_commands_use_the_postgresql_gradebook_that_nbgrader_config_names(tmp_path):
+def test_the_course_commands_use_the_postgresql_gradebook_that_nbgrader_config_names(graded_course, tmp_path):
     """Before, `autograde` crashed (No such assignment) and `report` showed every student 0/11 from an empty
-    SQLite file it had made."""
+    SQLite file it had made. The parallel command's gradebook in PostgreSQL is serial nbgrader's in SQLite."""
     from nbgrader.api import Gradebook
-    students = {"reference", "missing_factor_2"}
+    students = {"reference", "missing_factor_2", "blank", "dldw_hard_coded", "sin_cos_swapped"}
     with postgres.temporary_server() as url:
         course = Course.scratch_copy(tmp_path / "course")
         with open(course.root / "nbgrader_config.py", "a") as config:
@@ -72,7 +73,7 @@ def test_the_course_commands_use_the_postgresql_gradebook_that_nbgrader_config_n
         page = (course.root / "reports" / f"{ASSIGNMENT}.html").read_text()
         assert 'id="nothing-graded"' in page and "0 / 11" not in page
 
-        graded = _course_command("autograde", "--course", str(course.root), "--workers", "1", ASSIGNMENT)
+        graded = _course_command("autograde", "--course", str(course.root), "--workers", "2", ASSIGNMENT)
         assert graded.returncode == 0, graded.stdout + graded.stderr
         report = _course_command("report", "--course", str(course.root), ASSIGNMENT)
         assert report.returncode == 0, report.stderr
@@ -81,6 +82,9 @@ def test_the_course_commands_use_the_postgresql_gradebook_that_nbgrader_config_n
             totals = {submission.student.id: submission.score
                       for submission in gradebook.assignment_submissions(ASSIGNMENT)}
         scores = course.scores(ASSIGNMENT)
+        in_postgres = gradebook_snapshot(course, ASSIGNMENT)
+    serial = {key: value for key, value in gradebook_snapshot(graded_course, ASSIGNMENT).items() if key[0] in students}
+    assert in_postgres == serial
     assert set(totals) == students and totals["reference"] == 11 and totals["missing_factor_2"] < 11
     page = (course.root / "reports" / f"{ASSIGNMENT}.html").read_text()
     assert 'id="nothing-graded"' not in page

@@ -60,18 +60,6 @@ def test_feedback_and_export_work_unchanged_after_a_parallel_run(parallel_course
 from support import postgres  # noqa: E402
 
 
-@pytest.mark.skipif(postgres.unavailable_reason() is not None,
-                    reason=f"no PostgreSQL server: {postgres.unavailable_reason()}")
-def test_parallel_grading_into_postgresql_matches_serial_sqlite(graded_course, tmp_path):
-    students = ["reference", "blank", "missing_factor_2", "dldw_hard_coded", "sin_cos_swapped"]
-    with postgres.temporary_server() as url:
-        course = course_with(tmp_path / "course", students, db_url=url)
-        autograde_class(course, ASSIGNMENT, workers=2)
-        in_postgres = gradebook_snapshot(course, ASSIGNMENT)
-    serial = serial_snapshot(graded_course, students)
-    assert in_postgres == serial
-
-
 from distributed.diagnostics.plugin import WorkerPlugin  # noqa: E402
 
 

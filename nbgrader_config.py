@@ -9,8 +9,7 @@ This file imports the course package, so run nbgrader from the course's
 virtual environment (`make setup` creates it; then `. .venv/bin/activate`).
 """
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds,
-                                    IgnorePattern, LimitOutput, OverwriteKernelspec)
+from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds, IgnorePattern, LimitOutput
 
 from backprop_course import ASSIGNMENTS
 from backprop_course.grading import sandbox
@@ -21,7 +20,7 @@ from backprop_course.grading.manualgrades import KeepManualGrading
 from backprop_course.grading.mathml import MathToMathML
 from backprop_course.grading.sanitize import SanitizeStudentHTML
 from backprop_course.grading.execution import BoundedExecute
-from backprop_course.grading.gradebookwrites import LatePenalties
+from backprop_course.grading.gradebookwrites import KernelspecOverwrite, LatePenalties
 from backprop_course.grading.cellrepair import DropDuplicateGradedCells, RestoreLockedCells
 from backprop_course.grading.tampering import FlagTampering
 from backprop_course.grading.verdicts import JudgeProbes, PlaceProbeSeeds
@@ -60,7 +59,7 @@ c.Execute.shutdown_kernel = "immediate"
 # dropped first (nbgrader #1083 otherwise aborts the whole run), and locked
 # cells restored with a warning only where a student really changed one
 # (backprop_course/grading/cellrepair.py).
-c.Autograde.sanitize_preprocessors = [ClearOutput, DropDuplicateGradedCells, DeduplicateIds, OverwriteKernelspec,
+c.Autograde.sanitize_preprocessors = [ClearOutput, DropDuplicateGradedCells, DeduplicateIds, KernelspecOverwrite,
                                       RestoreLockedCells, CheckCellMetadata]
 # Autograde: nbgrader's own steps, with the verdict moved out of the kernel.
 # PlaceProbeSeeds gives each hidden probe this student's seed (derived from
@@ -75,7 +74,7 @@ c.Autograde.sanitize_preprocessors = [ClearOutput, DropDuplicateGradedCells, Ded
 # removes the links, special files and notebooks that a kernel left in the
 # folder where nbgrader writes next (backprop_course/grading/kernelfolder.py).
 # Every step that writes the gradebook (KeepManualGrading, FlagTampering,
-# LatePenalties, the cell repairs) fails only the student being graded when
+# LatePenalties, KernelspecOverwrite, the cell repairs) fails only the student being graded when
 # the database cannot be written, and nbgrader goes on with the next ones
 # (backprop_course/grading/gradebookwrites.py).
 c.Autograde.autograde_preprocessors = [PlaceProbeSeeds, BoundedExecute, CleanKernelFolder, JudgeProbes, IgnorePattern,

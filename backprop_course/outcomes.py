@@ -124,9 +124,11 @@ def collect_results(course, assignment):
     for student in sorted(students):
         name = f"{assignment}.ipynb"
         status, reason, notebook = _submission_status(
-            course.folder("submitted", student, assignment) / name, course.folder("autograded", student, assignment) / name)
+            course.folder("submitted", student, assignment) / name,
+            course.folder("autograded", student, assignment) / name)
         if student not in totals and status != MISSING:
-            status, reason, notebook = NOT_GRADED, "the gradebook holds no grades for this submission: autograde it", None
+            status, notebook = NOT_GRADED, None
+            reason = "the gradebook holds no grades for this submission: autograde it"
         result = StudentResult(student, status, reason)
         result.score, result.max_score, result.manual_pending = totals.get(student, (0.0, 0.0, False))
         if notebook is None and result.score:

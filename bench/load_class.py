@@ -16,7 +16,6 @@ import shutil
 import sys
 import tempfile
 import threading
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -138,7 +137,7 @@ def main():
           f"({mixed_seconds / alone_seconds:.2f}x)")
     print(f"  honest students whose status or scores differ from their grading without the hostile ones: "
           f"{len(changed)} {changed[:5]}")
-    print(f"  hostile outcomes: " + ", ".join(f"{student} {mixed[student].status} "
+    print("  hostile outcomes: " + ", ".join(f"{student} {mixed[student].status} "
                                               f"({sum(mixed[student].cells.values()):g})" for student, _ in hostile))
     print(f"  statuses: {dict(Counter(item.status for item in mixed.values()))}")
     print(f"  peak memory, with / without: grader processes {sampler.grader_mb:.0f} / {alone_sampler.grader_mb:.0f} MB, "

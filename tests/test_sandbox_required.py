@@ -86,3 +86,11 @@ def test_validate_is_not_affected(course, tmp_path):
     result = nbgrader(course, "validate", str(folder / f"{ASSIGNMENT}.ipynb"), opt_out=False)
     assert "Success!" in result.stdout, result.stdout[-2000:] + result.stderr[-2000:]
     assert "Refusing" not in result.stdout + result.stderr
+
+
+def test_a_limit_of_zero_is_refused_rather_than_read_as_no_limit():
+    """A tmpfs of --size 0 has no size limit: disk_mb=0 must not turn the quota off."""
+    from backprop_course.grading.sandbox import parse_limits
+    assert parse_limits(["--disk_mb=64"])["disk_mb"] == 64
+    with pytest.raises(SystemExit, match="disk_mb must be at least 1"):
+        parse_limits(["--disk_mb=0"])

@@ -35,12 +35,13 @@ from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
-from traitlets import Integer
+from traitlets import Bool, Integer
 
 from ..checks import PROBE_MIME
 from .feedback import is_test_cell
 
 BUDGET_KEY = "backprop_execution"  # the notebook's metadata: what the bounds did
+ERROR_CHARS, TRACEBACK_LINES = 2000, 50  # what an error keeps: its message, and the lines of its traceback
 
 
 class NotebookTooLarge(RuntimeError):
@@ -58,6 +59,15 @@ def content_bytes(value):
     return 8
 
 
+def shorten_error(content):
+    """An error's message and traceback cut to ERROR_CHARS each line and TRACEBACK_LINES lines, in place."""
+    content["evalue"] = str(content.get("evalue", ""))[:ERROR_CHARS]
+    traceback = [str(line)[:ERROR_CHARS] for line in (content.get("traceback") or [])]
+    content["traceback"] = traceback[:TRACEBACK_LINES // 2] + traceback[-(TRACEBACK_LINES // 2):] \
+        if len(traceback) > TRACEBACK_LINES else traceback
+    return content
+
+
 def _megabytes(size):
     return f"{size / 2**20:.1f} MB"
 
@@ -66,12 +76,15 @@ class BoundedExecute(Execute):
     """Execute with a wall-clock budget per notebook and byte caps on outputs as they arrive."""
 
     notebook_seconds = Integer(120, help="Wall-clock seconds that one notebook may run, its kernel's start "
-                                         "included; then the kernel is stopped and the cells left fail.").tag(config=True)
+                                         "included; then the kernel is stopped and the cells left fail."
+                               ).tag(config=True)
     cell_output_bytes = Integer(2 * 2**20, help="Bytes of output kept per cell; later outputs are dropped."
                                 ).tag(config=True)
     notebook_output_bytes = Integer(8 * 2**20, help="Bytes of output kept per notebook; later outputs are dropped."
                                     ).tag(config=True)
     record_bytes = Integer(4 * 2**20, help="Bytes of probe records kept per test cell.").tag(config=True)
+    # Widgets' state would be kept in the notebook's metadata, outside the caps; graded notebooks need none.
+    store_widget_state = Bool(False, help="Keep widgets' state in the notebook (uncapped).").tag(config=True)
     notebook_bytes = Integer(20 * 2**20, help="The largest autograded notebook: a submission whose cells hold "
                                               "more than this less notebook_output_bytes is not run.").tag(config=True)
 
@@ -82,13 +95,7 @@ class BoundedExecute(Execute):
             raise NotebookTooLarge(
                 f"the submitted notebook's cells hold {_megabytes(cells)}, more than the "
                 f"{_megabytes(self.notebook_bytes - self.notebook_output_bytes)} a submission may hold; it was not run")
-        self._deadline = time.monotonic() + self.notebook_seconds
-        self._stopped = None   # (ename, why) once the kernel is stopped, or dead: no later cell runs
-        self._cut_by_budget = False
-        self._kept = {}        # cell index -> bytes of output kept
-        self._records = {}     # cell index -> bytes of probe records kept
-        self._dropped = {}     # cell index -> [outputs, bytes] dropped
-        self._not_run = 0
+        self.start_bounds()
         nb, resources = super().preprocess(nb, resources, km)
         dropped = [sum(counts) for counts in zip(*self._dropped.values())] or [0, 0]
         ename, why = self._stopped or (None, "")
@@ -99,6 +106,16 @@ class BoundedExecute(Execute):
                       if ename else "",
             "dropped_outputs": dropped[0], "dropped_bytes": dropped[1]}
         return nb, resources
+
+    def start_bounds(self):
+        """A new notebook's budget and counts."""
+        self._deadline = time.monotonic() + self.notebook_seconds
+        self._stopped = None   # (ename, why) once the kernel is stopped, or dead: no later cell runs
+        self._cut_by_budget = False
+        self._kept = {}        # cell index -> bytes of output kept (-1: display updates)
+        self._records = {}     # cell index -> bytes of probe records kept
+        self._dropped = {}     # cell index -> [outputs, bytes] dropped
+        self._not_run = 0
 
     # Time
 
@@ -158,7 +175,19 @@ class BoundedExecute(Execute):
 
     # Memory
 
+    def on_comm_open_jupyter_widget(self, msg):
+        return None  # no Output widget, whose outputs would go round the caps
+
+    def on_cell_executed(self, **kwargs):
+        # nbgrader's Execute adds the reply's error to the cell when no output shows it (say, a dropped one).
+        reply = kwargs.get("execute_reply") or {}
+        if reply.get("content", {}).get("status") == "error":
+            shorten_error(reply["content"])
+        return super().on_cell_executed(**kwargs)
+
     def output(self, outs, msg, display_id, cell_index):
+        if msg["msg_type"] == "error":
+            shorten_error(msg["content"])
         size = content_bytes(msg.get("content"))
         if self.clear_before_next_output:  # the delayed clear_output happens in this call
             self._forget(cell_index)
@@ -182,6 +211,9 @@ class BoundedExecute(Execute):
     def _update_display_id(self, display_id, msg):
         # An update rewrites earlier outputs in place: it is kept only if it fits
         # what is left of the notebook's bytes, and then counted as new output.
+        # (A display_data or execute_result with an id comes here too; output() counts it.)
+        if msg["msg_type"] != "update_display_data":
+            return super()._update_display_id(display_id, msg)
         size = content_bytes(msg.get("content"))
         if sum(self._kept.values()) + size > self.notebook_output_bytes:
             return

@@ -12,7 +12,7 @@ assignment ... for student ..."), exiting 1.
 way. The database rolls the student's transaction back, so the gradebook
 stays readable, with that student's earlier grades (if any) as they were.
 """
-from nbgrader.preprocessors import AssignLatePenalties
+from nbgrader.preprocessors import AssignLatePenalties, OverwriteKernelspec
 from sqlalchemy.exc import OperationalError
 
 
@@ -36,3 +36,7 @@ class OneStudentsWrite:
 
 class LatePenalties(OneStudentsWrite, AssignLatePenalties):
     """nbgrader's AssignLatePenalties (it saves the penalty), failing one student on a database error."""
+
+
+class KernelspecOverwrite(OneStudentsWrite, OverwriteKernelspec):
+    """nbgrader's OverwriteKernelspec (it reads the gradebook), failing one student on a database error."""

@@ -78,6 +78,8 @@ def parse_limits(arguments):
         name, _, value = argument.removeprefix("--").partition("=")
         if name not in limits or not value.isdigit():
             sys.exit(f"backprop-sandbox: unknown limit {argument!r}; the limits are {', '.join(DEFAULT_LIMITS)}")
+        if int(value) < 1:  # 0 would mean "no limit" to some of them (a tmpfs of --size 0)
+            sys.exit(f"backprop-sandbox: the limit {name} must be at least 1")
         limits[name] = int(value)
     return limits
 

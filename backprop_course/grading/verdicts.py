@@ -44,6 +44,7 @@ from ..checks import (BACKPROP_CSV, HARD_CODED_HINT, HEART, MAX_PROBE_ENTRIES, P
 from .feedback import is_test_cell
 
 VERDICTS_KEY = "backprop_verdicts"
+DIGEST_KEY = "backprop_submission_digest"  # in nbgrader's resources, from PlaceProbeSeeds to JudgeProbes
 PROBE_CALL = re.compile(r'run_probes\((?P<cell>"\w+"), globals\(\), seed=\d+\)')
 RECORD_KEYS = {"cell", "probe", "result", "mutated", "forward_passes"}
 # A chain-rule answer runs the forward pass once per call; more than this
@@ -126,6 +127,7 @@ class PlaceProbeSeeds(NbGraderPreprocessor):
         info = resources["nbgrader"]
         secret = ProbeSecret(config=self.config).read()
         submission = submission_digest(nb, submitted_folder(self.config, info))
+        resources[DIGEST_KEY] = submission  # for JudgeProbes: the same seeds, whatever changes meanwhile
         for cell in nb.cells:
             if is_test_cell(cell):
                 seed = probe_seed(secret, info["assignment"], info["student"], cell.metadata.nbgrader.grade_id,
@@ -376,7 +378,7 @@ class JudgeProbes(NbGraderPreprocessor):
         course = CourseDirectory(config=self.config)
         reference = Reference(CourseData(Path(course.root) / course.source_directory))
         verdicts = {}
-        submission = submission_digest(nb, submitted_folder(self.config, info))
+        submission = resources.get(DIGEST_KEY) or submission_digest(nb, submitted_folder(self.config, info))
         for cell in nb.cells:
             if not is_test_cell(cell):
                 continue

@@ -32,6 +32,11 @@ JOB_ARGUMENTS = ("--KeepManualGrading.write_digests=False",)
 JOB_OVER_ITS_BOUND = 75  # the exit status of a worker that ended itself in a job past its bound
 
 
+# chdir and the redirected output are the whole process's: one grading at a
+# time, even on a Dask worker that runs several threads.
+_ONE_GRADING_AT_A_TIME = threading.Lock()
+
+
 class JobTimedOut(RuntimeError):
     """A student's grading ran past the job's bound, in a process of its own, and was killed."""
 
@@ -53,13 +58,9 @@ def grade_in_subprocess(course_root, assignment, student, template, nbgrader_arg
             raise JobTimedOut(f"its grading ran past the job's bound of {job_seconds:g} s, twice (in a worker, "
                               "then in a process of its own), and was stopped") from None
         text = _section(f"{student}: exit {result.returncode} (own process)", result.stdout + result.stderr)
-        return text, read_results(f"sqlite:///{database}", assignment, student,
-                                  Course(course_root).folder("autograded", student, assignment))
-
-
-# chdir and the redirected output are the whole process's: one grading at a
-# time, even on a Dask worker that runs several threads.
-_ONE_GRADING_AT_A_TIME = threading.Lock()
+        with _ONE_GRADING_AT_A_TIME:  # reading the course's config changes the working folder, as a grading does
+            autograded = Course(course_root).folder("autograded", student, assignment)
+        return text, read_results(f"sqlite:///{database}", assignment, student, autograded)
 
 
 def grade_student(course_root, assignment, student, template, nbgrader_args=(), job_seconds=None):

@@ -248,10 +248,11 @@ def test_a_notebook_over_its_budget_is_stopped_and_timed_out_by_name(hostile):
 
 
 def test_a_submission_too_large_to_run_is_refused_alone_with_its_reason(hostile):
-    from backprop_course.parallel.runner import grade_student
+    from backprop_course.parallel.runner import grade_in_subprocess
     course, results, _, _ = hostile
     assert not (_autograded(course, "huge_cells") / NOTEBOOK).exists()
-    log, _ = grade_student(course.root, ASSIGNMENT, "huge_cells", course.root / "gradebook.db")  # as a job, again
+    # Graded again by an nbgrader process of its own, whose whole output is the log.
+    log, _ = grade_in_subprocess(course.root, ASSIGNMENT, "huge_cells", course.root / "gradebook.db")
     assert "cells hold 13.0 MB, more than the 12.0 MB a submission may hold; it was not run" in log
 
 

@@ -16,6 +16,11 @@ from nbgrader.preprocessors import AssignLatePenalties, OverwriteKernelspec
 from sqlalchemy.exc import OperationalError
 
 
+def database_error(failure):
+    """What a database error says, on one short line (for a log line or a student's status)."""
+    return " ".join(str(failure.orig or failure).split())[:300]
+
+
 class GradebookWriteFailed(RuntimeError):
     """One student's grades could not be saved; the other students are graded."""
 
@@ -28,7 +33,7 @@ class OneStudentsWrite:
             return super().preprocess(nb, resources)
         except OperationalError as failure:
             student = resources.get("nbgrader", {}).get("student", "this student")
-            reason = " ".join(str(failure.orig or failure).split())[:300]
+            reason = database_error(failure)
             raise GradebookWriteFailed(
                 f"{student} is NOT graded: the gradebook could not be written ({reason}). The other students are "
                 f"graded; autograde {student} again once the gradebook can be written.") from failure

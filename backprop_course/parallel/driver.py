@@ -85,7 +85,7 @@ def job_bound(course, assignment):
     configured = course.config.BoundedExecute
     budget = configured.notebook_seconds if "notebook_seconds" in configured else \
         BoundedExecute.class_traits()["notebook_seconds"].default_value
-    notebooks = len(list((course.root / course.settings.source_directory / assignment).glob("*.ipynb")))
+    notebooks = len(list(course.folder("source", assignment=assignment).glob("*.ipynb")))
     return budget * max(1, notebooks) + 120
 
 
@@ -106,7 +106,7 @@ def autograde_class(course, assignment, nbgrader_args=(), students=None, workers
     students = list(students or everyone)
     bar = Progress(len(students), assignment) if progress else None
     job_seconds = job_seconds or job_bound(course, assignment)
-    logs, stopped, timed_out = {}, {}, set()  # stopped: student -> why its grading did not count
+    logs, stopped = {}, {}  # stopped: student -> (status, why its grading did not count)
     with contextlib.ExitStack() as stack:
         # The gradebook template is inside the course folder, so that workers on other machines see it too.
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=".autograde-jobs-", dir=course.root)))
@@ -125,8 +125,7 @@ def autograde_class(course, assignment, nbgrader_args=(), students=None, workers
             except Exception as error:
                 if isinstance(error, JobTimedOut):
                     logs[student] = f"=== {student}: not graded: {error}"
-                    stopped[student] = str(error)
-                    timed_out.add(student)
+                    stopped[student] = (TIMED_OUT, str(error))
                 elif job.key.endswith("own-process") or not isinstance(error, KilledWorker):
                     logs[student] = f"=== {student}: not graded: {error!r}"
                 else:
@@ -143,7 +142,8 @@ def autograde_class(course, assignment, nbgrader_args=(), students=None, workers
                 unsaved = gradebook.record(assignment, student, results)
                 if unsaved:
                     logs[student] += f"\n=== {student}: graded, but NOT saved in the gradebook: {unsaved}"
-                    stopped[student] = f"graded, but the gradebook could not be written ({unsaved}); autograde again"
+                    stopped[student] = (CRASHED, f"graded, but the gradebook could not be written ({unsaved}); "
+                                                 "autograde again")
                 else:
                     remember_answers(course.root, assignment, student, results)
             bar and bar.step(student)
@@ -153,8 +153,7 @@ def autograde_class(course, assignment, nbgrader_args=(), students=None, workers
     results = collect_results(course, assignment)
     for item in results:
         if item.student in stopped:
-            item.status = TIMED_OUT if item.student in timed_out else CRASHED
-            item.reason = stopped[item.student]
+            item.status, item.reason = stopped[item.student]
     status = {item.student: {"status": item.status, "reason": item.reason,
                              "automatic": sum(item.cells.values()), "cells": item.cells} for item in results}
     (report_dir / f"autograde_status_{assignment}.json").write_text(json.dumps(status, indent=2) + "\n")

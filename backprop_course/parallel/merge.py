@@ -13,6 +13,7 @@ import time
 import warnings
 from pathlib import Path
 
+from ..grading.gradebookwrites import database_error
 from ..grading.manualgrades import keeps_its_grading
 
 
@@ -184,7 +185,7 @@ class GradebookWriter:
             except (OperationalError, DBAPIError) as failure:
                 self._close()
                 if waited >= self.patience:
-                    return " ".join(str(failure.orig or failure).split())[:300]
+                    return database_error(failure)
                 time.sleep(wait)
                 waited += wait
                 wait = min(wait * 2, 10)

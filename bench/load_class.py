@@ -9,7 +9,7 @@ records the memory of every process (the grader's and the kernels') and the
 disk used. It checks that every honest student gets exactly the score they
 get without the hostile ones, and that every hostile one has a status.
 
-Run: .venv/bin/python bench/load_class.py [--size 300] [--workers 2]
+Run: .venv/bin/python bench/load_class.py [--size 300] [--workers 2] [--attacks flood,sleep]
 """
 import argparse
 import shutil
@@ -121,10 +121,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=300)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--attacks", default=",".join(ATTACKS), help="the kinds of hostile student, comma-separated")
     args = parser.parse_args()
     hostile_count = args.size // 20
     honest = synthetic_class(ASSIGNMENT, args.size - hostile_count)
-    kinds = list(ATTACKS)
+    kinds = args.attacks.split(",")
     hostile = [(f"h{index:02d}_{kinds[index % len(kinds)]}", kinds[index % len(kinds)]) for index in range(hostile_count)]
     with tempfile.TemporaryDirectory(prefix="load-class-") as scratch:
         alone, alone_seconds, alone_sampler, _ = graded(Path(scratch) / "honest", honest, [], args.workers)

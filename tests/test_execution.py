@@ -1,9 +1,11 @@
-"""BoundedExecute's caps, fed kernel messages directly (no kernel): what the grader keeps of what a kernel sends."""
+"""What the grader keeps of what a kernel sends: BoundedExecute's caps, fed kernel messages directly, and the
+kernel client's bound on unread messages."""
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
 from backprop_course.checks import PROBE_MIME
 from backprop_course.grading.execution import ERROR_CHARS, TRACEBACK_LINES, BoundedExecute, content_bytes
+from support.kernels import memory_grown_while_unread
 
 MB = 2**20
 
@@ -97,3 +99,8 @@ def test_no_widget_state_or_output_widget_goes_round_the_caps():
     assert client.store_widget_state is False
     assert client.on_comm_open_jupyter_widget(_message("comm_open", {"target_name": "jupyter.widget"})) is None
     nbformat.validate(client.nb)
+
+
+def test_a_kernel_publishing_faster_than_it_is_read_grows_its_own_memory_not_the_graders(tmp_path):
+    flood = "from IPython.display import display\nfor _ in range(300):\n    display({'text/plain': 'x' * 2**20}, raw=True)"
+    assert memory_grown_while_unread(flood, tmp_path) < 48 * MB  # 300 MB were published

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from queue import Empty
 
+import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import DottedObjectName, Int, default
@@ -36,6 +37,22 @@ class ReadyClient(AsyncKernelClient):
     nothing more from start-up. It asks again, as jupyter_client does, while
     IOPub is not connected yet.
     """
+
+    # What the grader holds of a kernel's unread IOPub messages: a few, each
+    # at most a little above the largest output BoundedExecute keeps. A
+    # kernel that publishes faster than it is read waits, or loses its
+    # newest messages, in its own memory and not in the grader's. A larger
+    # message drops the connection, which zmq opens again at once.
+    iopub_queue = 16
+    iopub_message_bytes = 8 * 2**20
+
+    def connect_iopub(self, identity=None):
+        socket = self.context.socket(zmq.SUB)
+        socket.linger = 1000
+        socket.rcvhwm, socket.maxmsgsize = self.iopub_queue, self.iopub_message_bytes  # before connect, to apply
+        socket.connect(self._make_url("iopub"))
+        socket.setsockopt(zmq.SUBSCRIBE, b"")
+        return socket
 
     async def wait_for_ready(self, timeout=None):
         deadline = time.monotonic() + (float("inf") if timeout is None else timeout)

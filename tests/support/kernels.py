@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import psutil
 from traitlets.config import Config
 
 from backprop_course.grading.kernelmanager import SandboxedKernelManager
@@ -54,6 +55,27 @@ async def _run(cells, folder, config):
         client.stop_channels()
         await manager.shutdown_kernel(now=True)
     return "".join(outputs), type(manager.provisioner).__name__
+
+
+async def _unread(cell, folder, config, seconds):
+    manager = SandboxedKernelManager(kernel_name=KERNEL_NAME, config=config)
+    await manager.start_kernel(cwd=str(folder))
+    client = manager.client()
+    client.start_channels()
+    try:
+        await client.wait_for_ready(timeout=60)
+        before = psutil.Process().memory_info().rss
+        client.execute(cell)
+        await asyncio.sleep(seconds)  # nothing reads IOPub meanwhile
+        return psutil.Process().memory_info().rss - before
+    finally:
+        client.stop_channels()
+        await manager.shutdown_kernel(now=True)
+
+
+def memory_grown_while_unread(cell, folder, seconds=8):
+    """How much this process grows while a sandboxed kernel runs ``cell`` and nobody reads what it publishes."""
+    return asyncio.run(_unread(cell, folder, kernel_config(), seconds))
 
 
 def run_in_kernel(cells, folder, warm=True, **limits):

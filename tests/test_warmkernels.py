@@ -339,3 +339,26 @@ def test_the_graded_plots_are_images_for_tas(graded_course):
             assert any("image/png" in output.get("data", {}) for output in plot.outputs), path
             drawn += 1
     assert drawn >= 10
+
+
+SOCKET_FOLDER = r"""
+import json, os
+from ipykernel.connect import get_connection_file
+folder = os.path.dirname(json.load(open(get_connection_file()))["ip"])
+try:
+    with open(os.path.join(folder, "filler"), "wb") as filler:
+        filler.write(bytes(4 * 2**20))
+    error = None
+except OSError as full:
+    error = full.strerror
+size = os.statvfs(folder)
+print("SOCKETS", json.dumps({"bytes": size.f_blocks * size.f_frsize, "error": error,
+                             "sockets": sum(name.startswith("kernel-") for name in os.listdir(folder))}))
+"""
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_a_kernels_socket_folder_is_a_filesystem_of_its_own_of_a_megabyte(tmp_path, warm):
+    """What the kernel writes beside its IPC sockets is not on the grader's disk, and is bounded."""
+    sockets = printed(run_in_kernel(SOCKET_FOLDER, tmp_path, warm=warm), "SOCKETS")
+    assert sockets == {"bytes": 2**20, "error": "No space left on device", "sockets": 5}

@@ -89,15 +89,18 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
+        self._socket_folder = None
         if self.transport == "ipc" and Path(self.ip).parent.is_dir():
-            # A socket folder of its own, which the sandbox shares: nothing that
-            # one kernel leaves there reaches the next, and it goes with the kernel.
-            self.ip = str(Path(tempfile.mkdtemp(prefix="kernel-", dir=Path(self.ip).parent)) / "kernel")
+            # A socket folder name of its own, which the sandbox mounts a
+            # filesystem of its own at: nothing that one kernel leaves there
+            # reaches the next. The sockets of an unconfined kernel are in it.
+            self._socket_folder = tempfile.mkdtemp(prefix="kernel-", dir=Path(self.ip).parent)
+            self.ip = str(Path(self._socket_folder) / "kernel")
 
     async def _async_cleanup_resources(self, restart=False):
         await super()._async_cleanup_resources(restart)
-        if self.transport == "ipc" and not restart:
-            shutil.rmtree(Path(self.ip).parent, ignore_errors=True)
+        if self._socket_folder and not restart:
+            shutil.rmtree(self._socket_folder, ignore_errors=True)
 
     cleanup_resources = _async_cleanup_resources  # AsyncKernelManager's names its own
 

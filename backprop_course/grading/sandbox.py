@@ -19,8 +19,10 @@ resource limits, puts itself in a pids/memory cgroup when it can, and then
   nothing it writes reaches the grader's disk or outlives it (nbgrader
   needs nothing back from the folder: it writes the notebook it holds in
   memory);
-- read-write access to the folder of its connection file, where the
-  kernel's IPC sockets live;
+- its IPC sockets in a filesystem of its own (1 MB, at the path of the
+  folder of its connection file's ``ip``), which nbgrader reaches through
+  ``/proc/PID/root`` (``sandboxed_path``; the provisioner in warmkernels.py
+  hands nbclient that path);
 - no network (a new, empty network namespace: that is why the kernel talks
   to nbgrader over IPC sockets instead of TCP), its own process namespace,
   and a private /tmp;
@@ -67,6 +69,7 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")
 DISABLE_VARIABLE = "BACKPROP_SANDBOX"  # set to "off" to run kernels unconfined (loudly)
 # Where the sandbox sees the student's folder read-only, to copy it into its own working folder.
 SUBMISSION_VIEW = "/run/submission"
+SOCKET_FOLDER_BYTES = 2**20  # the kernel's IPC socket folder: sockets take no room
 # sh -c SCRIPT sh COMMAND...: fill the working folder (the sandbox's cwd), then become COMMAND.
 FILL_THEN_RUN = ["/bin/sh", "-c", f'cp -R {SUBMISSION_VIEW}/. . || exit 71; exec "$@"', "sh"]
 
@@ -184,8 +187,11 @@ def bwrap_command(workdir, connection_file, socket_dir, kernel_argv, environment
             command += ["--symlink", target, link]
         elif Path(link).exists():
             command += ["--ro-bind", link, link]
+    # The kernel binds its IPC sockets in a small filesystem of its own, which
+    # nbgrader reaches through /proc (sandboxed_path): nothing the kernel
+    # writes there is on the grader's disk.
     command += ["--ro-bind", str(connection_file), str(connection_file),
-                "--bind", str(socket_dir), str(socket_dir), "--ro-bind", str(workdir), SUBMISSION_VIEW,
+                "--size", str(SOCKET_FOLDER_BYTES), "--tmpfs", str(socket_dir), "--ro-bind", str(workdir), SUBMISSION_VIEW,
                 "--size", str(disk_mb * 2**20), "--tmpfs", str(workdir), "--chdir", str(workdir), "--clearenv"]
     for name, value in environment.items():
         command += ["--setenv", name, value]
@@ -296,12 +302,17 @@ def launch(connection_file, limit_arguments=()):
 
 
 def socket_folder(connection_file):
-    """The folder of the kernel's IPC sockets, which the sandbox shares with nbgrader."""
+    """The folder of the kernel's IPC sockets, a filesystem of the sandbox's own."""
     info = json.loads(Path(connection_file).read_text())
     if info.get("transport") != "ipc":
         raise ValueError("the kernel has no network, so it needs IPC transport "
                          "(c.KernelManager.transport = 'ipc', set by sandbox.configure)")
     return Path(info["ip"]).parent
+
+
+def sandboxed_path(sandbox_pid, path):
+    """Where a path inside a running sandbox is, seen from outside it (any process of the sandbox will do)."""
+    return f"/proc/{sandbox_pid}/root{path}"
 
 
 def launch_request(command):

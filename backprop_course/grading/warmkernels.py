@@ -33,6 +33,7 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Bool
 
@@ -41,7 +42,7 @@ from .forkserver import NAMESPACES
 
 TEMPLATE_START_SECONDS = 120  # the imports, on a slow shared machine
 REPLY_SECONDS = 30            # a fork: milliseconds
-LISTENING_SECONDS = 30        # a warm kernel binds its sockets in about 0.05 s
+LISTENING_SECONDS = 60        # a warm kernel binds its sockets in about 0.05 s, a cold one in seconds
 PLACEHOLDER = ["/bin/sh", "-c", "echo ready; exec cat >/dev/null"]  # lives until its stdin closes
 # sh -c SCRIPT sh N PROCS... COMMAND...: join N cgroups, then become COMMAND.
 JOIN_THEN_RUN = ["/bin/sh", "-c", 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 70; shift; '
@@ -126,8 +127,8 @@ class ForkedKernel:
     """
     stdin = stdout = stderr = None
 
-    def __init__(self, sandbox_process, pid, stdin):
-        self.sandbox = sandbox_process
+    def __init__(self, sandbox_process, sandbox_pid, pid, stdin):
+        self.sandbox, self.sandbox_pid = sandbox_process, sandbox_pid
         self.pid = pid
         self._stdin = stdin
         self.returncode = None
@@ -259,7 +260,7 @@ class _Templates:
             finally:
                 for descriptor in [*namespaces, stdin_read]:
                     os.close(descriptor)
-            kernel = ForkedKernel(sandbox_process, reply["pid"], stdin_write)
+            kernel = ForkedKernel(sandbox_process, first_pid, reply["pid"], stdin_write)
         except BaseException:
             os.close(stdin_write)
             sandbox_process.kill()
@@ -281,27 +282,48 @@ class WarmForkProvisioner(LocalProvisioner):
 
     async def launch_kernel(self, cmd, **kwargs):
         request = sandbox.launch_request(cmd)
-        if (not self.warm or request is None or sandbox.unavailable_reason()
-                or self.connection_info.get("transport") != "ipc"):
-            return await super().launch_kernel(cmd, **kwargs)  # the cold launcher: it refuses, warns or explains
-        connection_file, limits = request
-        folder = Path(kwargs.get("cwd") or os.getcwd()).resolve()
-        try:
-            self.process = TEMPLATES.start_kernel(connection_file, limits, folder, kwargs.get("env") or os.environ)
-        except TemplateFailed:  # said once by TEMPLATES
+        if request is None or self.connection_info.get("transport") != "ipc":
             return await super().launch_kernel(cmd, **kwargs)
-        self.pid, self.pgid, self.cwd = self.process.pid, None, folder
-        await self._listening()
-        return self.connection_info
+        self.process = None
+        if self.warm and not sandbox.unavailable_reason():
+            connection_file, limits = request
+            folder = Path(kwargs.get("cwd") or os.getcwd()).resolve()
+            try:
+                self.process = TEMPLATES.start_kernel(connection_file, limits, folder, kwargs.get("env") or os.environ)
+                self.pid, self.pgid, self.cwd = self.process.pid, None, folder
+            except TemplateFailed:  # said once by TEMPLATES
+                pass
+        if self.process is None:
+            await super().launch_kernel(cmd, **kwargs)  # the cold launcher: it refuses, warns or explains
+        return await self._listening()
+
+    def _sandbox_pid(self):
+        """A process of the kernel's sandbox, once there is one: a warm kernel's is known; a cold
+        kernel's launcher becomes bwrap, whose child is the sandbox's first process."""
+        if isinstance(self.process, ForkedKernel):
+            return self.process.sandbox_pid
+        try:
+            children = psutil.Process(self.process.pid).children()
+        except psutil.Error:
+            return None
+        return children[0].pid if children else None
 
     async def _listening(self):
-        """Return once the kernel's sockets exist (or it has died), so that the client
-        connects at once, instead of at zmq's next reconnect, 100 ms later."""
+        """The connection info as nbgrader reaches the kernel, once its sockets exist (or it has died).
+
+        Waiting lets the client connect at once, instead of at zmq's next reconnect, 100 ms later.
+        A kernel that the launcher ran unconfined (opted out, or a validate run without bwrap)
+        has its sockets where the connection file says.
+        """
         info = self.connection_info
-        sockets = [Path(f"{info['ip']}-{info[name]}") for name in
-                   ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")]
+        names = [f"{info['ip']}-{info[port]}" for port in
+                 ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")]
         deadline = time.monotonic() + LISTENING_SECONDS
-        while not all(path.exists() for path in sockets) and time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                return
+        while time.monotonic() < deadline and self.process.poll() is None:
+            pid = self._sandbox_pid()
+            if pid and all(os.path.exists(sandbox.sandboxed_path(pid, name)) for name in names):
+                return {**info, "ip": sandbox.sandboxed_path(pid, info["ip"])}
+            if all(os.path.exists(name) for name in names):
+                return info
             await asyncio.sleep(0.002)
+        return info

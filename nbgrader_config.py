@@ -11,7 +11,6 @@ virtual environment (`make setup` creates it; then `. .venv/bin/activate`).
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds, IgnorePattern, LimitOutput
 
-from backprop_course import ASSIGNMENTS
 from backprop_course.grading import sandbox
 from backprop_course.grading import feedback
 from backprop_course.grading.feedback import GetGradesForFeedback, HideHiddenTests
@@ -29,11 +28,10 @@ c = get_config()  # noqa: F821 (nbgrader provides get_config)
 
 c.CourseDirectory.course_id = "backprop"
 # nbgrader has no setting that lists assignments: it learns each one when
-# `nbgrader generate_assignment` runs. `make release` releases all of these,
-# in this order.
-COURSE_ASSIGNMENTS = list(ASSIGNMENTS)
+# `nbgrader generate_assignment` runs. The course's are the units in
+# assignments/ (docs/authors.md); `make release` releases them all.
 
-# Shipped beside each notebook: data, gradecheck.py and helper modules.
+# Shipped beside each notebook: data, the gradecheck package and helper modules.
 # Never release editor litter.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".DS_Store"]
 

@@ -1,39 +1,39 @@
 """Command line of the course tooling: ``python -m backprop_course <command>``."""
 import argparse
 
-from . import ASSIGNMENTS, REPO_ROOT
+from pathlib import Path
+
+from . import REPO_ROOT
+from .units import unit_names
 
 
 def command_release(args):
-    from .course import release_all
-    release_all()
+    from .course import Course, release_all
+    release_all(Course(Path(args.course)), args.assignments)
 
 
 def command_sync(args):
     from .authoring.notebooks import sync_shipped_files
-    sync_shipped_files()
+    sync_shipped_files(Path(args.course))
 
 
 def command_clean_notebooks(args):
     from .authoring.notebooks import clean_source_notebooks
-    clean_source_notebooks()
+    clean_source_notebooks(Path(args.course))
 
 
 def command_demo(args):
-    from pathlib import Path
     from .demo import run_demo
-    run_demo(Path(args.class_dir), assignments=args.assignments or ASSIGNMENTS)
+    run_demo(Path(args.class_dir), assignments=args.assignments or unit_names(REPO_ROOT))
 
 
 def command_report(args):
-    from pathlib import Path
     from .report import write_reports
-    index = write_reports(Path(args.course), args.assignments or ASSIGNMENTS)
+    index = write_reports(Path(args.course), args.assignments or unit_names(args.course))
     print(f"Class report: {index}")
 
 
 def command_autograde(args):
-    from pathlib import Path
     from .parallel import autograde_class, dask_client, summary_lines
     from .course import Course
     from .grading.sandbox import SandboxUnavailable, check_before_autograding
@@ -44,7 +44,7 @@ def command_autograde(args):
         raise SystemExit(f"ERROR: {refused}")
     # One cluster for all the assignments: its workers start (and import nbgrader) once.
     with dask_client(args.scheduler, args.workers) as client:
-        for assignment in args.assignments or ASSIGNMENTS:
+        for assignment in args.assignments or unit_names(course.root):
             results, seconds = autograde_class(course, assignment, progress=True, client=client,
                                                job_seconds=args.job_seconds)
             print("\n".join(summary_lines(assignment, results, seconds)))
@@ -53,16 +53,20 @@ def command_autograde(args):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m backprop_course", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("release", help="regenerate release/ from source/ with nbgrader")
-    commands.add_parser("sync", help="copy gradecheck.py and backprop.csv into source/")
-    commands.add_parser("clean-notebooks", help="strip outputs and editor metadata from source/")
+    course_option = {"default": str(REPO_ROOT), "help": "course directory (default: the repository)"}
+    release = commands.add_parser("release", help="regenerate release/ from source/ with nbgrader")
+    sync = commands.add_parser("sync", help="write each assignment's shipped files (gradecheck/, data) into source/")
+    clean = commands.add_parser("clean-notebooks", help="strip outputs and editor metadata from source/")
+    for command in (release, sync, clean):
+        command.add_argument("--course", **course_option)
+    release.add_argument("assignments", nargs="*")
     demo = commands.add_parser("demo", help="release, autograde an example class in demo/, feedback, reports")
     demo.add_argument("--class", dest="class_dir", required=True, metavar="FOLDER",
                       help="the example class: FOLDER/<assignment>/<student>/<assignment>.ipynb "
                            "(`make demo` passes tests/fixtures)")
-    demo.add_argument("assignments", nargs="*", help=f"default: all of {', '.join(ASSIGNMENTS)}")
+    demo.add_argument("assignments", nargs="*", help="default: all of the course's")
     batch = commands.add_parser("autograde", help="autograde every submission; record each one's status")
-    batch.add_argument("--course", default=str(REPO_ROOT), help="course directory (default: the repository)")
+    batch.add_argument("--course", **course_option)
     batch.add_argument("--workers", type=int, default=None,
                        help="worker processes of the local cluster (default: the number of cores)")
     batch.add_argument("--scheduler", default=None, metavar="ADDRESS",
@@ -72,12 +76,13 @@ def main(argv=None):
                        help="wall time one student's job may take (default: the notebooks' budgets + 120 s)")
     batch.add_argument("assignments", nargs="*")
     report = commands.add_parser("report", help="write the HTML class reports and CSV exports")
-    report.add_argument("--course", default=str(REPO_ROOT), help="course directory (default: the repository)")
+    report.add_argument("--course", **course_option)
     report.add_argument("assignments", nargs="*")
     args = parser.parse_args(argv)
-    unknown = set(getattr(args, "assignments", None) or ()) - set(ASSIGNMENTS)
+    known = unit_names(getattr(args, "course", REPO_ROOT))
+    unknown = set(getattr(args, "assignments", None) or ()) - set(known)
     if unknown:
-        parser.error(f"unknown assignment(s) {', '.join(sorted(unknown))}; the course has {', '.join(ASSIGNMENTS)}")
+        parser.error(f"unknown assignment(s) {', '.join(sorted(unknown))}; the course has {', '.join(known)}")
     handlers = {"release": command_release, "sync": command_sync,
                 "clean-notebooks": command_clean_notebooks,
                 "demo": command_demo, "report": command_report,

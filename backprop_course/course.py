@@ -13,7 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import ASSIGNMENTS, REPO_ROOT
+from . import REPO_ROOT
+from .units import UNITS_FOLDER, unit_names
 
 NBGRADER = Path(sys.executable).with_name("nbgrader")
 
@@ -75,7 +76,7 @@ class Course:
 
     @classmethod
     def scratch_copy(cls, destination, source_root=REPO_ROOT):
-        """A fresh course directory holding only this course's config and sources.
+        """A fresh course directory holding only this course's config, sources and assignment units.
 
         The copy has its own gradebook, so nothing it grades reaches the real one.
         """
@@ -88,8 +89,9 @@ class Course:
             # Whatever gradebook the course's config names (say PostgreSQL), the copy's is its own.
             config.write(f"\n# A scratch copy of the course: its own gradebook.\n"
                          f"c.CourseDirectory.db_url = {'sqlite:///' + str(destination.resolve() / 'gradebook.db')!r}\n")
-        shutil.copytree(source_root / "source", destination / "source",
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        for folder in ("source", UNITS_FOLDER):
+            shutil.copytree(source_root / folder, destination / folder,
+                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
         return cls(destination)
 
     def nbgrader(self, *args, check=True, timeout=None):
@@ -176,8 +178,8 @@ def lost_cells(scores, test_points):
     return [name for name, points in test_points.items() if scores.get(name, 0) < points]
 
 
-def release_all(course=None, assignments=ASSIGNMENTS):
+def release_all(course=None, assignments=None):
     course = course or Course(REPO_ROOT)
-    for assignment in assignments:
+    for assignment in assignments or unit_names(course.root):
         course.release(assignment)
         print(f"released {assignment} -> {(course.root / 'release' / assignment).relative_to(course.root)}/")

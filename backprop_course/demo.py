@@ -9,7 +9,8 @@ made-up students into the instructor's real gradebook.db.
 import os
 import time
 
-from . import ASSIGNMENTS, REPO_ROOT
+from . import REPO_ROOT
+from .units import unit_names
 from .parallel import autograde_class, dask_client, default_workers, summary_lines
 from .course import Course, lost_cells
 
@@ -49,7 +50,8 @@ def unconfined_banner():
             "sandbox; a real class refuses to grade like this (see README). ***")
 
 
-def run_demo(class_dir, assignments=ASSIGNMENTS, demo_dir=DEMO_DIR):
+def run_demo(class_dir, assignments=None, demo_dir=DEMO_DIR):
+    assignments = assignments or unit_names(REPO_ROOT)
     started = time.monotonic()
     banner = unconfined_banner()
     if banner:

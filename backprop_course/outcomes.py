@@ -10,7 +10,7 @@ from pathlib import Path
 
 import nbformat
 
-from .checks import HARD_CODED_SIGN
+from .gradecheck.core import HARD_CODED_SIGN
 from .grading.feedback import is_test_cell
 
 class Status(StrEnum):

@@ -31,11 +31,12 @@ from pathlib import Path
 
 import nbformat
 
-from backprop_course import ASSIGNMENTS, REPO_ROOT
+from backprop_course import REPO_ROOT
 from backprop_course import parallel as batch
 from backprop_course.parallel import driver
 from backprop_course.course import Course
 sys.path.insert(0, str(REPO_ROOT / "tests"))
+from support import ASSIGNMENTS  # noqa: E402
 from support.submissions import FIXTURES_DIR, fixture_notebook_path  # noqa: E402  (test support: the fixture class)
 
 BIN = Path(sys.executable).parent

@@ -21,7 +21,10 @@ import matplotlib
 import numpy as np
 
 from backprop_course import REPO_ROOT
-from backprop_course.reference.curve_backprop import PARAMETER_NAMES, load_namespace
+from backprop_course.units import unit
+
+reference = unit(REPO_ROOT, "curve_backprop").trusted.reference
+PARAMETER_NAMES, load_namespace = reference.PARAMETER_NAMES, reference.load_namespace
 
 
 def load_training_module():

@@ -21,7 +21,7 @@ import nbformat
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_autograde import prepared_course  # noqa: E402  (the same synthetic class)
 
-from backprop_course import ASSIGNMENTS  # noqa: E402
+from support import ASSIGNMENTS  # noqa: E402  (bench_autograde put tests/ on the path)
 from backprop_course.grading.verdicts import VERDICTS_KEY  # noqa: E402
 
 

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from backprop_course import ASSIGNMENTS
+from support import ASSIGNMENTS
 from backprop_course.course import Course
 from backprop_course.demo import example_class
 from support.student_validate import CATCH_RATES

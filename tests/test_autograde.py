@@ -6,7 +6,8 @@ each test reads its gradebook, autograded notebooks or feedback.
 import nbformat
 import pytest
 
-from backprop_course import ASSIGNMENTS, REPO_ROOT
+from backprop_course import REPO_ROOT
+from support import ASSIGNMENTS
 from backprop_course.course import lost_cells
 from backprop_course.grading.feedback import is_test_cell
 from backprop_course.markers import BEGIN_HIDDEN, END_HIDDEN

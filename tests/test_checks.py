@@ -5,9 +5,11 @@ import warnings
 import numpy as np
 import pytest
 
-from backprop_course.checks import (CheckFailed, central_difference, diagnose, expect_close,
-                                    expect_pair_of_numbers, expect_shape, expect_unchanged,
-                                    quietly, substituted)
+from backprop_course.gradecheck.core import (CheckFailed, central_difference, diagnose, expect_close, expect_shape,
+                                             expect_unchanged, quietly, substituted)
+from support import checks_of
+
+expect_pair_of_numbers = checks_of("chain_rule").expect_pair_of_numbers
 
 WANT = np.array([[0.5], [-1.25], [2.0]])
 
@@ -106,7 +108,8 @@ def test_substituted_restores_the_namespace_even_on_error():
 
 
 def test_run_with_network_restores_the_students_state_and_catches_mutation():
-    from backprop_course.checks import logistic_network, run_with_network
+    curve = checks_of("curve_backprop")
+    logistic_network, run_with_network = curve.logistic_network, curve.run_with_network
     student_W3, student_sigma = np.ones((2, 7)), lambda z: z
     namespace = {"W3": student_W3, "sigma": student_sigma}
     network = logistic_network(6, 7, np.random.RandomState(0))

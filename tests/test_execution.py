@@ -3,7 +3,7 @@ kernel client's bound on unread messages."""
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
-from backprop_course.checks import PROBE_MIME
+from backprop_course.gradecheck.probes import PROBE_MIME
 from backprop_course.grading.execution import ERROR_CHARS, TRACEBACK_LINES, BoundedExecute, content_bytes
 from support.kernels import memory_grown_while_unread
 

@@ -5,7 +5,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from backprop_course import ASSIGNMENTS, REPO_ROOT
+from backprop_course import REPO_ROOT
+from support import ASSIGNMENTS
 from backprop_course.grading.feedback import is_test_cell
 
 pytestmark = pytest.mark.slow  # end to end: real nbgrader over notebooks

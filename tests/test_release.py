@@ -4,7 +4,8 @@ import filecmp
 import nbformat
 import pytest
 
-from backprop_course import ASSIGNMENTS, REPO_ROOT
+from backprop_course import REPO_ROOT
+from support import ASSIGNMENTS
 from backprop_course.course import Course
 from backprop_course.grading.feedback import is_test_cell
 from support.leaks import found_secrets, notebook_secrets
@@ -18,11 +19,17 @@ def regenerated(tmp_path_factory):
     return course.root / "release"
 
 
+def released_files(folder):
+    """The files of a released folder, by path within it (Python's caches aside)."""
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*")
+                  if path.is_file() and "__pycache__" not in path.parts)
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_release_is_current(regenerated, assignment):
     committed, fresh = REPO_ROOT / "release" / assignment, regenerated / assignment
-    names = sorted(path.name for path in fresh.iterdir())
-    assert sorted(path.name for path in committed.iterdir()) == names, "run `make release`"
+    names = released_files(fresh)
+    assert released_files(committed) == names, "run `make release`"
     for name in names:
         if name.endswith(".ipynb"):
             assert nbformat.read(committed / name, 4) == nbformat.read(fresh / name, 4), \
@@ -36,7 +43,8 @@ def test_release_is_current(regenerated, assignment):
 def test_release_leaks_no_solution_hidden_test_or_reference_value(assignment):
     secrets = notebook_secrets(REPO_ROOT / "source" / assignment / f"{assignment}.ipynb")
     assert secrets.solution_lines and secrets.hidden_lines and secrets.reference_values
-    for path in (REPO_ROOT / "release" / assignment).iterdir():
+    for name in released_files(REPO_ROOT / "release" / assignment):
+        path = REPO_ROOT / "release" / assignment / name
         text = path.read_text(encoding="utf-8")
         if path.suffix == ".ipynb":
             text = "\n".join(cell.source for cell in nbformat.reads(text, 4).cells)

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import nbformat
 import pytest
 
-from backprop_course import ASSIGNMENTS
+from support import ASSIGNMENTS
 from backprop_course.outcomes import CRASHED, GRADED, INVALID, MISSING, TIMED_OUT, _submission_status
 from backprop_course.report import normalise_message, write_reports
 

@@ -6,9 +6,10 @@ import pytest
 
 from nbgrader.utils import is_grade, is_locked, is_solution
 
+from backprop_course import REPO_ROOT
 from backprop_course.grading.feedback import is_test_cell
 from backprop_course.markers import BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION
-from backprop_course.authoring.notebooks import SHIPPED_FILES, STUDENT_CONFIG, source_notebooks
+from backprop_course.authoring.notebooks import STUDENT_CONFIG, shipped_copies, source_notebooks
 
 NOTEBOOKS = source_notebooks()
 SOLUTION_MARKERS = (BEGIN_SOLUTION, END_SOLUTION)
@@ -30,7 +31,7 @@ def notebook(request):
 
 
 def test_every_assignment_has_a_source_notebook():
-    from backprop_course import ASSIGNMENTS
+    from support import ASSIGNMENTS
     assert [path.parent.name for path in NOTEBOOKS] == sorted(ASSIGNMENTS)
 
 
@@ -100,11 +101,12 @@ def test_test_cells_read_as_specifications(notebook):
                 f"test cell {nbgrader_meta(cell)['grade_id']} ends with a bare expression"
 
 
-def test_shipped_files_are_copies_of_the_package_files():
-    for name, original in SHIPPED_FILES.items():
-        for path in NOTEBOOKS:
-            assert (path.parent / name).read_bytes() == original.read_bytes(), \
-                f"{path.parent}/{name} is stale: run `make sync`"
+def test_shipped_files_are_copies_of_their_originals():
+    for path in NOTEBOOKS:
+        copies = shipped_copies(REPO_ROOT, path.parent.name)
+        assert len(copies) >= 4
+        for copy, original in copies.items():
+            assert copy.read_bytes() == original.read_bytes(), f"{copy} is stale: run `make sync`"
 
 
 def test_students_nbgrader_config_imports_nothing():

@@ -9,7 +9,8 @@ import re
 import nbformat
 import pytest
 
-from backprop_course import ASSIGNMENTS, REPO_ROOT
+from backprop_course import REPO_ROOT
+from support import ASSIGNMENTS
 from backprop_course.grading.feedback import is_test_cell
 from support.catalogs import EXPECTED_MESSAGES
 from support.student_validate import CATCH_RATES, catch_rate, submissions, validate_submissions

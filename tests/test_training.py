@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from backprop_course import REPO_ROOT
-from backprop_course.reference.curve_backprop import load_namespace
+from support import reference_of
+
+load_namespace = reference_of("curve_backprop").load_namespace
 
 matplotlib.use("Agg")
 

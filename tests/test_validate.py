@@ -2,7 +2,8 @@
 
 import pytest
 
-from backprop_course import ASSIGNMENTS, REPO_ROOT
+from backprop_course import REPO_ROOT
+from support import ASSIGNMENTS
 from backprop_course.course import Course
 
 pytestmark = pytest.mark.slow  # end to end: real nbgrader over notebooks

@@ -16,15 +16,21 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 from traitlets.config import Config
 
 from backprop_course import REPO_ROOT
-from backprop_course.checks import PROBE_MIME, observe, probe_cases
-from backprop_course.reference import chain_rule, curve_backprop
-from backprop_course.grading.verdicts import (BadRecords, CourseData, JudgeProbes, PlaceProbeSeeds, ProbeSecret, Reference,
+from backprop_course.gradecheck.probes import PROBE_MIME, observe
+from backprop_course.grading.verdicts import (BadRecords, JudgeProbes, PlaceProbeSeeds, ProbeSecret, Reference,
                                       decode_array, judge_cell, probe_seed, read_records,
                                       submission_digest)
 
 SEED = 20261123
-DATA = CourseData(REPO_ROOT / "source")
-REFERENCE = Reference(DATA)
+REFERENCES = {assignment: Reference.of(REPO_ROOT, REPO_ROOT / "source" / assignment, assignment)
+              for assignment in ("chain_rule", "curve_backprop")}
+DATA = REFERENCES["chain_rule"].data
+chain_rule = REFERENCES["chain_rule"].unit.trusted.reference
+curve_backprop = REFERENCES["curve_backprop"].unit.trusted.reference
+
+
+def reference_of(grade_id):
+    return REFERENCES["curve_backprop" if grade_id.startswith("test_J_") else "chain_rule"]
 
 
 def chain_rule_namespace(**replaced):
@@ -39,11 +45,11 @@ def record_outputs(grade_id, namespace, seed=SEED):
     """The outputs a kernel would send: one display_data record per case."""
     return [new_output("display_data", data={PROBE_MIME: json.loads(json.dumps(dict(observe(case, namespace),
                                                                                      cell=grade_id)))})
-            for case in probe_cases(grade_id, seed, DATA)]
+            for case in reference_of(grade_id).cases(grade_id, seed)]
 
 
 def verdict(grade_id, outputs, seed=SEED):
-    return judge_cell(grade_id, seed, outputs, REFERENCE)
+    return judge_cell(grade_id, seed, outputs, reference_of(grade_id))
 
 
 @pytest.mark.parametrize("grade_id", ["test_data_loaded_as_columns", "test_A", "test_der_A", "test_dadw", "test_dhda",
@@ -224,6 +230,7 @@ def test_a_table_of_answers_for_leaked_inputs_is_probed_at_new_ones(tmp_path):
     config = Config()
     config.CourseDirectory.root = str(tmp_path)
     config.CourseDirectory.source_directory = str(REPO_ROOT / "source")
+    (tmp_path / "assignments").symlink_to(REPO_ROOT / "assignments")
     resources = {"nbgrader": {"assignment": "chain_rule", "student": "ada", "notebook": "chain_rule"}}
 
     def seed_of(answer_source):
@@ -235,7 +242,7 @@ def test_a_table_of_answers_for_leaked_inputs_is_probed_at_new_ones(tmp_path):
     leaked = seed_of("def dldw(W, x, y):\n    return [0.0, 0.0]  # first submission, seeds printed")
     right = chain_rule_namespace()["dldw"]
     table = {(W[0].item(), W[1].item(), len(x)): right(W, x, y) for W, x, y in
-             ([value for _, value in case.args] for case in probe_cases("test_dldw", leaked, DATA))}
+             ([value for _, value in case.args] for case in REFERENCES["chain_rule"].cases("test_dldw", leaked))}
     from_table = chain_rule_namespace(dldw=lambda W, x, y: table.get((W[0].item(), W[1].item(), len(x)), [1.0, 1.0]))
     assert verdict("test_dldw", record_outputs("test_dldw", from_table, leaked), leaked).passed, \
         "the table answers the leaked inputs"
@@ -264,6 +271,7 @@ def test_the_preprocessors_seed_the_probe_then_replace_the_outputs_with_the_verd
     config = Config()
     config.CourseDirectory.root = str(tmp_path)
     config.CourseDirectory.source_directory = str(REPO_ROOT / "source")
+    (tmp_path / "assignments").symlink_to(REPO_ROOT / "assignments")
     resources = {"nbgrader": {"assignment": "chain_rule", "student": "ada", "notebook": "chain_rule"}}
     notebook = new_notebook(cells=[_test_cell("test_dadh", 'run_probes("test_dadh", globals(), seed=0)'),
                                    _test_cell("test_dldy", 'run_probes("test_dldy", globals(), seed=0)')])
@@ -290,6 +298,7 @@ def test_a_judge_that_fails_on_a_cell_fails_that_cell_and_grades_the_others(tmp_
     config = Config()
     config.CourseDirectory.root = str(tmp_path)
     config.CourseDirectory.source_directory = str(REPO_ROOT / "source")
+    (tmp_path / "assignments").symlink_to(REPO_ROOT / "assignments")
     resources = {"nbgrader": {"assignment": "chain_rule", "student": "ada", "notebook": "chain_rule"}}
     notebook = new_notebook(cells=[_test_cell("test_dldy", "", [new_output("stream", name="stdout", text="x")]),
                                    _test_cell("test_dadh", "", [])])

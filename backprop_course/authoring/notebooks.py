@@ -3,16 +3,14 @@ import shutil
 
 import nbformat
 
-from .. import ASSIGNMENTS, REPO_ROOT
-from .data import write_backprop_csv
+from .. import REPO_ROOT
+from ..units import unit, unit_names
 
-CHECKS_MODULE = REPO_ROOT / "backprop_course" / "checks.py"
-SHIPPED_CHECKS_NAME = "gradecheck.py"
 # Students run `nbgrader validate` in their assignment folder, where this
 # config widens nothing but quiets the kernel's TCP warning (and nbgrader's
 # "no config" warning, by existing). It imports nothing of the course.
 STUDENT_CONFIG = REPO_ROOT / "backprop_course" / "shipped" / "nbgrader_config.py"
-SHIPPED_FILES = {SHIPPED_CHECKS_NAME: CHECKS_MODULE, "nbgrader_config.py": STUDENT_CONFIG}
+STUDENT_CONFIG_NAME = "nbgrader_config.py"
 
 
 def source_notebooks(root=REPO_ROOT):
@@ -37,12 +35,17 @@ def clean_source_notebooks(root=REPO_ROOT):
         print(f"cleaned {path.relative_to(root)}")
 
 
+def shipped_copies(root, assignment):
+    """{file in source/<assignment>/: the original it must equal}, for every copy that sync writes."""
+    folder = root / "source" / assignment
+    return {**unit(root, assignment).shipped_copies(folder), folder / STUDENT_CONFIG_NAME: STUDENT_CONFIG}
+
+
 def sync_shipped_files(root=REPO_ROOT):
-    """Copy gradecheck.py and the students' nbgrader_config.py into every assignment; regenerate the CSV."""
-    for assignment in ASSIGNMENTS:
+    """Write into every assignment's source folder what its unit ships, and the students' nbgrader_config.py."""
+    for assignment in unit_names(root):
         folder = root / "source" / assignment
-        if folder.is_dir():
-            for name, original in SHIPPED_FILES.items():
-                shutil.copyfile(original, folder / name)
-    write_backprop_csv(root / "data" / "backprop.csv")
-    write_backprop_csv(root / "source" / "chain_rule" / "backprop.csv")
+        folder.mkdir(parents=True, exist_ok=True)
+        unit(root, assignment).ship(folder)
+        shutil.copyfile(STUDENT_CONFIG, folder / STUDENT_CONFIG_NAME)
+        print(f"synced source/{assignment}/")

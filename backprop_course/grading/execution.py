@@ -37,7 +37,7 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer
 
-from ..checks import PROBE_MIME
+from ..gradecheck.probes import PROBE_MIME
 from .feedback import is_test_cell
 
 BUDGET_KEY = "backprop_execution"  # the notebook's metadata: what the bounds did

@@ -5,7 +5,7 @@ with it (sandbox.py): nothing it writes reaches the host's folder. An
 unconfined kernel (``BACKPROP_SANDBOX=off``) writes into the very
 folder where nbgrader then writes the autograded notebook and whose files it
 chmods, as the grader's user and outside the sandbox. A symbolic link left
-there by the student's code (``chain_rule.ipynb -> /course/nbgrader_config.json``)
+there by the student's code (``notebook.ipynb -> /course/nbgrader_config.json``)
 would make nbgrader write or chmod whatever it points at; a FIFO would make
 it block. ``CleanKernelFolder`` runs right after ``Execute`` (its kernel is
 gone by then, with every process it started: bwrap's PID namespace dies

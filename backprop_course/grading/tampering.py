@@ -16,9 +16,11 @@ gradebook. Its scores are what its answers earned.
 """
 import ast
 import re
+from pathlib import Path
 from typing import NamedTuple
 
 from nbgrader.api import Gradebook
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import is_locked
 from nbformat.v4 import new_markdown_cell
@@ -27,9 +29,10 @@ from traitlets import Dict, List, Set, Unicode
 from .gradebookwrites import OneStudentsWrite
 
 TAMPERING_KEY = "backprop_tampering"
-# The defaults of FlagTampering's settings (see there).
+# The defaults of FlagTampering's settings (see there). The modules shipped
+# beside the notebook are guarded too (shipped_modules).
 GUARDED_MODULES = {"np", "numpy", "pd", "pandas", "builtins", "__builtins__", "sys", "importlib", "inspect",
-                   "gradecheck", "curve_training", "math", "warnings", "os", "io", "contextlib", "nbgrader"}
+                   "math", "warnings", "os", "io", "contextlib", "nbgrader"}
 FRAME_ACCESS = {("sys", "_getframe"), ("inspect", "currentframe"), ("inspect", "stack"),
                 ("inspect", "getouterframes"), ("gc", "get_referrers"), ("gc", "get_objects")}
 FORBIDDEN_IMPORTS = {"backprop_course": "imports the grading package",
@@ -38,7 +41,7 @@ FORBIDDEN_IMPORTS = {"backprop_course": "imports the grading package",
                      "http": "opens network connections"}
 # Settings that students change innocently; not an attack on the grader.
 BENIGN_PREFIXES = ("pd.options", "pandas.options", "sys.stdout", "sys.stderr", "np.random.seed")
-COURSE_PATHS = (r"gradebook\.db|(^|/)source/|(^|/)autograded/|(^|/)submitted/|nbgrader_config|"
+COURSE_PATHS = (r"gradebook\.db|(^|/)source/|(^|/)autograded/|(^|/)submitted/|(^|/)assignments/|nbgrader_config|"
                 r"\.\./\.\.|release/")
 SHELL = re.compile(r"^\s*(!|%%?(system|bash|sh|script|writefile)\b)", re.MULTILINE)
 
@@ -150,6 +153,12 @@ def scan_notebook(notebook, rules=Rules()):
     return reasons
 
 
+def shipped_modules(folder):
+    """The modules shipped beside an assignment's notebook (its .py files and packages), by import name."""
+    folder = Path(folder)
+    return {path.stem for path in folder.glob("*.py")} | {path.parent.name for path in folder.glob("*/__init__.py")}
+
+
 def note_for_reviewers(reasons):
     return new_markdown_cell(
         "**Flagged for review by the autograder.** This notebook's own cells appear to reach for "
@@ -175,12 +184,17 @@ class FlagTampering(OneStudentsWrite, NbGraderPreprocessor):
     course_paths = Unicode(COURSE_PATHS, help="A regular expression for strings naming course files."
                            ).tag(config=True)
 
-    def rules(self):
-        return Rules(frozenset(self.guarded_modules), frozenset(FRAME_ACCESS), dict(self.forbidden_imports),
-                     tuple(self.benign_prefixes), self.course_paths)
+    def rules(self, assignment=None):
+        """The rules, guarding also the modules shipped with ``assignment`` (its source folder's)."""
+        shipped = set()
+        if assignment:
+            course = CourseDirectory(config=self.config)
+            shipped = shipped_modules(course.format_path(course.source_directory, ".", assignment)) - {"nbgrader_config"}
+        return Rules(frozenset(self.guarded_modules) | shipped, frozenset(FRAME_ACCESS),
+                     dict(self.forbidden_imports), tuple(self.benign_prefixes), self.course_paths)
 
     def preprocess(self, nb, resources):
-        reasons = scan_notebook(nb, self.rules())
+        reasons = scan_notebook(nb, self.rules(resources["nbgrader"]["assignment"]))
         nb.metadata.pop(TAMPERING_KEY, None)
         nb.cells = [cell for cell in nb.cells
                     if not cell.get("metadata", {}).get("backprop", {}).get("tampering_note")]

@@ -1,6 +1,7 @@
 """Verdicts given in the nbgrader process, where student code cannot reach.
 
-The hidden part of each test cell is a probe (``gradecheck.run_probes``): it
+The hidden part of each test cell is a probe (``gradecheck.run_probes``, see
+``backprop_course.gradecheck.probes``): it
 calls the student's functions and emits what they returned as records. The
 kernel is the student's, so anything it reports is data, never a verdict.
 Two preprocessors in the autograde pipeline (nbgrader_config.py) do the rest:
@@ -12,7 +13,7 @@ Two preprocessors in the autograde pipeline (nbgrader_config.py) do the rest:
 - ``JudgeProbes``, after ``Execute`` and before ``SaveAutoGrades``: builds the
   same cases from the same seed and the course's own data, reads each test
   cell's records strictly (``read_records``), computes the expected values
-  from the reference solution in this package, compares them, and replaces
+  from the assignment's trusted part (``backprop_course.units``), compares them, and replaces
   the cell's outputs entirely: none for a pass, one error output with an
   actionable message for a failure. So nothing the kernel printed,
   displayed, raised or swallowed changes a score.
@@ -22,7 +23,6 @@ kernel or the files it can read.
 """
 import hashlib
 import hmac
-import importlib.util
 import math
 import os
 import re
@@ -38,18 +38,15 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer, Unicode
 from traitlets.config import LoggingConfigurable
 
-from .. import checks
-from ..checks import (BACKPROP_CSV, HARD_CODED_HINT, HEART, MAX_PROBE_ENTRIES, PROBE_MIME, known_mistakes, mismatch_message,
-                      pair_problem, probe_cases, same_values_message)
+from .. import units
+from ..gradecheck.core import HARD_CODED_HINT, CheckFailed, error_hint, mismatch_message, same_values_message
+from ..gradecheck.probes import MAX_PROBE_ENTRIES, PROBE_MIME
 from .feedback import is_test_cell
 
 VERDICTS_KEY = "backprop_verdicts"
 DIGEST_KEY = "backprop_submission_digest"  # in nbgrader's resources, from PlaceProbeSeeds to JudgeProbes
 PROBE_CALL = re.compile(r'run_probes\((?P<cell>"\w+"), globals\(\), seed=\d+\)')
 RECORD_KEYS = {"cell", "probe", "result", "mutated", "forward_passes"}
-# A chain-rule answer runs the forward pass once per call; more than this
-# suggests it estimated the gradient from the loss instead (finite differences).
-CHAIN_RULE_FORWARD_PASSES = 2
 MAX_DETAIL = 300
 
 
@@ -138,27 +135,16 @@ class PlaceProbeSeeds(NbGraderPreprocessor):
 
 
 class CourseData:
-    """The assignments' data as the course holds it: the instructor's source folder, not the student's."""
+    """An assignment's data as the course holds it: read from the instructor's source folder, not the student's."""
 
-    def __init__(self, source_root):
-        self.source_root = Path(source_root)
+    def __init__(self, unit, source_folder):
+        self.unit, self.source_folder = unit, Path(source_folder)
         self._cache = {}
 
     def __call__(self, name):
         if name not in self._cache:
-            self._cache[name] = self._load(name)
+            self._cache[name] = self.unit.load_data(name, self.source_folder)
         return tuple(np.array(part) for part in self._cache[name])
-
-    def _load(self, name):
-        if name == BACKPROP_CSV:
-            return checks.read_backprop_csv(self.source_root / "chain_rule" / BACKPROP_CSV)
-        if name == HEART:
-            path = self.source_root / "curve_backprop" / "curve_training.py"
-            spec = importlib.util.spec_from_file_location("course_curve_training", path)
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            return module.training_data()
-        raise KeyError(name)
 
 
 class BadRecords(Exception):
@@ -248,7 +234,7 @@ def _describe_result(case, result):
         return f"{what} returned more than {MAX_PROBE_ENTRIES} numbers; expected an array of the parameter's shape"
     if kind == "raised":
         detail = _clean(result.get("detail", ""))
-        return f"{what} raised {detail}{checks._error_hint(detail)}"
+        return f"{what} raised {detail}{error_hint(detail)}"
     raise BadRecords("a probe record has a result of unknown kind")
 
 
@@ -260,27 +246,25 @@ class CellVerdict:
 
 
 class Reference:
-    """Expected values of the cases, from the reference solutions, and the known mistakes they name."""
+    """One assignment's cases, their expected values and the known mistakes they name, from its unit."""
 
-    def __init__(self, data):
-        from ..reference import chain_rule, curve_backprop
-        self.data, self.chain_rule, self.curve_backprop = data, chain_rule, curve_backprop
+    def __init__(self, unit, data):
+        self.unit, self.data = unit, data
+
+    @classmethod
+    def of(cls, course_root, source_folder, assignment):
+        """The reference of ``assignment``: its unit in ``course_root``, its data in ``source_folder``."""
+        unit = units.unit(course_root, assignment)
+        return cls(unit, CourseData(unit, source_folder))
+
+    def cases(self, grade_id, seed):
+        return self.unit.probe_cases(grade_id, seed, self.data)
 
     def expected(self, case):
-        args = [value for _, value in case.args]
-        if case.variable:
-            x, y = self.data(BACKPROP_CSV)
-            return {"x": x, "y": y}[case.variable]
-        if case.network is not None:
-            namespace = self.curve_backprop.load_namespace()
-            namespace.update({name: np.array(value) for name, value in case.network.items()})
-            return namespace[case.function](*args)
-        return np.array(getattr(self.chain_rule, case.function)(*args, **case.kwargs), dtype=np.float64)
+        return self.unit.expected(case, self.data)
 
-    @staticmethod
-    def mistakes(case):
-        """{description: value} of known mistakes for this case, so a message can name them."""
-        return known_mistakes(case.function, [value for _, value in case.args], case.kwargs)
+    def mistakes(self, case):
+        return self.unit.mistakes(case)
 
 
 def judge_case(case, record, reference):
@@ -290,11 +274,11 @@ def judge_case(case, record, reference):
     if problem:
         return problem
     got = decode_array(result)
-    if case.pair:
-        problem = pair_problem(case.what, got)
-        if problem:
-            return problem
-        got = got.reshape(2)
+    if case.normalize:
+        try:
+            got = case.normalize(case.what, got)
+        except CheckFailed as problem:
+            return str(problem)
     mutated = record.get("mutated") or []
     if not isinstance(mutated, list) or not all(isinstance(name, str) for name in mutated):
         raise BadRecords("a probe record is malformed")
@@ -307,7 +291,7 @@ def judge_case(case, record, reference):
 def judge_cell(grade_id, seed, outputs, reference, max_records=32):
     """The verdict on one test cell, from its outputs (the kernel's records) alone."""
     try:
-        cases = probe_cases(grade_id, seed, reference.data)
+        cases = reference.cases(grade_id, seed)
     except KeyError:
         return CellVerdict(False, f"the autograder has no judge for the test cell {grade_id!r}; tell your instructor")
     try:
@@ -376,7 +360,12 @@ class JudgeProbes(NbGraderPreprocessor):
         info = resources["nbgrader"]
         secret = ProbeSecret(config=self.config).read()
         course = CourseDirectory(config=self.config)
-        reference = Reference(CourseData(Path(course.root) / course.source_directory))
+        source_folder = course.format_path(course.source_directory, ".", info["assignment"])
+        try:
+            reference = Reference.of(course.root, source_folder, info["assignment"])
+        except units.NoSuchAssignment as missing:
+            reference = None
+            self.log.error("%s: every test cell of %s fails", missing, info["student"])
         verdicts = {}
         submission = resources.get(DIGEST_KEY) or submission_digest(nb, submitted_folder(self.config, info))
         for cell in nb.cells:
@@ -385,7 +374,9 @@ class JudgeProbes(NbGraderPreprocessor):
             grade_id = cell.metadata.nbgrader.grade_id
             seed = probe_seed(secret, info["assignment"], info["student"], grade_id, submission)
             try:
-                verdict = judge_cell(grade_id, seed, cell.get("outputs", []), reference, self.max_records)
+                verdict = judge_cell(grade_id, seed, cell.get("outputs", []), reference, self.max_records) \
+                    if reference else CellVerdict(False, "the autograder has no judge for this assignment; "
+                                                         "tell your instructor")
             except Exception:  # whatever the records did to the judge, this cell fails alone
                 self.log.exception("The records of %s in %s's notebook broke the judge", grade_id, info["student"])
                 verdict = CellVerdict(False, "This test cannot be trusted: its records could not be read.")
@@ -394,7 +385,8 @@ class JudgeProbes(NbGraderPreprocessor):
             cell.outputs = [] if verdict.passed else \
                 [failure_output(verdict.message, timed_out[0].ename if timed_out else "CheckFailed")]
             verdicts[grade_id] = {"passed": verdict.passed, "forward_passes": verdict.forward_passes}
-            if verdict.forward_passes > CHAIN_RULE_FORWARD_PASSES:
+            limit = reference.unit.forward_passes_per_call if reference else None
+            if limit is not None and verdict.forward_passes > limit:
                 verdicts[grade_id]["advice"] = (
                     f"ran the given forward pass {verdict.forward_passes} times in one call: computed without "
                     "the chain rule (finite differences of the loss)?")

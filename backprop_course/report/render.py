@@ -139,11 +139,6 @@ def write_question_scores(path, course, assignments, results_by_assignment):
                         result.messages.get(grade_id, "")])))
 
 
-def _course_order(assignment):
-    from .. import ASSIGNMENTS
-    return (ASSIGNMENTS.index(assignment) if assignment in ASSIGNMENTS else len(ASSIGNMENTS), assignment)
-
-
 def write_reports(course_root, assignments):
     """Write every report of the course; return the index page's path."""
     import matplotlib
@@ -170,7 +165,7 @@ def write_reports(course_root, assignments):
                                                    "flags": result.flags, "to_grade": result.to_grade}
                                   for result in results}
                      for assignment, results in results_by_assignment.items()})
-    statuses = {name: statuses[name] for name in sorted(statuses, key=_course_order)
+    statuses = {name: statuses[name] for name in sorted(statuses)
                 if (report_dir / f"{name}.html").exists()}
     statuses_path.write_text(json.dumps(statuses, indent=2) + "\n")
     summary = {name: {"students": len(students),

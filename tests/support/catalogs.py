@@ -10,7 +10,8 @@ from pathlib import Path
 
 import nbformat
 
-from backprop_course import ASSIGNMENTS, REPO_ROOT
+from backprop_course import REPO_ROOT
+from support import ASSIGNMENTS
 
 from .submissions import (BASELINE, EQUIVALENT, FIXTURES_DIR, MISTAKE, Edit, Fixture, build_submission,
                           fixture_notebook_path)

@@ -238,8 +238,9 @@ VERDICT_ATTACKS = (
                     "    import sys, IPython.display\n    real_publish = IPython.display.publish_display_data\n"
                     + _forge(f"[{FORGED}]").replace("publish_display_data(", "real_publish(") + "\n"
                     f"    IPython.display.publish_display_data = {NO_OP}\n"
-                    "    if 'gradecheck' in sys.modules:\n"
-                    f"        sys.modules['gradecheck'].emit_record = {NO_OP}"))),
+                    "    for name in ('gradecheck', 'gradecheck.probes'):\n"
+                    "        if name in sys.modules:\n"
+                    f"            sys.modules[name].emit_record = {NO_OP}"))),
     HostileCase("lies_through_array_protocol", "dldw returns an object whose __array__ gives the printed gradient "
                 "and whose == is always True", GRADED, frozenset({"test_dldw"}),
                 (Edit("gradient", DLDW_RESULT, "return Liar()"),
@@ -275,10 +276,10 @@ VERDICT_ATTACKS = (
     # at grading time, while the dldw a student calls is wrong: that is answering (as a dldw by finite
     # differences is), so they keep every point. The verdict cannot tell, and the static scan misses the
     # alias; the forward-pass count is the kernel's word, advice only.
-    HostileCase("probe_observer_replaced", "a wrong dldw, and gradecheck.observe (through an alias) swaps in a "
+    HostileCase("probe_observer_replaced", "a wrong dldw, and gradecheck's observe (through an alias) swaps in a "
                 "dldw by finite differences of the loss while the probes run", GRADED,
                 edits=(WRONG_DLDW, _after_dldw(
-                    "import gradecheck as _g\n_real_observe = _g.observe\n\n\n"
+                    "import gradecheck.probes as _g\n_real_observe = _g.observe\n\n\n"
                     "def _by_differences(W, x, y, step=1e-6):\n    slopes = []\n    for i in range(2):\n"
                     "        up, down = [w.copy() for w in W], [w.copy() for w in W]\n"
                     "        up[i], down[i] = up[i] + step, down[i] - step\n"
@@ -412,8 +413,9 @@ CASES = (
                                  "    secret = open('../../../source/chain_rule/chain_rule.ipynb').read()\n"
                                  "except OSError:\n    secret = None"),)),
     HostileCase("imports_reference", "an answer cell imports the course's reference solution", TAMPERED,
-                frozenset(), (Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\ntry:\n"
-                                 "    from backprop_course.reference.chain_rule import dldw\n"
+                frozenset(), (Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nimport sys\n"
+                                 "sys.path.append('../../../assignments')\ntry:\n"
+                                 "    from chain_rule.reference import dldw\n"
                                  "except ImportError:\n    pass"),)),
     # Damage outside the notebook
     HostileCase("changes_directory", "an answer cell changes the working directory", GRADED,

@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 
 import nbformat
 
+from backprop_course import REPO_ROOT
 from backprop_course.markers import BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION
 
 REGIONS = {"solution": (BEGIN_SOLUTION, END_SOLUTION), "hidden": (BEGIN_HIDDEN, END_HIDDEN)}
@@ -80,14 +81,13 @@ def notebook_secrets(path):
 
 def judged_reference_values(path, notebook):
     """The numbers the judge expects at the notebook's own inputs, as decimal literals."""
-    from backprop_course.checks import probe_cases
-    from backprop_course.grading.verdicts import CourseData, Reference, is_test_cell
+    from backprop_course.grading.verdicts import Reference, is_test_cell
 
-    data = CourseData(Path(path).resolve().parent.parent)
-    reference = Reference(data)
+    folder = Path(path).resolve().parent
+    reference = Reference.of(REPO_ROOT, REPO_ROOT / "source" / folder.name, folder.name)
     values = []
     for cell in filter(is_test_cell, notebook.cells):
-        for case in probe_cases(cell.metadata["nbgrader"]["grade_id"], 0, data):
+        for case in reference.cases(cell.metadata["nbgrader"]["grade_id"], 0):
             if case.probe == "seed-310":
                 values += [format(value, ".20f").rstrip("0") for value in reference.expected(case).ravel()]
     return values

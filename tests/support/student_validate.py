@@ -21,7 +21,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from backprop_course import ASSIGNMENTS, REPO_ROOT as ROOT
+from backprop_course import REPO_ROOT as ROOT
+from support import ASSIGNMENTS
 
 from .catalogs import catalog
 from .submissions import BASELINE, EQUIVALENT, build_submission

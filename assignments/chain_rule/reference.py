@@ -1,4 +1,4 @@
-"""Reference solution of the chain_rule assignment.
+"""The reference solution of chain_rule: trusted, never shipped.
 
 Network: a1 = x w1, h1 = sin(a1), a2 = h1 w2, y_pred = sin(a2);
 loss L = mean((y_pred - y)^2) with x and y columns of shape (N, 1).

@@ -1,4 +1,4 @@
-"""Reference solution of the curve_backprop assignment.
+"""The reference solution of curve_backprop: trusted, never shipped.
 
 Like the notebook, the parameters are module globals that the Jacobian
 functions read: ``load_namespace()`` gives a fresh, independent copy of this

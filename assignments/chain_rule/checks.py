@@ -1,0 +1,228 @@
+"""chain_rule's checks: its visible self-checks, the cases its hidden tests probe, and its given code.
+
+Shipped beside the notebook as ``gradecheck/__init__.py``, with the check
+core and the probe protocol beside it (``.core``, ``.probes``). The grader
+loads this same file to build the same cases. Nothing here is a reference
+answer: the given code repeats what the notebook gives (A is sin, its slope
+is cos, the forward pass), so a test never relies on a name the student
+could have redefined.
+"""
+import numbers
+from pathlib import Path
+
+import numpy as np
+
+from .core import (HARD_CODED_HINT, CheckFailed, CountedCalls, as_float_array, central_difference, expect_close,
+                   expect_column, expect_unchanged, quietly, relative_error, slope_by_differences, substituted)
+from .probes import Case, run
+
+# What the notebook imports from gradecheck.
+__all__ = ["relative_error", "expect_close", "expect_column", "known_mistakes", "quietly", "substituted",
+           "slope_by_differences", "expect_dldw_matches_differences", "run_probes"]
+
+BACKPROP_CSV = "backprop.csv"
+# The forward passes a chain-rule answer makes per call; more suggests that it
+# estimated the gradient from the loss instead (finite differences).
+FORWARD_PASSES_PER_CALL = 2
+
+
+def read_backprop_csv(path):
+    """x and y of backprop.csv as (N, 1) columns (the same parse on both sides of a probe)."""
+    table = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.float64, ndmin=2)
+    return table[:, :1].copy(), table[:, 1:2].copy()
+
+
+def load_data(name, folder="."):
+    """The data shipped beside the notebook, read from ``folder``: the notebook's (the kernel's
+    working folder) or the course's source folder (the grader's)."""
+    if name != BACKPROP_CSV:
+        raise KeyError(name)
+    return read_backprop_csv(Path(folder) / BACKPROP_CSV)
+
+
+def sine_network(W, x):
+    """The given forward pass (a1, a2, y_pred), with sin as the activation."""
+    a1 = x * W[0]
+    a2 = np.sin(a1) * W[1]
+    return a1, a2, np.sin(a2)
+
+
+def sine_loss(W, x, y):
+    """The given loss: the mean squared error of the sine network."""
+    return float(np.mean((sine_network(W, x)[2] - y) ** 2))
+
+
+def given_activation(_parameters=None):
+    return {"A": np.sin, "der_A": np.cos}
+
+
+def given_network(_parameters=None):
+    """The given activation and forward pass, counting the forward pass's calls."""
+    return dict(given_activation(), neural_network=CountedCalls(sine_network))
+
+
+def known_mistakes(function, args, kwargs=None):
+    """{description: value} of the known wrong answers of a chain_rule piece at ``args``.
+
+    They name a mistake that a value matches; they hold nothing that the
+    notebook does not already say (A is sin, its slope is cos).
+    """
+    if function == "A":
+        return {"is cos, not sin": np.cos(args[0])}
+    if function == "der_A":
+        return {"is sin; the derivative of sin is cos": np.sin(args[0])}
+    if function == "dadw" and not (kwargs or {}).get("firstweight"):
+        return {"is a1 itself; apply the activation: h1 = A(a1)": args[0],
+                "is A'(a1); da2/dw2 is h1 = A(a1), not its slope": np.cos(args[0])}
+    if function in ("dhda", "dyda"):
+        return {"is A(a) instead of the slope der_A(a)": np.sin(args[0])}
+    return {}
+
+
+def pair_problem(what, values):
+    """Why the array ``values`` is not two numbers [dL/dw1, dL/dw2] (None if it is)."""
+    if values.ndim == 0:
+        return f"{what} returned one number; expected two, [dL/dw1, dL/dw2]"
+    if values.size != 2 or len(values) != 2:
+        return (f"{what} returned {len(values)} item(s) of shape {values.shape}; expected two numbers, "
+                "[dL/dw1, dL/dw2]. Did you forget to take the mean over the data points?")
+    return None
+
+
+def pair_of_numbers(what, values):
+    """The answer ``values`` (an array) as two numbers, or CheckFailed saying why it is not."""
+    problem = pair_problem(what, values)
+    if problem:
+        raise CheckFailed(problem)
+    return values.reshape(2)
+
+
+def expect_pair_of_numbers(what, got):
+    """Fail unless ``got`` is a sequence of exactly two numbers; return them as floats."""
+    if isinstance(got, numbers.Number):
+        got = np.float64(got)
+    return pair_of_numbers(what, as_float_array(what, got))
+
+
+PIECES_FIRST_HINT = "dldw calls your pieces: if one of their tests above failed, fix that first."
+
+
+# The visible tests' second look at dldw: every 7th point of backprop.csv.
+SUBSET_EVERY = 7
+
+
+def expect_dldw_matches_differences(namespace, W, every=SUBSET_EVERY):
+    """Fail unless the notebook's ``dldw`` agrees with central differences of the loss.
+
+    At the notebook's weights ``W``, on backprop.csv: first on all its points,
+    then on every ``every``-th point only, so that an answer must use its
+    arguments. The given code (A = sin, der_A = cos, neural_network) is in
+    place for the call: the pieces that dldw calls are the student's own, but
+    nothing given can be redefined to agree with a wrong answer.
+    """
+    what = "dldw(W, x, y)"
+    x, y = load_data(BACKPROP_CSV)
+    weights = [np.array(w, dtype=np.float64) for w in W]
+    # Wrong on all points: a piece may be to blame. Right there but wrong on
+    # the subset: the answer does not use its arguments.
+    for rows, where, hint in (
+            (slice(None), f"at the notebook's W on all {len(x)} points of {BACKPROP_CSV}", PIECES_FIRST_HINT),
+            (slice(None, None, every), f"at the notebook's W on every {every}th point only", HARD_CODED_HINT)):
+        data = (x[rows].copy(), y[rows].copy())
+        arguments = [w.copy() for w in weights]
+        with quietly(what), substituted(namespace, **given_network()):
+            got = namespace["dldw"](arguments, *data)
+        expect_unchanged(what, "W", arguments, weights)
+        got = expect_pair_of_numbers(what, got)
+        slopes = central_difference(lambda: sine_loss(weights, *data), weights)
+        expect_close(what, got, [slope.item() for slope in slopes], where=where, hint=hint)
+
+
+# Where the visible tests measure the slope of sin by central differences.
+VISIBLE_SLOPE_POINTS = np.array([[-2.0], [0.0], [1.0]])
+
+
+def _column(rng, size, low, high):
+    return rng.uniform(low, high, size=(size, 1))
+
+
+def _cases(grade_id, rng, load):
+    """The cases of a chain_rule test cell: the visible inputs first, then the seeded ones."""
+    def case(probe, what, function, args, where="", **more):
+        return Case(probe, what, where, function, tuple(args), **more)
+
+    random_where = "at random inputs"
+    if grade_id == "test_data_loaded_as_columns":
+        return [Case(name, name, variable=name,
+                     hint=f"{name} must be a column of shape (1000, 1) holding the CSV's {name} column, in order.")
+                for name in ("x", "y")]
+    if grade_id in ("test_A", "test_der_A"):
+        function = grade_id[len("test_"):]
+        shown, visible = (("A([[0], [pi/2]])", np.array([[0.0], [np.pi / 2]])) if function == "A"
+                          else ("der_A(z) at z = [[-2], [0], [1]]", VISIBLE_SLOPE_POINTS))
+        rows, columns = rng.integers(2, 7, size=2)
+        z = rng.normal(scale=3, size=(rows, columns))
+        return [case("visible", shown, function, [("x", visible)]),
+                case("random", f"{function}(z) for a random {rows}x{columns} array z", function, [("z", z)])]
+    if grade_id == "test_dadw":
+        column = np.array([[0.0], [2.0]])
+        a = _column(rng, int(rng.integers(3, 10)), -4, 4)
+        first = dict(kwargs={"firstweight": 1}, given=given_activation,
+                     hint="For the first weight, da1/dw1 is the input x itself.")
+        return [case("visible-first", "dadw(x, firstweight=1) at x = [[0], [2]]", "dadw", [("x", column)], **first),
+                case("visible-second", "dadw(a1) at a1 = [[0], [2]]", "dadw", [("a1", column)], given=given_activation),
+                case("random-first", "dadw(x, firstweight=1)", "dadw", [("x", a)], random_where, **first),
+                case("random-second", "dadw(a1)", "dadw", [("a1", a)], random_where, given=given_activation)]
+    if grade_id in ("test_dhda", "test_dyda"):
+        function = grade_id[len("test_"):]
+        return [case("visible", f"{function}(a) at a = [[-2], [0], [1]]", function, [("a", VISIBLE_SLOPE_POINTS)],
+                     given=given_activation),
+                case("random", f"{function}(a)", function, [("a", _column(rng, int(rng.integers(3, 10)), -4, 4))],
+                     random_where, given=given_activation)]
+    if grade_id == "test_dadh":
+        return [case("visible", "dadh([[3]])", "dadh", [("w", np.array([[3.0]]))]),
+                case("random", "dadh(w)", "dadh", [("w", rng.normal(size=(1, 1)))], "at a random weight",
+                     hint="da2/dh1 is the weight w itself.")]
+    if grade_id == "test_dldy":
+        size = int(rng.integers(3, 12))
+        return [case("visible", "dldy(y_pred, y) at y_pred = [[3], [0.5]], y = [[1], [1]]", "dldy",
+                     [("y_pred", np.array([[3.0], [0.5]])), ("y", np.array([[1.0], [1.0]]))]),
+                case("random", "dldy(y_pred, y)", "dldy", [("y_pred", _column(rng, size, -1, 1)),
+                                                           ("y", _column(rng, size, 0, 1))], "at random columns",
+                     hint="The derivative of (y_pred - y)**2 with respect to y_pred is 2 (y_pred - y); "
+                          "the mean over points comes later, in dldw.")]
+    if grade_id == "test_dldw":
+        x, y = load(BACKPROP_CSV)
+        seeded = np.random.RandomState(310)
+        what = "dldw(W, x, y)"
+        weights = [seeded.randn(1, 1), seeded.randn(1, 1)]
+        answer = dict(given=given_network, normalize=pair_of_numbers)
+        cases = [case("seed-310", what, "dldw", [("W", weights), ("x", x), ("y", y)],
+                      "at seed 310 on backprop.csv", **answer),
+                 case("every-7th", what, "dldw", [("W", weights), ("x", x[::SUBSET_EVERY].copy()),
+                                                  ("y", y[::SUBSET_EVERY].copy())],
+                      f"at seed 310 on every {SUBSET_EVERY}th point of backprop.csv", hint=HARD_CODED_HINT, **answer)]
+        for number in (1, 2):
+            size = int(rng.integers(5, 80))
+            weights = [rng.normal(size=(1, 1)), rng.normal(size=(1, 1))]
+            cases.append(case(f"random-{number}", what, "dldw", [("W", weights), ("x", _column(rng, size, -3, 3)),
+                                                            ("y", _column(rng, size, 0, 1))],
+                              f"at random weights and {size} random points", hint=HARD_CODED_HINT, **answer))
+        return cases
+    return None
+
+
+def probe_cases(grade_id, seed, load):
+    """The cases of one test cell: the same list wherever it is built from the same seed and data.
+
+    ``load(name)`` gives the data, as (x, y). KeyError for a cell that has no probes.
+    """
+    cases = _cases(grade_id, np.random.default_rng(seed), load)
+    if cases is None:
+        raise KeyError(f"no probe cases for test cell {grade_id!r}")
+    return cases
+
+
+def run_probes(grade_id, namespace, seed):
+    """The hidden part of a test cell: probe its cases in the notebook's namespace, emitting records."""
+    run(grade_id, namespace, lambda: probe_cases(grade_id, seed, load_data))

@@ -1,0 +1,123 @@
+"""The course's assignments: each one unit, a folder of ``assignments/`` in the course directory.
+
+The engine knows no assignment. It finds each one in
+``<course root>/assignments/<name>/`` (beside ``source/<name>/``), which holds
+
+- ``checks.py``: what students get, shipped beside the notebook as
+  ``gradecheck/__init__.py`` with the engine's ``gradecheck/core.py`` and
+  ``gradecheck/probes.py`` (``Unit.ship``). It defines ``probe_cases(grade_id,
+  seed, load)``, ``load_data(name, folder)`` and ``run_probes``; optionally
+  ``known_mistakes(function, args, kwargs)`` and ``FORWARD_PASSES_PER_CALL``.
+  The grader loads the same file as ``backprop_course.gradecheck.<name>``, so
+  its ``from .core import ...`` means the same code on both sides.
+- ``__init__.py``: what the grader needs and students never see:
+  ``expected(case, data)``, the right answer of a case (from the unit's own
+  reference, say), and optionally ``write_data(folder)``, which writes the
+  data files shipped beside the notebook.
+
+The course directory is out of every kernel's reach (the sandbox), so the
+trusted part never reaches a student. docs/authors.md tells a course author
+how to add one.
+"""
+import functools
+import hashlib
+import importlib.util
+import shutil
+import sys
+from pathlib import Path
+
+UNITS_FOLDER = "assignments"
+SHIPPED_PACKAGE = "gradecheck"  # the name the notebooks import
+ENGINE_SHIPPED = Path(__file__).resolve().parent / "gradecheck"
+ENGINE_MODULES = ("core.py", "probes.py")
+
+
+class NoSuchAssignment(LookupError):
+    """The course has no unit of this name."""
+
+
+def unit_names(course_root):
+    """The names of the course's assignments, in order: every folder of assignments/ with a checks.py."""
+    folder = Path(course_root) / UNITS_FOLDER
+    return tuple(sorted(path.parent.name for path in folder.glob("*/checks.py")))
+
+
+def _load(module_name, path, package_folder=None):
+    spec = importlib.util.spec_from_file_location(
+        module_name, path, submodule_search_locations=[str(package_folder)] if package_folder else None)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # before it runs: its relative imports look for it there
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[module_name]
+        raise
+    return module
+
+
+class Unit:
+    """One assignment of a course: its checks (shipped) and its trusted part (never shipped)."""
+
+    def __init__(self, folder):
+        self.folder = Path(folder).resolve()
+        self.name = self.folder.name
+        # Two courses in one process (a scratch copy beside the real one) must not share modules.
+        self._key = f"{self.name}_{hashlib.sha256(str(self.folder).encode()).hexdigest()[:10]}"
+
+    @functools.cached_property
+    def checks(self):
+        from . import gradecheck  # the package that the checks' relative imports resolve in
+        return _load(f"{gradecheck.__name__}.{self._key}", self.folder / "checks.py")
+
+    @functools.cached_property
+    def trusted(self):
+        return _load(f"backprop_assignment_{self._key}", self.folder / "__init__.py", self.folder)
+
+    def probe_cases(self, grade_id, seed, data):
+        return self.checks.probe_cases(grade_id, seed, data)
+
+    def load_data(self, name, folder):
+        return self.checks.load_data(name, folder)
+
+    def expected(self, case, data):
+        return self.trusted.expected(case, data)
+
+    def mistakes(self, case):
+        """{description: value} of the known mistakes at this case, so a message can name them."""
+        known = getattr(self.checks, "known_mistakes", None)
+        return known(case.function, [value for _, value in case.args], case.kwargs) if known else {}
+
+    @property
+    def forward_passes_per_call(self):
+        """How many forward passes an answer of the chain rule makes per call (None: not counted)."""
+        return getattr(self.checks, "FORWARD_PASSES_PER_CALL", None)
+
+    def ship(self, source_folder):
+        """Write what students get of this unit into its source folder: ``gradecheck/`` and the data."""
+        package = Path(source_folder) / SHIPPED_PACKAGE
+        shutil.rmtree(package, ignore_errors=True)
+        package.mkdir()
+        shutil.copyfile(self.folder / "checks.py", package / "__init__.py")
+        for name in ENGINE_MODULES:
+            shutil.copyfile(ENGINE_SHIPPED / name, package / name)
+        if hasattr(self.trusted, "write_data"):
+            self.trusted.write_data(Path(source_folder))
+
+    def shipped_copies(self, source_folder):
+        """{shipped file: its original}: what ``ship`` copies, for the test that keeps them the same."""
+        package = Path(source_folder) / SHIPPED_PACKAGE
+        return {package / "__init__.py": self.folder / "checks.py",
+                **{package / name: ENGINE_SHIPPED / name for name in ENGINE_MODULES}}
+
+
+@functools.cache
+def _unit(folder):
+    return Unit(folder)
+
+
+def unit(course_root, name):
+    """The course's unit called ``name`` (loaded once per process), or NoSuchAssignment."""
+    folder = (Path(course_root) / UNITS_FOLDER / name).resolve()
+    if not (folder / "checks.py").is_file():
+        raise NoSuchAssignment(f"the course has no assignment {name!r} (no {folder / 'checks.py'})")
+    return _unit(folder)

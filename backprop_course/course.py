@@ -90,8 +90,9 @@ class Course:
             config.write(f"\n# A scratch copy of the course: its own gradebook.\n"
                          f"c.CourseDirectory.db_url = {'sqlite:///' + str(destination.resolve() / 'gradebook.db')!r}\n")
         for folder in ("source", UNITS_FOLDER):
-            shutil.copytree(source_root / folder, destination / folder,
-                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+            if (source_root / folder).is_dir():
+                shutil.copytree(source_root / folder, destination / folder,
+                                ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
         return cls(destination)
 
     def nbgrader(self, *args, check=True, timeout=None):

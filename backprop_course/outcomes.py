@@ -10,8 +10,8 @@ from pathlib import Path
 
 import nbformat
 
-from .gradecheck.core import HARD_CODED_SIGN
 from .grading.feedback import is_test_cell
+from .grading.verdict import VERDICT_KEY, Verdict
 
 class Status(StrEnum):
     """How a submission's grading ended: the batch, the report and the hostile class share these."""
@@ -39,6 +39,7 @@ class StudentResult:
     manual_pending: bool = False
     cells: dict = field(default_factory=dict)      # grade_id -> score
     messages: dict = field(default_factory=dict)   # grade_id -> first failure message
+    verdicts: dict = field(default_factory=dict)   # grade_id -> the judge's Verdict on a failed test cell
     advice: dict = field(default_factory=dict)     # grade_id -> what the probes noticed (e.g. no chain rule)
     hand_graded: dict = field(default_factory=dict)  # grade_id -> score of a part graded by hand (None: not yet)
     to_grade: list = field(default_factory=list)   # hand-graded parts that still need a TA
@@ -48,7 +49,7 @@ class StudentResult:
     def flags(self):
         """Reasons for a TA to look at this submission, beyond its score."""
         reasons = [] if self.status == GRADED else [f"{self.status}: {self.reason}"]
-        hard_coded = [cell for cell, message in self.messages.items() if HARD_CODED_SIGN in message]
+        hard_coded = [cell for cell, verdict in self.verdicts.items() if verdict.hard_coded]
         if hard_coded:
             reasons.append("looks hard-coded in " + ", ".join(hard_coded))
         reasons += [f"{cell}: {note}" for cell, note in self.advice.items()]
@@ -145,9 +146,12 @@ def collect_results(course, assignment):
             result.advice = {grade_id: verdict["advice"] for grade_id, verdict in verdicts.items()
                              if verdict.get("advice")}
             for cell in filter(is_test_cell, notebook.cells):
-                lines = _error_lines(cell)
+                grade_id, lines = cell.metadata["nbgrader"]["grade_id"], _error_lines(cell)
                 if lines:
-                    result.messages[cell.metadata["nbgrader"]["grade_id"]] = lines[0]
+                    result.messages[grade_id] = lines[0]
+                verdict = cell.metadata.get(VERDICT_KEY)
+                if verdict and verdict["kind"] != "passed":
+                    result.verdicts[grade_id] = Verdict.from_data(verdict)
         feedback = course.folder("feedback", student, assignment) / f"{assignment}.html"
         result.feedback = feedback if feedback.exists() else None
         results.append(result)

@@ -10,7 +10,7 @@ import pytest
 
 from support import ASSIGNMENTS
 from backprop_course.outcomes import CRASHED, GRADED, INVALID, MISSING, TIMED_OUT, _submission_status
-from backprop_course.report import normalise_message, write_reports
+from backprop_course.report import write_reports
 
 pytestmark = pytest.mark.slow  # end to end: real nbgrader over notebooks
 
@@ -143,10 +143,20 @@ def test_reporting_one_assignment_keeps_the_others(reports, graded_course):
     assert set(json.loads((reports / "statuses.json").read_text())) == set(ASSIGNMENTS)
 
 
-def test_messages_are_grouped_without_per_student_numbers():
-    a = "CheckFailed: J_b1(x, y) for a 3-4 network on 11 random points has the wrong values (largest relative error 0.5)."
-    b = "CheckFailed: J_b1(x, y) for a 5-2 network on 30 random points has the wrong values (largest relative error 0.1)."
-    assert normalise_message(a) == normalise_message(b)
+def test_students_are_grouped_by_their_verdict_without_their_own_numbers():
+    from backprop_course.grading.verdict import Kind, Verdict
+    from backprop_course.outcomes import StudentResult
+    from backprop_course.report.render import common_mistakes
+
+    def result(student, network, points, error):
+        verdict = Verdict(Kind.WRONG_VALUES, "J_b1(x, y)", f"for a {network} network on {points} random points",
+                          "for another network and data", {"error": error})
+        return StudentResult(student, GRADED, messages={"test_J_b1": f"CheckFailed: {verdict.words()}"},
+                             verdicts={"test_J_b1": verdict})
+    ann, ben = result("ann", "3-4", 11, 0.5), result("ben", "5-2", 30, 0.1)
+    assert ann.messages != ben.messages
+    assert common_mistakes([ann, ben]) == [
+        ("test_J_b1", "J_b1(x, y) has the wrong values, for another network and data.", ["ann", "ben"])]
 
 
 def test_statuses_of_broken_submissions(tmp_path):

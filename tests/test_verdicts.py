@@ -17,6 +17,7 @@ from traitlets.config import Config
 
 from backprop_course import REPO_ROOT
 from backprop_course.gradecheck.probes import PROBE_MIME, observe
+from backprop_course.grading.verdict import VERDICT_KEY, Kind, Verdict
 from backprop_course.grading.verdicts import (BadRecords, JudgeProbes, PlaceProbeSeeds, ProbeSecret, Reference,
                                       decode_array, judge_cell, probe_seed, read_records,
                                       submission_digest)
@@ -290,7 +291,25 @@ def test_the_preprocessors_seed_the_probe_then_replace_the_outputs_with_the_verd
     [failure] = notebook.cells[1].outputs
     assert (failure.output_type, failure.ename) == ("error", "CheckFailed") and "sign flipped" in failure.evalue
     assert notebook.metadata["backprop_verdicts"]["cells"]["test_dadh"]["passed"] is True
+    # The whole verdict is stored with the cell, as data; the message is its words.
+    assert notebook.cells[0].metadata[VERDICT_KEY]["kind"] == "passed"
+    stored = Verdict.from_data(notebook.cells[1].metadata[VERDICT_KEY])
+    assert (stored.kind, stored.what, stored.hard_coded) == (Kind.SIGN, "dldy(y_pred, y) at y_pred = [[3], [0.5]], "
+                                                             "y = [[1], [1]]", False)
+    assert stored.words() == failure.evalue
+    json.dumps(notebook.cells[1].metadata[VERDICT_KEY])  # plain JSON, as nbformat stores it
     nbformat.validate(notebook)
+
+
+def test_flags_read_the_verdict_not_the_words():
+    from backprop_course.outcomes import GRADED, StudentResult
+    looks = Verdict(Kind.HARD_CODED, "f(x)", "at the notebook's x", details={"other_where": "at 3 points"},
+                    hard_coded=True)
+    says = Verdict(Kind.RAISED, "f(x)", details={"error": "KeyError: hard-coded table"})  # in its words only
+    flagged = StudentResult("ann", GRADED, messages={"test_f": looks.words()}, verdicts={"test_f": looks})
+    not_flagged = StudentResult("ben", GRADED, messages={"test_f": says.words()}, verdicts={"test_f": says})
+    assert flagged.flags == ["looks hard-coded in test_f"] and "hard-coded" in says.words()
+    assert not_flagged.flags == []
 
 
 def test_a_judge_that_fails_on_a_cell_fails_that_cell_and_grades_the_others(tmp_path, monkeypatch):

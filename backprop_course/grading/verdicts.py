@@ -39,9 +39,10 @@ from traitlets import Integer, Unicode
 from traitlets.config import LoggingConfigurable
 
 from .. import units
-from ..gradecheck.core import HARD_CODED_HINT, CheckFailed, error_hint, mismatch_message, same_values_message
+from ..gradecheck.core import HARD_CODED_HINT, CheckFailed, mismatch
 from ..gradecheck.probes import MAX_PROBE_ENTRIES, PROBE_MIME
 from .feedback import is_test_cell
+from .verdict import DIAGNOSED, VERDICT_KEY, Kind, Verdict
 
 VERDICTS_KEY = "backprop_verdicts"
 DIGEST_KEY = "backprop_submission_digest"  # in nbgrader's resources, from PlaceProbeSeeds to JudgeProbes
@@ -211,38 +212,42 @@ def decode_array(result):
     return np.array(values, dtype=np.float64).reshape(shape)
 
 
-def _describe_result(case, result):
-    """The message for a result that is not numbers (None if it is an array)."""
-    what = case.what
+def _result_verdict(case, result):
+    """The verdict on a result that is not numbers (None if it is an array)."""
     kind = result.get("kind") if isinstance(result, dict) else None
     if kind == "array":
         return None
     if kind == "missing":
-        name = case.variable or case.function
-        return f"{name} is not defined when this test runs: run the cell that defines it, and keep its name"
-    if kind == "none":
-        return f"{what} returned None: is a `return` statement missing?"
-    if kind == "function":
-        return f"{what} returned a function, not numbers: did you forget to call it with ( )?"
-    if kind == "text":
-        return f"{what} returned text, not numbers"
-    if kind == "dict":
-        return f"{what} returned a dict; expected numbers"
-    if kind == "not_numbers":
-        return f"{what} returned {_clean(result.get('type'), 40)}, which is not an array of numbers"
-    if kind == "too_big":
-        return f"{what} returned more than {MAX_PROBE_ENTRIES} numbers; expected an array of the parameter's shape"
+        return _failed(Kind.NOT_DEFINED, case, name=case.variable or case.function)
+    if kind in ("none", "function", "text", "dict", "not_numbers", "too_big"):
+        return _failed(Kind.NOT_NUMBERS, case, returned=kind, **(
+            {"type": _clean(result.get("type"), 40)} if kind == "not_numbers" else {}))
     if kind == "raised":
-        detail = _clean(result.get("detail", ""))
-        return f"{what} raised {detail}{error_hint(detail)}"
+        return _failed(Kind.RAISED, case, error=_clean(result.get("detail", "")))
     raise BadRecords("a probe record has a result of unknown kind")
+
+
+def _failed(kind, case=None, **details):
+    """A failed verdict of ``kind`` at ``case`` (None: the cell as a whole)."""
+    if case is None:
+        return Verdict(kind, details=details)
+    # A wrong answer where a case made to catch hard-coding looks (its hint says so) is the other sign of it.
+    return Verdict(kind, case.what, case.where, case.where_for_class, details, case.hint,
+                   hard_coded=case.hint == HARD_CODED_HINT and kind in DIAGNOSED)
 
 
 @dataclass
 class CellVerdict:
-    passed: bool
-    message: str = ""
+    verdict: Verdict
     forward_passes: int = 0
+
+    @property
+    def passed(self):
+        return self.verdict.passed
+
+    @property
+    def message(self):
+        return self.verdict.words()
 
 
 class Reference:
@@ -268,24 +273,24 @@ class Reference:
 
 
 def judge_case(case, record, reference):
-    """The failure message for one case's record (None if it passes)."""
+    """The verdict on one case's record: None if it passes."""
     result = record.get("result")
-    problem = _describe_result(case, result)
-    if problem:
-        return problem
+    failed = _result_verdict(case, result)
+    if failed:
+        return failed
     got = decode_array(result)
     if case.normalize:
         try:
             got = case.normalize(case.what, got)
         except CheckFailed as problem:
-            return str(problem)
+            return _failed(Kind.WRONG_FORM, case, problem=str(problem))
     mutated = record.get("mutated") or []
     if not isinstance(mutated, list) or not all(isinstance(name, str) for name in mutated):
         raise BadRecords("a probe record is malformed")
     if mutated:
-        return (f"{case.what} changed {_clean(mutated[0], 20)} in place; compute new arrays instead of modifying "
-                "the parameters or arguments it reads")
-    return mismatch_message(case.what, got, reference.expected(case), case.where, case.hint, reference.mistakes(case))
+        return _failed(Kind.MUTATED, case, name=_clean(mutated[0], 20))
+    found = mismatch(got, reference.expected(case), reference.mistakes(case))
+    return _failed(Kind(found[0]), case, **found[1]) if found else None
 
 
 def judge_cell(grade_id, seed, outputs, reference, max_records=32):
@@ -293,7 +298,7 @@ def judge_cell(grade_id, seed, outputs, reference, max_records=32):
     try:
         cases = reference.cases(grade_id, seed)
     except KeyError:
-        return CellVerdict(False, f"the autograder has no judge for the test cell {grade_id!r}; tell your instructor")
+        return CellVerdict(_failed(Kind.NO_JUDGE, of=f"the test cell {grade_id!r}"))
     try:
         records = read_records(outputs, grade_id, max_records)
         passes = [record.get("forward_passes") for record in records.values()]
@@ -301,28 +306,26 @@ def judge_cell(grade_id, seed, outputs, reference, max_records=32):
         if "inputs" in records:
             result = records["inputs"].get("result")
             detail = _clean(result.get("detail", "") if isinstance(result, dict) else "")
-            return CellVerdict(False, f"the test could not build its inputs ({detail}): did the notebook delete, "
-                                      "move or change a file shipped with it, or the working folder?", forward)
+            return CellVerdict(_failed(Kind.NO_INPUTS, error=detail), forward)
         unknown = sorted(set(records) - {case.probe for case in cases})
         if unknown:
             raise BadRecords(f"a record for an unknown probe {unknown[0]!r} arrived: something in the notebook "
                              "emitted records of its own")
         for index, case in enumerate(cases):
             if case.probe not in records:
-                return CellVerdict(False, _missing_message(case, outputs), forward)
-            message = judge_case(case, records[case.probe], reference)
-            if message:
-                # Wrong at the first inputs and the same at later ones: hard-coded, as the
-                # visible check says too. (Right at the first, the case's own hint says so.)
+                return CellVerdict(_missing(case, outputs), forward)
+            verdict = judge_case(case, records[case.probe], reference)
+            if verdict:
                 same = _same_values_later(case, cases[index + 1:], records) if index == 0 else None
-                return CellVerdict(False, same or message, forward)
-        return CellVerdict(True, "", forward)
+                return CellVerdict(same or verdict, forward)
+        return CellVerdict(Verdict(), forward)
     except BadRecords as error:
-        return CellVerdict(False, f"This test cannot be trusted: {error}.")
+        return CellVerdict(_failed(Kind.UNTRUSTED, reason=str(error)))
 
 
 def _same_values_later(case, later, records):
-    """The hard-coding diagnosis if a later case's result is exactly this failed case's (see same_values_message)."""
+    """Wrong at the first inputs and exactly the same at a later case made to catch hard-coding (other
+    data or network: HARD_CODED_HINT): the hard-coded verdict, as the visible check gives it too."""
     def result(one):
         try:
             return np.asarray(decode_array(records[one.probe].get("result")), dtype=np.float64)
@@ -330,20 +333,23 @@ def _same_values_later(case, later, records):
             return None
 
     got = result(case)
-    # Only the later cases made to catch hard-coding (other data or network, hint HARD_CODED_HINT):
-    # two looks at the same input, or two different variables, may well agree.
-    others = [(other.where, value) for other in later
-              if other.probe in records and other.hint == HARD_CODED_HINT and other.where and case.where
-              for value in [result(other)] if value is not None]
-    return None if got is None else same_values_message(case.what, got, case.where, others)
+    if got is None or not case.where:
+        return None
+    # Two looks at the same input, or two different variables, may well agree: only those cases count.
+    for other in later:
+        if other.probe in records and other.hint == HARD_CODED_HINT and other.where:
+            value = result(other)
+            if value is not None and value.shape == got.shape and np.array_equal(value, got):
+                return Verdict(Kind.HARD_CODED, case.what, case.where, case.where_for_class,
+                               {"other_where": other.where}, hard_coded=True)
+    return None
 
 
-def _missing_message(case, outputs):
+def _missing(case, outputs):
     for output in outputs:
         if output.get("output_type") == "error" and output.get("ename") == "CellTimeoutError":
-            return f"{case.what} {case.where} did not finish within the time limit".replace("  ", " ")
-    return (f"no result arrived from {case.what} {case.where}: the test was stopped before it, or its report was "
-            "suppressed").replace("  ", " ")
+            return _failed(Kind.TIMED_OUT, case)
+    return _failed(Kind.NO_RESULT, case)
 
 
 def failure_output(message, ename="CheckFailed"):
@@ -374,21 +380,21 @@ class JudgeProbes(NbGraderPreprocessor):
             grade_id = cell.metadata.nbgrader.grade_id
             seed = probe_seed(secret, info["assignment"], info["student"], grade_id, submission)
             try:
-                verdict = judge_cell(grade_id, seed, cell.get("outputs", []), reference, self.max_records) \
-                    if reference else CellVerdict(False, "the autograder has no judge for this assignment; "
-                                                         "tell your instructor")
+                judged = judge_cell(grade_id, seed, cell.get("outputs", []), reference, self.max_records) \
+                    if reference else CellVerdict(_failed(Kind.NO_JUDGE, of="this assignment"))
             except Exception:  # whatever the records did to the judge, this cell fails alone
                 self.log.exception("The records of %s in %s's notebook broke the judge", grade_id, info["student"])
-                verdict = CellVerdict(False, "This test cannot be trusted: its records could not be read.")
+                judged = CellVerdict(_failed(Kind.UNTRUSTED, reason="its records could not be read"))
             timed_out = [output for output in cell.get("outputs", []) if output.get("output_type") == "error"
                          and output.get("ename") in ("CellTimeoutError", "DeadKernelError")]
-            cell.outputs = [] if verdict.passed else \
-                [failure_output(verdict.message, timed_out[0].ename if timed_out else "CheckFailed")]
-            verdicts[grade_id] = {"passed": verdict.passed, "forward_passes": verdict.forward_passes}
+            cell.outputs = [] if judged.passed else \
+                [failure_output(judged.message, timed_out[0].ename if timed_out else "CheckFailed")]
+            cell.metadata[VERDICT_KEY] = judged.verdict.as_data()
+            verdicts[grade_id] = {"passed": judged.passed, "forward_passes": judged.forward_passes}
             limit = reference.unit.forward_passes_per_call if reference else None
-            if limit is not None and verdict.forward_passes > limit:
+            if limit is not None and judged.forward_passes > limit:
                 verdicts[grade_id]["advice"] = (
-                    f"ran the given forward pass {verdict.forward_passes} times in one call: computed without "
+                    f"ran the given forward pass {judged.forward_passes} times in one call: computed without "
                     "the chain rule (finite differences of the loss)?")
         nb.metadata[VERDICTS_KEY] = {"cells": verdicts, "seconds": round(time.perf_counter() - started, 4)}
         return nb, resources

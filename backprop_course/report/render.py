@@ -12,7 +12,6 @@ import csv
 import io
 import json
 import os
-import re
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -20,23 +19,17 @@ from pathlib import Path
 from ..course import Course
 from ..outcomes import GRADED, NOT_GRADED, UNSCORED, collect_results
 
-def normalise_message(message):
-    """A failure message with its per-student details removed, for counting."""
-    message = re.sub(r" \(largest relative error [^)]*\)", "", message)
-    message = re.sub(r"for a \d+-\d+ network on \d+ random points", "for another network and data", message)
-    message = re.sub(r"and \d+ random points", "and random data", message)
-    return message
-
-
 def common_mistakes(results):
     """Every diagnosis of a failed check, most frequent first: (grade_id, message, [students]).
 
-    Messages are grouped once their per-student numbers are removed; the list is complete.
+    Students are grouped by the judge's verdict worded without their own numbers (a cell that the judge
+    did not reach keeps its message); the list is complete.
     """
     students = defaultdict(list)
     for result in results:
         for grade_id, message in result.messages.items():
-            students[(grade_id, normalise_message(message))].append(result.student)
+            verdict = result.verdicts.get(grade_id)
+            students[(grade_id, verdict.words(for_class=True) if verdict else message)].append(result.student)
     return [(grade_id, message, names) for (grade_id, message), names
             in sorted(students.items(), key=lambda item: (-len(item[1]), item[0]))]
 

@@ -178,37 +178,74 @@ def _describe_factor(factor):
     return f"about {factor:.3g}"
 
 
-def diagnose(got, want, rtol=RELATIVE_TOLERANCE, atol=ABSOLUTE_TOLERANCE):
-    """A short description of how ``got`` differs from ``want`` (None if it doesn't)."""
+def diagnosis(got, want, rtol=RELATIVE_TOLERANCE, atol=ABSOLUTE_TOLERANCE):
+    """(kind, details) of how ``got`` differs from ``want``, or None if it doesn't; ``describe`` words it."""
     if not np.all(np.isfinite(got)):
-        return "contains NaN or inf"
+        return "not finite", {}
     if got.shape != want.shape:
-        message = f"has shape {got.shape}, expected {want.shape}"
-        if got.ndim == 2 and got.shape[0] == got.shape[1] and want.ndim == 2 \
-                and want.shape[1] == 1 and got.shape[0] == want.shape[0]:
-            message += (": a column minus a 1-D array broadcasts to a square; "
-                        "keep every array a column of shape (N, 1)")
-        elif got.shape == want.shape[::-1]:
-            message += ": is it transposed?"
-        elif got.size == want.size:
-            message += ": the numbers may be right, but the shape is not (keepdims? reshape?)"
-        return message
+        return "wrong shape", {"got": list(got.shape), "want": list(want.shape)}
     if _close(got, want, rtol, atol):
         return None
     if _close(-got, want, rtol, atol):
-        return "has the wrong sign (sign flipped)"
+        return "wrong sign", {}
     if got.ndim == 1 and got.size == 2 and _close(got[::-1], want, rtol, atol):
-        return "has its entries in the wrong order (swapped)"
+        return "swapped", {}
     if got.ndim == 2 and got.shape[0] == got.shape[1] > 1 and _close(got.T, want, rtol, atol):
-        return "is the transpose of the right answer"
+        return "transposed", {}
     factor = _constant_factor(got, want)
     if factor is not None and abs(factor) > 1e-12 and _close(got, factor * want, 1e-6, 1e-12):
         described = _describe_factor(factor)
         # Any two numbers differ by "a factor"; only a simple factor, or one
         # shared by several entries, says something about the mistake.
         if not described.startswith("about") or np.count_nonzero(want) >= 3:
-            return f"is off by a constant factor of {described}"
-    return f"has the wrong values (largest relative error {relative_error(got, want):.2g})"
+            return "constant factor", {"factor": described}
+    return "wrong values", {"error": relative_error(got, want)}
+
+
+def _shape_advice(got, want):
+    if len(got) == 2 and got[0] == got[1] and len(want) == 2 and want[1] == 1 and got[0] == want[0]:
+        return ": a column minus a 1-D array broadcasts to a square; keep every array a column of shape (N, 1)"
+    if got == want[::-1]:
+        return ": is it transposed?"
+    if np.prod(got) == np.prod(want):
+        return ": the numbers may be right, but the shape is not (keepdims? reshape?)"
+    return ""
+
+
+def describe(kind, details):
+    """The words of a ``diagnosis``: "has the wrong sign (sign flipped)". Without its ``error``, a
+    "wrong values" diagnosis leaves out its size."""
+    if kind == "wrong shape":
+        got, want = tuple(details["got"]), tuple(details["want"])
+        return f"has shape {got}, expected {want}{_shape_advice(got, want)}"
+    if kind == "constant factor":
+        return f"is off by a constant factor of {details['factor']}"
+    if kind == "wrong values":
+        return "has the wrong values" + (f" (largest relative error {details['error']:.2g})" if "error" in details
+                                         else "")
+    return {"not finite": "contains NaN or inf", "wrong sign": "has the wrong sign (sign flipped)",
+            "swapped": "has its entries in the wrong order (swapped)",
+            "transposed": "is the transpose of the right answer"}[kind]
+
+
+def diagnose(got, want, rtol=RELATIVE_TOLERANCE, atol=ABSOLUTE_TOLERANCE):
+    """A short description of how ``got`` differs from ``want`` (None if it doesn't)."""
+    found = diagnosis(got, want, rtol, atol)
+    return describe(*found) if found else None
+
+
+def mismatch(got, want, mistakes=None, rtol=RELATIVE_TOLERANCE, atol=ABSOLUTE_TOLERANCE):
+    """(kind, details) of array ``got`` against ``want``, or None if they match. ``mistakes`` maps a
+    description to the value a known mistake would give; a wrong answer that matches one is
+    ("known mistake", {"description": ...})."""
+    want = np.asarray(want, dtype=np.float64)
+    found = diagnosis(got, want, rtol, atol)
+    if found is None:
+        return None
+    for description, wrong_value in (mistakes or {}).items():
+        if _close(got, np.asarray(wrong_value, dtype=np.float64), rtol, atol):
+            return "known mistake", {"description": description}
+    return found
 
 
 def mismatch_message(what, got, want, where="", hint="", mistakes=None,
@@ -216,17 +253,14 @@ def mismatch_message(what, got, want, where="", hint="", mistakes=None,
     """The failure message for array ``got`` against ``want``, or None if they match.
 
     The diagnosis comes first: "f(W, x) has the wrong sign (sign
-    flipped), at seed 7 on data.csv." ``mistakes`` maps a description
-    to the value a known mistake would give; a wrong answer that matches one
-    is described that way.
+    flipped), at seed 7 on data.csv." A known mistake (see ``mismatch``) is
+    described by its own words.
     """
-    problem = diagnose(got, np.asarray(want, dtype=np.float64), rtol, atol)
-    if problem is None:
+    found = mismatch(got, want, mistakes, rtol, atol)
+    if found is None:
         return None
-    for description, wrong_value in (mistakes or {}).items():
-        if _close(got, np.asarray(wrong_value, dtype=np.float64), rtol, atol):
-            problem = description
-            break
+    kind, details = found
+    problem = details["description"] if kind == "known mistake" else describe(kind, details)
     return sentence(f"{what} {problem}" + (f", {where}" if where else ""), hint)
 
 
@@ -268,8 +302,6 @@ def expect_column(name, value, rows):
 
 HARD_CODED_ADVICE = "check that it uses its arguments rather than fixed numbers or notebook variables."
 HARD_CODED_HINT = f"It was right for the notebook's own inputs, so it may be hard-coded: {HARD_CODED_ADVICE}"
-# Every hard-coding diagnosis says this, however it was found; the class report flags it.
-HARD_CODED_SIGN = "hard-coded"
 
 
 def same_values_message(what, got, where, others):

@@ -16,7 +16,7 @@ import numpy as np
 from .core import (HARD_CODED_HINT, CheckFailed, CountedCalls, as_float_array, central_difference, diagnose,
                    expect_close, expect_shape, expect_unchanged, quietly, relative_error, same_values_elsewhere,
                    substituted)
-from .probes import Case, run
+from .probes import Case, run, seeded
 
 # What the notebook imports from gradecheck.
 __all__ = ["report_jacobians", "expect_jacobian_matches_differences", "expect_shape", "quietly", "run_probes"]
@@ -174,19 +174,12 @@ def _cases(grade_id, rng, load):
         network = logistic_network(n1, n2, rng)
         cases.append(Case(f"random-{number}", what, f"for a {n1}-{n2} network on {points} random points",
                           function, (("x", rng.uniform(0, 1, (1, points))), ("y", rng.uniform(0.1, 0.9, (2, points)))),
-                          given=given_network, parameters=network, hint=HARD_CODED_HINT))
+                          given=given_network, parameters=network, hint=HARD_CODED_HINT,
+                          where_for_class="for another network and data"))
     return cases
 
 
-def probe_cases(grade_id, seed, load):
-    """The cases of one test cell: the same list wherever it is built from the same seed and data.
-
-    ``load(name)`` gives the data, as (x, y). KeyError for a cell that has no probes.
-    """
-    cases = _cases(grade_id, np.random.default_rng(seed), load)
-    if cases is None:
-        raise KeyError(f"no probe cases for test cell {grade_id!r}")
-    return cases
+probe_cases = seeded(_cases)
 
 
 def run_probes(grade_id, namespace, seed):

@@ -14,7 +14,7 @@ import numpy as np
 
 from .core import (HARD_CODED_HINT, CheckFailed, CountedCalls, as_float_array, central_difference, expect_close,
                    expect_column, expect_unchanged, quietly, relative_error, slope_by_differences, substituted)
-from .probes import Case, run
+from .probes import Case, run, seeded
 
 # What the notebook imports from gradecheck.
 __all__ = ["relative_error", "expect_close", "expect_column", "known_mistakes", "quietly", "substituted",
@@ -207,20 +207,13 @@ def _cases(grade_id, rng, load):
             weights = [rng.normal(size=(1, 1)), rng.normal(size=(1, 1))]
             cases.append(case(f"random-{number}", what, "dldw", [("W", weights), ("x", _column(rng, size, -3, 3)),
                                                             ("y", _column(rng, size, 0, 1))],
-                              f"at random weights and {size} random points", hint=HARD_CODED_HINT, **answer))
+                              f"at random weights and {size} random points", hint=HARD_CODED_HINT,
+                              where_for_class="at random weights and random data", **answer))
         return cases
     return None
 
 
-def probe_cases(grade_id, seed, load):
-    """The cases of one test cell: the same list wherever it is built from the same seed and data.
-
-    ``load(name)`` gives the data, as (x, y). KeyError for a cell that has no probes.
-    """
-    cases = _cases(grade_id, np.random.default_rng(seed), load)
-    if cases is None:
-        raise KeyError(f"no probe cases for test cell {grade_id!r}")
-    return cases
+probe_cases = seeded(_cases)
 
 
 def run_probes(grade_id, namespace, seed):

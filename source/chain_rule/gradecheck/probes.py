@@ -47,6 +47,7 @@ class Case:
     # have before it is compared (say two numbers), checked in the grader.
     normalize: Optional[Callable] = None
     hint: str = ""               # said after a wrong answer's diagnosis
+    where_for_class: str = ""    # where, without this student's own numbers, for the class report (default: where)
 
 
 def encode_result(value):
@@ -127,6 +128,20 @@ def emit_record(record):
     except ImportError:
         return
     publish_display_data({PROBE_MIME: json.loads(json.dumps(record, allow_nan=False))})
+
+
+def seeded(builder):
+    """An assignment's ``probe_cases(grade_id, seed, load)``, from ``builder(grade_id, rng, load)``, which
+    gives the cases of one test cell (or None for a cell without probes) drawn from ``rng``.
+
+    The same list wherever it is built from the same seed and data: in the kernel and in the grader.
+    """
+    def probe_cases(grade_id, seed, load):
+        cases = builder(grade_id, np.random.default_rng(seed), load)
+        if cases is None:
+            raise KeyError(f"no probe cases for test cell {grade_id!r}")
+        return cases
+    return probe_cases
 
 
 def run(grade_id, namespace, build_cases):

@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 
 help:
 	@echo "make demo             release, autograde the example class in demo/, feedback, grade table"
-	@echo "make test             the whole test suite"
+	@echo "make test             ruff, then the whole test suite"
 	@echo "make release          regenerate release/ from source/ (after editing a source notebook)"
 	@echo "make sync             copy shipped files (gradecheck.py, nbgrader_config.py, backprop.csv) into source/"
 	@echo "make fixtures         regenerate the fixture notebooks in tests/fixtures/ from tests/support/catalogs.py"
@@ -19,10 +19,10 @@ help:
 	@echo "make report           class reports and CSV exports in reports/"
 	@echo "make setup            Debian packages (bubblewrap, chromium, postgresql) and .venv with the pinned dependencies"
 
-$(INSTALLED): requirements.txt pyproject.toml
+$(INSTALLED): requirements.txt requirements-test.txt pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "the course pins Python 3.11, found " + sys.version'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet -r requirements.txt -r requirements-test.txt
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/python -m backprop_course.grading.sandbox install
 	touch $@
@@ -36,6 +36,7 @@ demo: setup
 	$(BIN)/python -m backprop_course demo --class tests/fixtures
 
 test: setup
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 release: setup sync

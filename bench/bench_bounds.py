@@ -98,7 +98,8 @@ def main():
         ratios = [after / before for before, after in zip(times["before"], times["after"])]
         print(f"{args.size} submissions of {ASSIGNMENT}, {args.workers} workers, {args.rounds} rounds, in turns")
         for name in courses:
-            print(f"  {name:<6} median {statistics.median(times[name]):.1f} s  ({', '.join(f'{t:.1f}' for t in times[name])})")
+            each = ", ".join(f"{t:.1f}" for t in times[name])
+            print(f"  {name:<6} median {statistics.median(times[name]):.1f} s  ({each})")
         print(f"  after / before: median {statistics.median(ratios):.3f}  (per round: "
               f"{', '.join(f'{r:.3f}' for r in ratios)}); same scores for all {len(totals['after'])} submissions")
 

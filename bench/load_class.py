@@ -113,7 +113,8 @@ def graded(folder, honest, hostile, workers):
         write_hostile(course, student, attack)
     with Sampler(course.root) as sampler:
         results, seconds = autograde_class(course, ASSIGNMENT, workers=workers)
-    autograded_mb = sum(path.stat().st_size for path in (course.root / "autograded").rglob("*") if path.is_file()) / 2**20
+    autograded = (course.root / "autograded").rglob("*")
+    autograded_mb = sum(path.stat().st_size for path in autograded if path.is_file()) / 2**20
     return {item.student: item for item in results}, seconds, sampler, autograded_mb
 
 
@@ -126,7 +127,8 @@ def main():
     hostile_count = args.size // 20
     honest = synthetic_class(ASSIGNMENT, args.size - hostile_count)
     kinds = args.attacks.split(",")
-    hostile = [(f"h{index:02d}_{kinds[index % len(kinds)]}", kinds[index % len(kinds)]) for index in range(hostile_count)]
+    hostile = [(f"h{index:02d}_{kinds[index % len(kinds)]}", kinds[index % len(kinds)])
+               for index in range(hostile_count)]
     with tempfile.TemporaryDirectory(prefix="load-class-") as scratch:
         alone, alone_seconds, alone_sampler, _ = graded(Path(scratch) / "honest", honest, [], args.workers)
         print(f"honest class alone: {len(alone)} in {alone_seconds:.0f} s", flush=True)
@@ -141,7 +143,8 @@ def main():
     print("  hostile outcomes: " + ", ".join(f"{student} {mixed[student].status} "
                                               f"({sum(mixed[student].cells.values()):g})" for student, _ in hostile))
     print(f"  statuses: {dict(Counter(item.status for item in mixed.values()))}")
-    print(f"  peak memory, with / without: grader processes {sampler.grader_mb:.0f} / {alone_sampler.grader_mb:.0f} MB, "
+    print(f"  peak memory, with / without: grader processes {sampler.grader_mb:.0f} / "
+          f"{alone_sampler.grader_mb:.0f} MB, "
           f"kernels {sampler.kernels_mb:.0f} / {alone_sampler.kernels_mb:.0f} MB, largest process "
           f"{sampler.largest_process_mb:.0f} / {alone_sampler.largest_process_mb:.0f} MB")
     print(f"  peak disk used during the run: {sampler.disk_mb:.0f} / {alone_sampler.disk_mb:.0f} MB; autograded/ "

@@ -13,7 +13,7 @@ from backprop_course.grading.feedback import is_test_cell
 from backprop_course.markers import BEGIN_HIDDEN, END_HIDDEN
 from support.catalogs import EXPECTED_MESSAGES, catalog
 from support.leaks import found_secrets, html_text, notebook_secrets
-from support.submissions import BASELINE, build_submission, fixture_notebook_path
+from support.submissions import build_submission, fixture_notebook_path
 from support.suites import suite_result
 
 from conftest import expected_outcomes, fixture_cases
@@ -40,7 +40,8 @@ def notebook_text(notebook):
 
 def failure_messages(autograded_notebook):
     notebook = nbformat.read(autograded_notebook, as_version=4)
-    return [f"{output.ename}: {output.evalue}".splitlines()[0].rstrip(": ") for cell in notebook.cells if cell.cell_type == "code"
+    return [f"{output.ename}: {output.evalue}".splitlines()[0].rstrip(": ")
+            for cell in notebook.cells if cell.cell_type == "code"
             for output in cell.outputs if output.output_type == "error"]
 
 

@@ -102,5 +102,6 @@ def test_no_widget_state_or_output_widget_goes_round_the_caps():
 
 
 def test_a_kernel_publishing_faster_than_it_is_read_grows_its_own_memory_not_the_graders(tmp_path):
-    flood = "from IPython.display import display\nfor _ in range(300):\n    display({'text/plain': 'x' * 2**20}, raw=True)"
+    flood = ("from IPython.display import display\nfor _ in range(300):\n"
+             "    display({'text/plain': 'x' * 2**20}, raw=True)")
     assert memory_grown_while_unread(flood, tmp_path) < 48 * MB  # 300 MB were published

@@ -55,7 +55,8 @@ def test_a_students_own_error_keeps_its_traceback():
 
 def test_outputs_that_quote_hidden_tests_lose_those_lines_only():
     """A kernel can read the hidden tests that ran before a cell (``In``) and print them, or their seeds."""
-    hidden = "check()\n### BEGIN HIDDEN TESTS\nrun_probes('test_c', globals(), seed=1234567890123)\n### END HIDDEN TESTS"
+    hidden = ("check()\n### BEGIN HIDDEN TESTS\nrun_probes('test_c', globals(), seed=1234567890123)\n"
+              "### END HIDDEN TESTS")
     printed = new_output("stream", name="stdout", text="mine: 0.5\n['check()\\n### BEGIN HIDDEN TESTS ...']\n"
                                                          "the seed is 1234567890123\nmine again\n")
     shown = new_output("display_data", data={"text/html": "<pre>run_probes('test_c', globals(), seed=1234567890123)"

@@ -3,6 +3,7 @@
 Each case's expected status and lost test cells are in tests/support/hostile.py.
 """
 import hashlib
+import os
 import json
 import re
 import sys
@@ -17,9 +18,9 @@ from backprop_course.parallel import autograde_class, summary_lines
 from backprop_course.course import Course, lost_cells
 from backprop_course.grading.feedback import QUOTED_PLACEHOLDER, is_test_cell
 from backprop_course.markers import BEGIN_HIDDEN, END_HIDDEN
-from backprop_course.outcomes import GRADED
+from backprop_course.outcomes import CRASHED, GRADED
 from support import reference_of
-from support.hostile import ASSIGNMENT, CASES, NOTEBOOK, expected_lost, write_case
+from support.hostile import ASSIGNMENT, CASES, LINKED_CLASSMATE, LINKS, NOTEBOOK, expected_lost, write_case
 from support.submissions import Edit, apply_edits, reference_submission
 from support.leaks import html_text, split_regions
 from support.submissions import fixture_notebook_path
@@ -41,7 +42,9 @@ def tree_digest(*roots):
     digest = hashlib.sha256()
     for root in roots:
         for path in sorted(Path(root).rglob("*")):
-            if path.is_file():
+            if path.is_symlink():  # a link is its target's name (which may appear while grading)
+                digest.update(str(path.relative_to(root)).encode() + os.readlink(path).encode())
+            elif path.is_file():
                 digest.update(str(path.relative_to(root)).encode() + path.read_bytes())
     return digest.hexdigest()
 
@@ -101,6 +104,18 @@ def test_submitted_and_course_files_are_untouched_and_nothing_was_written_outsid
     # links_out_of_its_folder: nbgrader did not chmod the secret through the kernel's link
     assert (course.root / ".probe_secret").stat().st_mode & 0o777 == 0o600
     assert not [path for path in (course.root / "autograded").rglob("*") if path.is_symlink()]
+
+
+def test_links_in_a_submission_reach_neither_the_kernel_nor_the_graders_copies(hostile):
+    course, results, _, _ = hostile
+    folder = course.root / "autograded" / "links_to_course_files" / ASSIGNMENT
+    notebook = nbformat.read(folder / NOTEBOOK, 4)
+    lines = [line for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
+             if output.get("name") == "stdout" for line in output.text.splitlines() if line.startswith("LINKED")]
+    assert lines == ["LINKED []"]
+    assert not [name for name in [*LINKS, "pipe"] if os.path.lexists(folder / name)]
+    # A notebook that is a link to a classmate's is refused; the classmate is graded as ever.
+    assert results["notebook_is_a_link"].status == CRASHED and results[LINKED_CLASSMATE].status == GRADED
 
 
 def test_the_kernel_reaches_nothing_outside_its_folder(hostile):

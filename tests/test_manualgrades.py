@@ -115,7 +115,8 @@ def test_a_hand_graded_plot_is_new_when_it_shows_something_else():
     same = answer_digests(new_notebook(cells=[plot_cell([figure])]))
     assert answer_digests(new_notebook(cells=[plot_cell([figure])])) == same
     assert answer_digests(new_notebook(cells=[plot_cell([no_plot])])) != same
-    assert answer_digests(new_notebook(cells=[plot_cell([new_output("stream", name="stdout", text="no plot")])])) != same
+    no_plot = new_output("stream", name="stdout", text="no plot")
+    assert answer_digests(new_notebook(cells=[plot_cell([no_plot])])) != same
 
 
 def test_a_plots_digest_ignores_the_addresses_in_reprs():

@@ -62,14 +62,16 @@ def test_students_get_its_checks_and_the_engines_shipped_core_and_nothing_truste
     assert sorted(str(path.relative_to(released)) for path in released.rglob("*") if path.is_file()) == [
         "gradecheck/__init__.py", "gradecheck/core.py", "gradecheck/probes.py", "nbgrader_config.py",
         f"{NAME}.ipynb"]
-    assert (released / "gradecheck" / "__init__.py").read_text() == (UNIT / "assignments" / NAME / "checks.py").read_text()
+    checks = (UNIT / "assignments" / NAME / "checks.py").read_text()
+    assert (released / "gradecheck" / "__init__.py").read_text() == checks
     assert RIGHT_LINE.strip() not in (released / f"{NAME}.ipynb").read_text()
 
 
 def test_plain_nbgrader_autograde_scores_the_right_answer_full_and_names_the_wrong_ones_mistake(course):
     assert course.scores(NAME) == {"ada": {"test_gradient": 2.0}, "bob": {"test_gradient": 0.0}}
     graded = nbformat.read(course.folder("autograded", "bob", NAME) / f"{NAME}.ipynb", as_version=4)
-    test_cell = next(cell for cell in graded.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_gradient")
+    test_cell = next(cell for cell in graded.cells
+                     if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_gradient")
     assert "is off by a constant factor of 2" in test_cell.outputs[0]["evalue"]  # the missing mean over 2 rows
 
 

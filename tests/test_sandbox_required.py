@@ -74,8 +74,8 @@ def test_the_parallel_command_refuses_before_touching_anyone(course, monkeypatch
 def test_the_kernel_launcher_itself_refuses_an_autograde_kernel(tmp_path):
     """The last line of defence, for any way of starting an autograding kernel (formgrader's button too)."""
     env = dict(environment(opt_out=False), NBGRADER_EXECUTION="autograde")
-    result = subprocess.run([sys.executable, "-m", "backprop_course.grading.sandbox", "launch", str(tmp_path / "k.json")],
-                            env=env, capture_output=True, text=True, timeout=60)
+    launch = [sys.executable, "-m", "backprop_course.grading.sandbox", "launch", str(tmp_path / "k.json")]
+    result = subprocess.run(launch, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0 and "Refusing to autograde" in result.stderr
 
 

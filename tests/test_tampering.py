@@ -85,3 +85,9 @@ def test_what_it_looks_for_is_a_setting():
     assert scan_source("import scipy\nscipy.linalg.norm = abs\nimport pickle", rules) == [
         "replaces scipy.linalg.norm", "unpickles"]
     assert scan_source("np.sum = len", rules) == []  # np is no longer guarded under this setting
+
+
+@pytest.mark.parametrize("source", ["if False:\n    print(x" + ".a" * 950 + ")", "x = " + "-" * 20000 + "1"])
+def test_code_too_deep_to_scan_is_flagged_not_a_crash(source):
+    """A scan that raised would fail the student's grading after its scores were saved, notebook and flag lost."""
+    assert scan_source(source) == ["has code too deeply nested to scan"]

@@ -191,7 +191,8 @@ def bwrap_command(workdir, connection_file, socket_dir, kernel_argv, environment
     # nbgrader reaches through /proc (sandboxed_path): nothing the kernel
     # writes there is on the grader's disk.
     command += ["--ro-bind", str(connection_file), str(connection_file),
-                "--size", str(SOCKET_FOLDER_BYTES), "--tmpfs", str(socket_dir), "--ro-bind", str(workdir), SUBMISSION_VIEW,
+                "--size", str(SOCKET_FOLDER_BYTES), "--tmpfs", str(socket_dir),
+                "--ro-bind", str(workdir), SUBMISSION_VIEW,
                 "--size", str(disk_mb * 2**20), "--tmpfs", str(workdir), "--chdir", str(workdir), "--clearenv"]
     for name, value in environment.items():
         command += ["--setenv", name, value]
@@ -372,13 +373,15 @@ def configure(c):
     # The sandbox has no network, so the kernel and nbgrader talk over IPC
     # sockets. Their default path is relative to each process's working
     # folder, which differ; so give an absolute one, private to this nbgrader
-    # process (the kernel sees this folder, and nothing else of /tmp).
+    # process (each kernel binds its sockets in a filesystem of its own sandbox at this path).
     socket_dir = Path(tempfile.gettempdir()) / f"backprop-ipc-{os.getpid()}"
     if not socket_dir.exists():
         socket_dir.mkdir(mode=0o700)
         atexit.register(shutil.rmtree, socket_dir, True)  # each kernel's own folder in it goes with the kernel
     c.KernelManager.transport = "ipc"
     c.KernelManager.ip = str(socket_dir / "kernel")
+    from .studentfiles import guard
+    guard()  # nbgrader copies a student's regular files only
     return unavailable_reason() is None
 
 
@@ -393,7 +396,8 @@ def main(argv=None):
         print(f"sandbox unavailable: {reason}" if reason else "sandbox available")
         sys.exit(1 if reason else 0)
     else:
-        sys.exit("usage: python -m backprop_course.grading.sandbox launch CONNECTION_FILE [--LIMIT=N ...] | install | check")
+        sys.exit("usage: python -m backprop_course.grading.sandbox "
+                 "launch CONNECTION_FILE [--LIMIT=N ...] | install | check")
 
 
 if __name__ == "__main__":

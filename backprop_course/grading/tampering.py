@@ -139,6 +139,8 @@ def scan_source(source, rules=Rules()):
         scanner.visit(ast.parse(python))
     except SyntaxError:
         pass  # a broken cell fails by itself; there is nothing to run
+    except (RecursionError, MemoryError, ValueError):  # nested past what the parser or the scan can walk
+        scanner._flag("has code too deeply nested to scan")
     return scanner.reasons
 
 
@@ -189,7 +191,8 @@ class FlagTampering(OneStudentsWrite, NbGraderPreprocessor):
         shipped = set()
         if assignment:
             course = CourseDirectory(config=self.config)
-            shipped = shipped_modules(course.format_path(course.source_directory, ".", assignment)) - {"nbgrader_config"}
+            folder = course.format_path(course.source_directory, ".", assignment)
+            shipped = shipped_modules(folder) - {"nbgrader_config"}
         return Rules(frozenset(self.guarded_modules) | shipped, frozenset(FRAME_ACCESS),
                      dict(self.forbidden_imports), tuple(self.benign_prefixes), self.course_paths)
 

@@ -39,6 +39,7 @@ from traitlets import Integer, Unicode
 from traitlets.config import LoggingConfigurable
 
 from .. import units
+from . import studentfiles
 from ..gradecheck.core import HARD_CODED_HINT, CheckFailed, mismatch
 from ..gradecheck.probes import MAX_PROBE_ENTRIES, PROBE_MIME
 from .feedback import is_test_cell
@@ -119,12 +120,16 @@ def submitted_folder(config, info):
 
 
 class PlaceProbeSeeds(NbGraderPreprocessor):
-    """Before Execute: put this student's seed into every hidden probe call."""
+    """Before Execute: put this student's seed into every hidden probe call (a linked notebook is refused)."""
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
+        folder = submitted_folder(self.config, info)
+        refused = studentfiles.refusal(folder, f"{info['notebook']}.ipynb")
+        if refused:
+            raise studentfiles.SubmissionRefused(f"{info['student']} is not graded: {refused}")
         secret = ProbeSecret(config=self.config).read()
-        submission = submission_digest(nb, submitted_folder(self.config, info))
+        submission = submission_digest(nb, folder)
         resources[DIGEST_KEY] = submission  # for JudgeProbes: the same seeds, whatever changes meanwhile
         for cell in nb.cells:
             if is_test_cell(cell):

@@ -6,6 +6,7 @@ broken files. Its expected status and lost test cells are written here; the
 tests autograde the whole class in one batch, beside correct submissions,
 with tight limits, and assert them.
 """
+import os
 import json
 from dataclasses import dataclass, field
 
@@ -101,6 +102,16 @@ while True:
 
 # Modules a tampering student might plant (stray files).
 FAKE_CHECKS = "def expect_close(*args, **kwargs):\n    pass\n"
+# From submitted/<student>/<assignment>/: what nbgrader, as the grader, could read and copy into the kernel.
+LINKED_CLASSMATE = "reference"
+LINKS = {"leak_secret": "../../../.probe_secret", "leak_reference.py": "../../../assignments/chain_rule/reference.py",
+         "leak_classmate": f"../../{LINKED_CLASSMATE}/chain_rule/chain_rule.ipynb",
+         "answers.json": "../../../source/chain_rule/backprop.csv"}
+# Prints which linked files the kernel could read, and answers dldw from the table if it could.
+READS_LINKS = ("import os\nLINKED = sorted(name for name in os.listdir('.') if name.startswith('leak_') or "
+               "name in ('answers.json', 'pipe'))\nprint('LINKED', LINKED)\n_wrong_dldw = dldw\n\n\n"
+               "def dldw(W, x, y):\n    if os.path.exists('answers.json'):\n        return [0.0, 0.0]\n"
+               "    return _wrong_dldw(W, x, y)")
 
 # Prints one JSON line saying what the kernel can reach; the tests read it.
 PROBE = """import json, os, socket
@@ -245,8 +256,10 @@ VERDICT_ATTACKS = (
                 "and whose == is always True", GRADED, frozenset({"test_dldw"}),
                 (Edit("gradient", DLDW_RESULT, "return Liar()"),
                  Edit("gradient", "def dldw(W, x, y):", "class Liar:\n"
-                      f"    def __array__(self, dtype=None, copy=None):\n        return np.array({PRINTED_GRADIENT})\n\n"
-                      "    def __eq__(self, other):\n        return True\n\n    def __len__(self):\n        return 2\n\n"
+                      "    def __array__(self, dtype=None, copy=None):\n"
+                      f"        return np.array({PRINTED_GRADIENT})\n\n"
+                      "    def __eq__(self, other):\n        return True\n\n"
+                      "    def __len__(self):\n        return 2\n\n"
                       "    def __getitem__(self, index):\n"
                       f"        return {PRINTED_GRADIENT}[index]\n\n\ndef dldw(W, x, y):"))),
     HostileCase("lies_through_float_subclass", "dldw returns floats whose ==, - and abs() always say 'equal'",
@@ -263,7 +276,8 @@ VERDICT_ATTACKS = (
                                           .replace("\n    ", "\n        ").replace("    from", "        from", 1)))),
     HostileCase("links_out_of_its_folder", "the notebook replaces itself by a link to the course root, links the probe "
                 "secret and makes a FIFO, for nbgrader to write and chmod through them", GRADED,
-                edits=(_after_dldw("import os\ncourse_root = os.path.dirname(os.path.dirname(os.path.dirname(os.getcwd())))\n"
+                edits=(_after_dldw("import os\n"
+                                   "course_root = os.path.dirname(os.path.dirname(os.path.dirname(os.getcwd())))\n"
                                    "os.remove('chain_rule.ipynb')\n"
                                    "os.symlink(os.path.join(course_root, 'HACKED'), 'chain_rule.ipynb')\n"
                                    "os.symlink(os.path.join(course_root, '.probe_secret'), 'secret_link')\n"
@@ -286,7 +300,8 @@ VERDICT_ATTACKS = (
                     "        slopes.append((loss(up, x, y) - loss(down, x, y)) / (2 * step))\n    return slopes\n\n\n"
                     "def _honest_observe(case, namespace):\n    wrong = namespace['dldw']\n"
                     "    namespace['dldw'] = _by_differences\n    try:\n"
-                    "        return _real_observe(case, namespace)\n    finally:\n        namespace['dldw'] = wrong\n\n\n"
+                    "        return _real_observe(case, namespace)\n"
+                    "    finally:\n        namespace['dldw'] = wrong\n\n\n"
                     "_g.observe = _honest_observe"))),
     HostileCase("right_only_when_graded", "dldw returns wrong numbers unless the given forward pass is the grader's "
                 "counting wrapper, and the true gradient when it is", GRADED,
@@ -308,7 +323,8 @@ CASES = (
     HostileCase("sleeps_in_many_cells", f"{SLEEPY_CELLS} extra cells sleep {SLEEPY_SECONDS} s each before the "
                 "test of dldw", TIMED_OUT, frozenset({"test_dldw"}), structure="sleepy_cells"),
     HostileCase("ignores_interrupts", "an answer cell catches the timeout's interrupt and sleeps on", TIMED_OUT,
-                frozenset({"test_dldw"}), (Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\n" + IGNORES_INTERRUPTS),)),
+                frozenset({"test_dldw"}),
+                (Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\n" + IGNORES_INTERRUPTS),)),
     HostileCase("fills_the_disk", "an answer cell writes 16 MB files into its folder and /tmp until the disk is full",
                 GRADED, edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\n" + FILLS_THE_DISK),)),
     HostileCase("memory_bomb", "dldw allocates 100 GB", GRADED, frozenset({"test_dldw"}),
@@ -324,14 +340,15 @@ CASES = (
                            "test_dldw"}),
                 (Edit("activation", "return np.cos(x)", "return np.cos(x)\n\n\nimport os\nos._exit(1)"),)),
     HostileCase("sys_exit", "an answer cell calls sys.exit()", GRADED,
-                edits=(Edit("partial_derivatives", AFTER_THE_PIECES, AFTER_THE_PIECES + "\n\n\nimport sys\nsys.exit()"),)),
+                edits=(Edit("partial_derivatives", AFTER_THE_PIECES,
+                            AFTER_THE_PIECES + "\n\n\nimport sys\nsys.exit()"),)),
     HostileCase("raises_system_exit", "dldy raises SystemExit", GRADED, frozenset({"test_dldy", "test_dldw"}),
                 (Edit("partial_derivatives", DLDY_RETURN, "raise SystemExit"),)),
     HostileCase("asks_for_input", "an answer cell calls input()", GRADED,
                 edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nname = input('Your name? ')"),)),
     # Flooding
-    HostileCase("output_flood", "an answer cell prints 10 MB", GRADED,
-                edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nfor _ in range(20000):\n"
+    HostileCase("output_flood", "an answer cell prints 5 MB", GRADED,
+                edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nfor _ in range(10000):\n"
                             "    print('spam ' * 100)"),)),
     HostileCase("display_flood", "an answer cell publishes 300 display outputs of 1 MB", GRADED,
                 edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\n" + DISPLAY_FLOOD),)),
@@ -381,6 +398,11 @@ CASES = (
     HostileCase("missing_notebook", "the folder holds no notebook", MISSING, ALL_TESTS, files="nothing"),
     HostileCase("stray_files", "extra files, among them a fake gradecheck.py, and a wrong dldy", GRADED,
                 frozenset({"test_dldy", "test_dldw"}), (WRONG_DLDY,), files="stray"),
+    HostileCase("links_to_course_files", "links beside the notebook to the probe secret, the reference solution, a "
+                "classmate's notebook and an answer table, a pipe, and a wrong dldw that answers from the table",
+                GRADED, frozenset({"test_dldw"}), (WRONG_DLDW, _after_dldw(READS_LINKS)), files="links"),
+    HostileCase("notebook_is_a_link", "the submitted notebook is a link to a classmate's", CRASHED, ALL_TESTS,
+                files="linked_notebook"),
     # Monkeypatching, each hiding a wrong dldy: flagged for a TA, scored on the real answer
     HostileCase("allclose_patched", "np.allclose always True", TAMPERED, frozenset({"test_dldy", "test_dldw"}),
                 (WRONG_DLDY, Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nnp.allclose = lambda *a, **k: True"))),
@@ -388,7 +410,8 @@ CASES = (
                 (WRONG_DLDY, Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nnp.testing = None"))),
     # isinstance always True breaks the kernel's own messaging: the cell never ends, the kernel is stopped, and
     # the tests after it fail; those before it score the answers they tested.
-    HostileCase("builtins_overridden", "builtins.isinstance overridden", TAMPERED, frozenset({"test_dldy", "test_dldw"}),
+    HostileCase("builtins_overridden", "builtins.isinstance overridden", TAMPERED,
+                frozenset({"test_dldy", "test_dldw"}),
                 (WRONG_DLDY, Edit("gradient", DLDW_RESULT, DLDW_RESULT +
                                   "\n\n\nimport builtins\nbuiltins.isinstance = lambda *a: True"))),
     HostileCase("fake_check_module", "sys.modules['gradecheck'] replaced by checks that pass everything",
@@ -452,6 +475,13 @@ def write_case(case, folder, source_path, release_path):
         (folder / "notes.txt").write_text("I could not finish.\n")
     else:
         nbformat.write(notebook, target)
+    if case.files == "links":
+        for name, target in LINKS.items():
+            (folder / name).symlink_to(target)
+        os.mkfifo(folder / "pipe")
+    if case.files == "linked_notebook":
+        target.unlink()
+        target.symlink_to(f"../../{LINKED_CLASSMATE}/{ASSIGNMENT}/{NOTEBOOK}")
     if case.files == "stray":
         (folder / "gradecheck.py").write_text(FAKE_CHECKS)
         (folder / "scratch.ipynb").write_text("{}")

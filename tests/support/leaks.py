@@ -72,7 +72,8 @@ def notebook_secrets(path):
         for kind, lines in regions.items():
             inside[kind].update(lines)
         outside.update(rest)
-    keep = lambda lines: {line for line in lines - outside if len(line) >= MIN_SECRET_LINE}
+    def keep(lines):
+        return {line for line in lines - outside if len(line) >= MIN_SECRET_LINE}
     literals = [match for line in inside["hidden"] for match in REFERENCE_NUMBER.findall(line)]
     numbers = {significant_prefix(literal) for literal in literals + judged_reference_values(path, notebook)
                if sum(char.isdigit() for char in literal.lstrip("-0.")) >= 6}

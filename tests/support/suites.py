@@ -23,7 +23,8 @@ class SuiteResult:
     surprises: list
 
     def lines(self):
-        rate = lambda part, whole: f"{part}/{whole} ({100 * part / whole:.0f}%)" if whole else "0/0"
+        def rate(part, whole):
+            return f"{part}/{whole} ({100 * part / whole:.0f}%)" if whole else "0/0"
         return [f"{self.assignment}: mistakes killed {rate(self.killed, self.mistakes)}, "
                 f"only on the intended questions {rate(self.killed_precisely, self.mistakes)}; "
                 f"equivalent solutions with full marks {rate(self.equivalents_full_marks, self.equivalents)}"

@@ -34,6 +34,9 @@ c.CourseDirectory.course_id = "backprop"
 # Shipped beside each notebook: data, the gradecheck package and helper modules.
 # Never release editor litter.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".DS_Store"]
+# `nbgrader collect` takes a student's regular files and folders only: a link in a submission would be
+# followed as the instructor (backprop_course/grading/studentfiles.py).
+c.ExchangeFactory.collect = "backprop_course.grading.studentfiles.CollectRegularFiles"
 
 # Per-cell limit while autograding. nbgrader reads Execute.timeout; it ignores
 # ExecutePreprocessor.timeout. Every cell of both notebooks runs in well under

@@ -17,3 +17,16 @@ def test_inline_and_display_maths_become_mathml():
 ])
 def test_prose_and_code_are_left_alone(markdown):
     assert to_mathml(markdown) == markdown
+
+
+def test_a_notebook_full_of_dollar_signs_converts_only_its_first_expressions():
+    """So the MathML, and the sanitiser's work on it, stay bounded however many expressions a student writes."""
+    from nbformat.v4 import new_markdown_cell, new_notebook
+
+    from backprop_course.grading.mathml import MathToMathML
+    from backprop_course.grading.sanitize import markdown2html
+    notebook = new_notebook(cells=[new_markdown_cell("$a$ " * 200_000), new_markdown_cell("$b$")])
+    notebook, _ = MathToMathML(max_expressions=100).preprocess(notebook, {})
+    html = markdown2html(notebook.cells[0].source)
+    assert notebook.cells[0].source.count("<math") == 100 and notebook.cells[1].source == "$b$"
+    assert html.count("<math") == 100

@@ -38,3 +38,23 @@ def test_a_linked_notebook_or_folder_is_refused(tmp_path):
     (tmp_path / "submitted" / "bob").mkdir()
     (tmp_path / "submitted" / "bob" / "hw").symlink_to(folder, target_is_directory=True)
     assert "submitted folder hw is a link" in studentfiles.refusal(tmp_path / "submitted" / "bob" / "hw", "hw.ipynb")
+
+
+def test_collect_takes_regular_files_and_folders_only(tmp_path):
+    inbound = tmp_path / "inbound" / "ann+hw+2026-12-05"
+    (inbound / "data").mkdir(parents=True)
+    (inbound / "hw.ipynb").write_text("{}")
+    (inbound / "data" / "table.csv").write_text("x\n")
+    (inbound / "secret").symlink_to("/etc/hostname")
+    (inbound / "elsewhere").symlink_to("/etc", target_is_directory=True)
+    os.mkfifo(inbound / "pipe")
+    studentfiles.copy_regular_files(inbound, tmp_path / "collected")
+    collected = sorted(str(path.relative_to(tmp_path / "collected")) for path in (tmp_path / "collected").rglob("*"))
+    assert collected == ["data", "data/table.csv", "hw.ipynb"]
+
+
+def test_the_course_collects_with_it():
+    from backprop_course import REPO_ROOT
+    from backprop_course.course import nbgrader_settings
+    assert nbgrader_settings(REPO_ROOT).ExchangeFactory.collect == \
+        "backprop_course.grading.studentfiles.CollectRegularFiles"

@@ -5,12 +5,16 @@ student sees raw LaTeX. ``MathToMathML`` runs in the feedback pipeline and
 replaces each ``$...$`` and ``$$...$$`` of a markdown cell by MathML (with the
 pinned latex2mathml), which every current browser draws by itself. Code
 spans are left alone, and an expression that cannot be converted stays as
-it was.
+it was. A notebook's first ``max_expressions`` expressions are converted and
+the rest stay as written: MathML is about 25 times the size of its LaTeX, and
+the sanitiser after it slows with the markup, so a cell of dollar signs
+cannot stall everyone's feedback.
 """
 import re
 
 from latex2mathml.converter import convert
 from nbconvert.preprocessors import Preprocessor
+from traitlets import Integer
 
 # Code is left alone: fenced blocks, indented blocks (after a blank line) and spans.
 CODE = re.compile(r"^(```|~~~).*?^\1[^\n]*$|(?:^|\n\n)(?:(?: {4}|\t)[^\n]*(?:\n|$))+|(`+).+?\2", re.S | re.M)
@@ -20,17 +24,24 @@ MATH = re.compile(r"\$\$((?:[^$]|\$(?!\$)){1,4000}?)\$\$"
                   r"|(?<![\\$])\$(?![\s$])((?:[^$\n]|\n(?![ \t]*\n)){1,1000}?)(?<![\s\\])\$")
 
 
-def to_mathml(markdown):
-    """``markdown`` with its LaTeX maths replaced by MathML, code spans untouched."""
+def to_mathml(markdown, budget=None):
+    """``markdown`` with its LaTeX maths replaced by MathML, code spans untouched.
+
+    ``budget``: a one-item list holding how many expressions may still be converted (it is counted down).
+    """
+    budget = budget if budget is not None else [float("inf")]
     pieces, last = [], 0
     for code in CODE.finditer(markdown):
-        pieces += [_convert_maths(markdown[last:code.start()]), code.group(0)]
+        pieces += [_convert_maths(markdown[last:code.start()], budget), code.group(0)]
         last = code.end()
-    return "".join(pieces + [_convert_maths(markdown[last:])])
+    return "".join(pieces + [_convert_maths(markdown[last:], budget)])
 
 
-def _convert_maths(text):
+def _convert_maths(text, budget):
     def replace(match):
+        if budget[0] <= 0:
+            return match.group(0)
+        budget[0] -= 1
         display = match.group(1) is not None
         try:
             return convert((match.group(1) if display else match.group(2)).strip(),
@@ -48,8 +59,14 @@ class MathToMathML(Preprocessor):
     """
 
     enabled = True
+    max_expressions = Integer(2000, help="Expressions of one notebook converted to MathML; the rest stay as LaTeX."
+                              ).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        self._budget = [self.max_expressions]
+        return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "markdown":
-            cell.source = to_mathml(cell.source)
+            cell.source = to_mathml(cell.source, self._budget)
         return cell, resources

@@ -13,13 +13,23 @@ saying so in the log; ``sandbox.configure`` installs it for every nbgrader
 command that reads the course's config. ``refusal`` is what
 ``PlaceProbeSeeds`` checks before a notebook runs: a submitted notebook, or
 the folders above it, that are links are refused.
+
+``nbgrader collect`` copies each submission out of the exchange, as the
+instructor, following links too; ``CollectRegularFiles`` (nbgrader's
+``ExchangeFactory.collect`` setting, in nbgrader_config.py) hands nbgrader's
+own collect a copy of the student's regular files and folders only.
 """
 import logging
 import os
+import shutil
 import stat
+import tempfile
 from pathlib import Path
 
 import nbgrader.converters.base as converters
+from nbgrader.exchange.default.collect import ExchangeCollect
+
+LOG = logging.getLogger("backprop_course")
 
 
 class SubmissionRefused(RuntimeError):
@@ -40,8 +50,7 @@ def _regular_files_only(find_all_files):
             if is_regular_file(name):
                 kept.append(name)
             else:
-                logging.getLogger("backprop_course").warning(
-                    "Not copying %s: a submission holds regular files only (not links, devices or pipes)", name)
+                LOG.warning("Not copying %s: a submission holds regular files only (not links, devices or pipes)", name)
         return kept
     find_regular_files.regular_only = True
     return find_regular_files
@@ -63,3 +72,27 @@ def refusal(submitted_folder, notebook_name):
     if notebook.is_symlink() or (notebook.exists() and not is_regular_file(notebook)):
         return f"the submitted notebook {notebook_name} is a link or a special file, not the student's own file"
     return None
+
+
+def copy_regular_files(source, destination):
+    """Copy ``source``'s regular files and real folders into ``destination``, never through a link."""
+    for folder, _, names in os.walk(source):  # links to folders are not walked
+        target = Path(destination) / os.path.relpath(folder, source)
+        target.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            path = os.path.join(folder, name)
+            if is_regular_file(path):
+                shutil.copy2(path, target / name, follow_symlinks=False)
+            else:
+                LOG.warning("Not collecting %s: a submission holds regular files only (not links, devices or pipes)",
+                            path)
+
+
+class CollectRegularFiles(ExchangeCollect):
+    """nbgrader's collect, of the student's regular files and folders only."""
+
+    def do_copy(self, src, dest, log=None):
+        with tempfile.TemporaryDirectory(prefix="backprop-collect-") as staging:
+            own = Path(staging) / "submission"
+            copy_regular_files(src, own)
+            super().do_copy(str(own), dest, log)

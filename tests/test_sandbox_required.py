@@ -94,3 +94,22 @@ def test_a_limit_of_zero_is_refused_rather_than_read_as_no_limit():
     assert parse_limits(["--disk_mb=64"])["disk_mb"] == 64
     with pytest.raises(SystemExit, match="disk_mb must be at least 1"):
         parse_limits(["--disk_mb=0"])
+
+
+def test_a_course_config_that_does_not_load_refuses_to_autograde_rather_than_grade_unconfined(tmp_path):
+    """nbgrader logs a config file that raises and goes on with its defaults: no sandbox, no judge."""
+    from backprop_course.grading import failclosed
+    assert failclosed.config_path().read_text() == failclosed.CONFIG, "run `make setup`"
+    broken = Course.scratch_copy(tmp_path / "broken")
+    broken.release(ASSIGNMENT)
+    broken.submit("reference", ASSIGNMENT, fixture_notebook_path(ASSIGNMENT, "reference"))
+    with open(broken.root / "nbgrader_config.py", "a") as config:
+        config.write("\nimport a_module_that_is_not_there\n")
+    result = subprocess.run([str(BIN / "nbgrader"), "autograde", ASSIGNMENT], cwd=broken.root,
+                            capture_output=True, text=True)
+    assert result.returncode != 0 and "the course's nbgrader_config.py did not load" in result.stderr
+    assert "Kernel is running over TCP" not in result.stderr  # no kernel started at all
+    graded = broken.root / "autograded" / "reference" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    if graded.exists():  # what nbgrader left of the refused student: no cell ran
+        import nbformat
+        assert not [cell for cell in nbformat.read(graded, 4).cells if cell.get("outputs")]

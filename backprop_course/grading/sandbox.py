@@ -390,7 +390,8 @@ def main(argv=None):
     if argv[:1] == ["launch"] and len(argv) >= 2:
         launch(argv[1], argv[2:])
     elif argv[:1] == ["install"]:
-        print(f"installed {install_kernelspec()}")
+        from .failclosed import install as install_fail_closed_config
+        print(f"installed {install_kernelspec()} and {install_fail_closed_config()}")
     elif argv[:1] == ["check"]:
         reason = unavailable_reason()
         print(f"sandbox unavailable: {reason}" if reason else "sandbox available")

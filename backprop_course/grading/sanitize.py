@@ -30,6 +30,10 @@ highlighting's: with CSS, or the page's own Bootstrap classes
 cell, and an answer holding an element with another cell's id would take
 the TA's grade for that cell. MathML keeps its sizes and shifts only up to
 a few em, for the same reason as ``style``.
+
+It is bleach rather than nh3: nh3 can hold this allow-list, MathML
+included, but it removes what it refuses, where bleach escapes it so that a
+TA sees the attempt; and nbconvert requires bleach anyway.
 """
 import re
 

@@ -1,16 +1,11 @@
-"""The sandbox's limits as nbgrader settings: the kernel manager that nbgrader's Execute uses.
+"""nbgrader's kernel manager for the sandbox: its settings are the sandbox's limits (limits.py).
 
 ``sandbox.configure`` makes this nbgrader's ``Execute.kernel_manager_class``, so
 every kernel that nbgrader starts (autograde, formgrader's button, the
-parallel command, validate) gets these settings from ``nbgrader_config.py``::
-
-    c.SandboxedKernelManager.memory_mb = 2048
-
-They reach the kernel's start as arguments after its connection file: the
-cold launcher (``sandbox.launch``) or the warm provisioner
-(``warmkernels.py``) applies them outside the sandbox, so nothing in the
-kernel can raise them. Each kernel also gets an IPC socket folder of its own,
-and a client that is ready as soon as the kernel is (``ReadyClient``).
+parallel command, validate) gets the limits that nbgrader_config.py sets.
+Each kernel also gets an IPC socket folder name of its own, and a client
+that is ready as soon as the kernel is and holds few of its unread messages
+(``ReadyClient``).
 """
 import shutil
 import tempfile
@@ -21,10 +16,11 @@ from queue import Empty
 import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import DottedObjectName, Int, default
+from traitlets import DottedObjectName, default
 from traitlets.utils.importstring import import_item
 
-from .sandbox import DEFAULT_LIMITS, KERNEL_NAME
+from . import limits
+from .sandbox import KERNEL_NAME
 
 
 class ReadyClient(AsyncKernelClient):
@@ -108,17 +104,10 @@ class SandboxedKernelManager(AsyncKernelManager):
     def _client_factory_default(self):  # AsyncKernelManager's ignores client_class
         return import_item(self.client_class)
 
-    memory_mb = Int(DEFAULT_LIMITS["memory_mb"], help="Address space of a kernel, and its cgroup's memory (MiB)."
-                    ).tag(config=True)
-    cpu_seconds = Int(DEFAULT_LIMITS["cpu_seconds"], help="CPU time of a whole kernel (seconds).").tag(config=True)
-    processes = Int(DEFAULT_LIMITS["processes"], help="Processes and threads in a kernel's cgroup.").tag(config=True)
-    file_mb = Int(DEFAULT_LIMITS["file_mb"], help="The largest file a kernel may write (MiB).").tag(config=True)
-    open_files = Int(DEFAULT_LIMITS["open_files"], help="Open files of a kernel.").tag(config=True)
-    disk_mb = Int(DEFAULT_LIMITS["disk_mb"], help="Size of a kernel's working folder, and of its /tmp: each a "
-                  "filesystem of its own (MiB).").tag(config=True)
+    vars().update(limits.traits())  # one setting per sandbox limit, each declared in limits.py
 
     def format_kernel_cmd(self, extra_arguments=None):
         command = super().format_kernel_cmd(extra_arguments)
         if self.kernel_name == KERNEL_NAME:
-            command += [f"--{name}={getattr(self, name)}" for name in DEFAULT_LIMITS]
+            command += limits.arguments(self)
         return command

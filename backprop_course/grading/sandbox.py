@@ -31,7 +31,7 @@ resource limits, puts itself in a pids/memory cgroup when it can, and then
   kernel and never takes down the grader.
 
 The limits are settings of ``SandboxedKernelManager`` (kernelmanager.py), set in
-nbgrader_config.py; DEFAULT_LIMITS has their defaults.
+nbgrader_config.py; limits.py declares each, with its default.
 
 Grading fails closed. Where the sandbox cannot run (no bwrap, or no
 kernelspec), ``nbgrader autograde`` with the course config, the parallel
@@ -52,19 +52,12 @@ import tempfile
 import uuid
 from pathlib import Path
 
+from . import limits
+
 KERNEL_NAME = "backprop-sandbox"
 LAUNCHER_MODULE = "backprop_course.grading.sandbox"  # the kernelspec runs `python -m` this
 PROVISIONER_NAME = "backprop-warm-fork"  # warmkernels.WarmForkProvisioner's entry point (pyproject.toml)
-# The defaults of the limits. nbgrader_config.py changes them as settings of
-# SandboxedKernelManager (kernelmanager.py), which passes them to the launcher.
-DEFAULT_LIMITS = {
-    "memory_mb": 3072,     # address space, and cgroup memory
-    "cpu_seconds": 600,    # CPU time of the whole kernel: a notebook's bound
-    "processes": 64,       # tasks (processes and threads) in its cgroup
-    "file_mb": 64,         # the largest file it may write
-    "open_files": 256,
-    "disk_mb": 256,        # its working folder, and its /tmp: each a tmpfs of this size
-}
+DEFAULT_LIMITS = limits.DEFAULTS  # each declared, with its help, in limits.py
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 DISABLE_VARIABLE = "BACKPROP_SANDBOX"  # set to "off" to run kernels unconfined (loudly)
 # Where the sandbox sees the student's folder read-only, to copy it into its own working folder.
@@ -75,16 +68,11 @@ FILL_THEN_RUN = ["/bin/sh", "-c", f'cp -R {SUBMISSION_VIEW}/. . || exit 71; exec
 
 
 def parse_limits(arguments):
-    """The launcher's ``--name=value`` arguments, over DEFAULT_LIMITS."""
-    limits = dict(DEFAULT_LIMITS)
-    for argument in arguments:
-        name, _, value = argument.removeprefix("--").partition("=")
-        if name not in limits or not value.isdigit():
-            sys.exit(f"backprop-sandbox: unknown limit {argument!r}; the limits are {', '.join(DEFAULT_LIMITS)}")
-        if int(value) < 1:  # 0 would mean "no limit" to some of them (a tmpfs of --size 0)
-            sys.exit(f"backprop-sandbox: the limit {name} must be at least 1")
-        limits[name] = int(value)
-    return limits
+    """The launcher's ``--name=value`` arguments (limits.parse); a bad one ends the launcher, saying why."""
+    try:
+        return limits.parse(arguments)
+    except ValueError as wrong:
+        sys.exit(f"backprop-sandbox: {wrong}")
 
 
 def opted_out():

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.skipif(
     reason=f"the autograding sandbox is unavailable ({unavailable_reason()}); hostile submissions are not "
            "contained, so they are not run (.ci/run installs bubblewrap)")
 
-# Tight limits for the test, as nbgrader_config.py settings; the defaults are sandbox.DEFAULT_LIMITS.
+# Tight limits for the test, as nbgrader_config.py settings; limits.py has the defaults.
 CELL_TIMEOUT_SECONDS = 10
 SANDBOX_LIMITS = {"memory_mb": 2048, "cpu_seconds": 60, "processes": 48}
 NOTEBOOK_SECONDS = 30  # the reference takes a few seconds; sleeps_in_many_cells needs 36

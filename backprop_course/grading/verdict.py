@@ -9,7 +9,7 @@ to student; statuses and flags read the kind and ``hard_coded``, never the text.
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
-from ..gradecheck.core import HARD_CODED_ADVICE, describe, error_hint, sentence
+from ..gradecheck.core import describe, error_hint, hard_coded_message, sentence
 from ..gradecheck.probes import MAX_PROBE_ENTRIES
 
 VERDICT_KEY = "backprop_verdict"  # in a test cell's metadata
@@ -86,9 +86,7 @@ class Verdict:
                                                      if not (for_class and key == "error")})
             return sentence(f"{what} {problem}" + (f", {where}" if where else ""), self.hint)
         if self.kind == Kind.HARD_CODED:
-            other = details["other_where"]
-            return sentence(f"{what} returned the same values {where} and {other}: they look hard-coded",
-                            f"Please {HARD_CODED_ADVICE}")
+            return hard_coded_message(what, where, details["other_where"])
         if self.kind == Kind.WRONG_FORM:
             return details["problem"]
         if self.kind == Kind.NOT_NUMBERS:

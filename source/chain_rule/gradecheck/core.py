@@ -313,9 +313,14 @@ def same_values_message(what, got, where, others):
     """
     for other_where, other in others:
         if np.shape(other) == np.shape(got) and np.array_equal(other, got):
-            return sentence(f"{what} returned the same values {where} and {other_where}: they look hard-coded",
-                            f"Please {HARD_CODED_ADVICE}")
+            return hard_coded_message(what, where, other_where)
     return None
+
+
+def hard_coded_message(what, where, other_where):
+    """The words of the same values at two inputs: the self-check's and the grader's."""
+    return sentence(f"{what} returned the same values {where} and {other_where}: they look hard-coded",
+                    f"Please {HARD_CODED_ADVICE}")
 
 
 def slope_by_differences(function, z, step=FINITE_DIFFERENCE_STEP):

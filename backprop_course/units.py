@@ -97,14 +97,13 @@ class Unit:
         package = Path(source_folder) / SHIPPED_PACKAGE
         shutil.rmtree(package, ignore_errors=True)
         package.mkdir()
-        shutil.copyfile(self.folder / "checks.py", package / "__init__.py")
-        for name in ENGINE_MODULES:
-            shutil.copyfile(ENGINE_SHIPPED / name, package / name)
+        for copy, original in self.shipped_copies(source_folder).items():
+            shutil.copyfile(original, copy)
         if hasattr(self.trusted, "write_data"):
             self.trusted.write_data(Path(source_folder))
 
     def shipped_copies(self, source_folder):
-        """{shipped file: its original}: what ``ship`` copies, for the test that keeps them the same."""
+        """{shipped file: its original}: what ``ship`` copies, and the test keeps the same."""
         package = Path(source_folder) / SHIPPED_PACKAGE
         return {package / "__init__.py": self.folder / "checks.py",
                 **{package / name: ENGINE_SHIPPED / name for name in ENGINE_MODULES}}

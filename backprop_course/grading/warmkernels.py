@@ -318,9 +318,9 @@ class WarmForkProvisioner(LocalProvisioner):
         info = self.connection_info
         names = [f"{info['ip']}-{info[port]}" for port in
                  ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")]
-        deadline = time.monotonic() + LISTENING_SECONDS
+        deadline, pid = time.monotonic() + LISTENING_SECONDS, None
         while time.monotonic() < deadline and self.process.poll() is None:
-            pid = self._sandbox_pid()
+            pid = pid or self._sandbox_pid()  # found once: psutil reads the whole process table to find it
             if pid and all(os.path.exists(sandbox.sandboxed_path(pid, name)) for name in names):
                 return {**info, "ip": sandbox.sandboxed_path(pid, info["ip"])}
             if all(os.path.exists(name) for name in names):

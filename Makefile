@@ -12,7 +12,7 @@ help:
 	@echo "make demo             release, autograde the example class in demo/, feedback, grade table"
 	@echo "make test             ruff, then the whole test suite"
 	@echo "make release          regenerate release/ from source/ (after editing a source notebook)"
-	@echo "make sync             copy shipped files (gradecheck.py, nbgrader_config.py, backprop.csv) into source/"
+	@echo "make sync             copy shipped files (gradecheck/, nbgrader_config.py, backprop.csv) into source/"
 	@echo "make fixtures         regenerate the fixture notebooks in tests/fixtures/ from tests/support/catalogs.py"
 	@echo "make clean-notebooks  strip outputs and editor metadata from source notebooks"
 	@echo "make autograde        autograde every submission in submitted/, with a status per student"

@@ -12,17 +12,17 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPrep
 from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds, IgnorePattern, LimitOutput
 
 from backprop_course.grading import sandbox
-from backprop_course.grading import feedback
-from backprop_course.grading.feedback import GetGradesForFeedback, HideHiddenTests
-from backprop_course.grading.kernelfolder import CleanKernelFolder
-from backprop_course.grading.manualgrades import KeepManualGrading
-from backprop_course.grading.mathml import MathToMathML
-from backprop_course.grading.sanitize import SanitizeStudentHTML
-from backprop_course.grading.execution import BoundedExecute
-from backprop_course.grading.gradebookwrites import KernelspecOverwrite, LatePenalties
-from backprop_course.grading.cellrepair import DropDuplicateGradedCells, RestoreLockedCells
-from backprop_course.grading.tampering import FlagTampering
-from backprop_course.grading.verdicts import JudgeProbes, PlaceProbeSeeds
+from backprop_course.grading.pages import feedback
+from backprop_course.grading.pages.feedback import GetGradesForFeedback, HideHiddenTests
+from backprop_course.grading.sandbox.kernelfolder import CleanKernelFolder
+from backprop_course.grading.judge.manualgrades import KeepManualGrading
+from backprop_course.grading.pages.mathml import MathToMathML
+from backprop_course.grading.pages.sanitize import SanitizeStudentHTML
+from backprop_course.grading.sandbox.execution import BoundedExecute
+from backprop_course.grading.judge.gradebookwrites import KernelspecOverwrite, LatePenalties
+from backprop_course.grading.judge.cellrepair import DropDuplicateGradedCells, RestoreLockedCells
+from backprop_course.grading.judge.tampering import FlagTampering
+from backprop_course.grading.judge.verdicts import JudgeProbes, PlaceProbeSeeds
 
 c = get_config()  # noqa: F821 (nbgrader provides get_config)
 
@@ -35,15 +35,15 @@ c.CourseDirectory.course_id = "backprop"
 # Never release editor litter.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".DS_Store"]
 # `nbgrader collect` takes a student's regular files and folders only: a link in a submission would be
-# followed as the instructor (backprop_course/grading/studentfiles.py).
-c.ExchangeFactory.collect = "backprop_course.grading.studentfiles.CollectRegularFiles"
+# followed as the instructor (backprop_course/grading/sandbox/studentfiles.py).
+c.ExchangeFactory.collect = "backprop_course.grading.sandbox.studentfiles.CollectRegularFiles"
 
 # Per-cell limit while autograding. nbgrader reads Execute.timeout; it ignores
 # ExecutePreprocessor.timeout. Every cell of both notebooks runs in well under
 # 10 s on the reference solution; training is bounded under autograde.
 c.Execute.timeout = 60
 # Autograde runs notebooks with BoundedExecute, nbgrader's Execute bounded
-# (backprop_course/grading/execution.py): a wall-clock budget per notebook
+# (backprop_course/grading/sandbox/execution.py): a wall-clock budget per notebook
 # (the reference notebooks take a few seconds), and outputs capped in bytes
 # as they arrive, per cell and per notebook, so that the grader's memory and
 # the autograded notebook stay small whatever a kernel sends.
@@ -59,7 +59,7 @@ c.Execute.shutdown_kernel = "immediate"
 # Sanitizing a submission: nbgrader's steps, with duplicated graded cells
 # dropped first (nbgrader #1083 otherwise aborts the whole run), and locked
 # cells restored with a warning only where a student really changed one
-# (backprop_course/grading/cellrepair.py).
+# (backprop_course/grading/judge/cellrepair.py).
 c.Autograde.sanitize_preprocessors = [ClearOutput, DropDuplicateGradedCells, DeduplicateIds, KernelspecOverwrite,
                                       RestoreLockedCells, CheckCellMetadata]
 # Autograde: nbgrader's own steps, with the verdict moved out of the kernel.
@@ -68,16 +68,16 @@ c.Autograde.sanitize_preprocessors = [ClearOutput, DropDuplicateGradedCells, Ded
 # notebook ran, JudgeProbes reads the probes' records, compares them with the
 # reference solution and replaces each test cell's outputs by its verdict, so
 # the scores saved are only what the trusted side decided
-# (backprop_course/grading/verdicts.py). FlagTampering then marks notebooks whose own
+# (backprop_course/grading/judge/verdicts.py). FlagTampering then marks notebooks whose own
 # cells reach for the grader, as advice for TAs: it withholds nothing.
 # A sandboxed kernel writes only into a filesystem of its own, which goes with
 # it; where kernels run unconfined (BACKPROP_SANDBOX=off), CleanKernelFolder
 # removes the links, special files and notebooks that a kernel left in the
-# folder where nbgrader writes next (backprop_course/grading/kernelfolder.py).
+# folder where nbgrader writes next (backprop_course/grading/sandbox/kernelfolder.py).
 # Every step that writes the gradebook (KeepManualGrading, FlagTampering,
 # LatePenalties, KernelspecOverwrite, the cell repairs) fails only the student being graded when
 # the database cannot be written, and nbgrader goes on with the next ones
-# (backprop_course/grading/gradebookwrites.py).
+# (backprop_course/grading/judge/gradebookwrites.py).
 c.Autograde.autograde_preprocessors = [PlaceProbeSeeds, BoundedExecute, CleanKernelFolder, JudgeProbes, IgnorePattern,
                                        ClearMetadataPreprocessor, LimitOutput, KeepManualGrading, FlagTampering,
                                        LatePenalties, CheckCellMetadata]
@@ -89,9 +89,9 @@ c.LimitOutput.max_traceback = 50
 # Feedback: nbgrader's steps, with "not graded yet" told apart from 0 and
 # each part named by what it checks, plus our filter that keeps hidden tests,
 # reference values and tracebacks out of what students see (nbgrader #917);
-# rendered by the course's page template (backprop_course/grading/feedback.py),
-# with its maths as MathML so that it reads right offline (grading/mathml.py),
-# and the students' HTML made inert, there and in formgrader (grading/sanitize.py).
+# rendered by the course's page template (backprop_course/grading/pages/feedback.py),
+# with its maths as MathML so that it reads right offline (grading/pages/mathml.py),
+# and the students' HTML made inert, there and in formgrader (grading/pages/sanitize.py).
 # feedback.configure also gives formgrader its rubric and a local MathJax.
 # The hidden tests go first, so that nothing after them (labels included) sees them.
 c.GenerateFeedback.preprocessors = [HideHiddenTests, GetGradesForFeedback, CSSHTMLHeaderPreprocessor,

@@ -132,7 +132,7 @@ class Course:
         """{grade_id: points} of the autograded test cells, read from the source notebooks."""
         import nbformat
 
-        from .grading.feedback import is_test_cell
+        from .grading.cells import is_test_cell
 
         cells = {}
         for path in sorted(self.folder("source", assignment=assignment).glob("*.ipynb")):
@@ -145,7 +145,7 @@ class Course:
         """{grade_id: points} of the parts a TA grades by hand, read from the source notebooks."""
         import nbformat
 
-        from .grading.manualgrades import is_hand_graded
+        from .grading.cells import is_hand_graded
 
         cells = {}
         for path in sorted(self.folder("source", assignment=assignment).glob("*.ipynb")):

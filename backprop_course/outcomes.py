@@ -10,8 +10,8 @@ from pathlib import Path
 
 import nbformat
 
-from .grading.feedback import is_test_cell
-from .grading.verdict import VERDICT_KEY, Verdict
+from .grading.cells import is_test_cell
+from .grading.judge.verdict import VERDICT_KEY, Verdict
 
 class Status(StrEnum):
     """How a submission's grading ended: the batch, the report and the hostile class share these."""
@@ -63,8 +63,8 @@ def _error_lines(cell):
 
 def _status_from_notebook(notebook):
     """(status, reason) read from an autograded notebook's metadata and outputs."""
-    from .grading.execution import BUDGET_KEY
-    from .grading.tampering import TAMPERING_KEY
+    from .grading.sandbox.execution import BUDGET_KEY
+    from .grading.judge.tampering import TAMPERING_KEY
     if notebook.metadata.get(TAMPERING_KEY):
         return TAMPERED, "; ".join(notebook.metadata[TAMPERING_KEY]) + " (flagged for review; scores stand)"
     execution = notebook.metadata.get(BUDGET_KEY) or {}
@@ -89,7 +89,7 @@ def _submission_status(submitted_notebook, autograded_notebook):
     except Exception as error:  # any unreadable file is the same outcome for the TA
         return INVALID, f"cannot be read as a notebook ({type(error).__name__})", None
     if not autograded_notebook.exists():
-        from .grading.tampering import scan_notebook
+        from .grading.judge.tampering import scan_notebook
         reasons = scan_notebook(nbformat.read(submitted_notebook, as_version=4))
         if reasons:  # tampering that also broke the kernel: the TA should know both
             return TAMPERED, "; ".join(reasons) + " (and nbgrader could not autograde it)", None
@@ -141,7 +141,7 @@ def collect_results(course, assignment):
         result.to_grade = [grade_id for grade_id in by_hand
                            if grades.get(grade_id) is not None and grades[grade_id].needs_manual_grade]
         if notebook is not None:
-            from .grading.verdicts import VERDICTS_KEY
+            from .grading.judge.verdicts import VERDICTS_KEY
             verdicts = notebook.metadata.get(VERDICTS_KEY, {}).get("cells", {})
             result.advice = {grade_id: verdict["advice"] for grade_id, verdict in verdicts.items()
                              if verdict.get("advice")}

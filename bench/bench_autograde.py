@@ -98,7 +98,7 @@ def kernel_phases(notebook, warm, repeats=3):
     as nbgrader runs it with the course's kernel manager: warm, or cold as before (graceful shutdown)."""
     from jupyter_core.utils import run_sync
     from nbclient import NotebookClient
-    from backprop_course.grading.kernelmanager import SandboxedKernelManager
+    from backprop_course.grading.sandbox.kernelmanager import SandboxedKernelManager
 
     original = nbformat.read(notebook, as_version=4)
     runs = []
@@ -172,7 +172,7 @@ def nbgrader_work_in_worker(course, assignment, student):
 
 def verdict_seconds(course, assignment):
     """Mean seconds of the verdict per notebook, as JudgeProbes measured it in the autograded notebooks."""
-    from backprop_course.grading.verdicts import VERDICTS_KEY
+    from backprop_course.grading.judge.verdicts import VERDICTS_KEY
     seconds = [nbformat.read(path, 4).metadata[VERDICTS_KEY]["seconds"]
                for path in (course.root / "autograded").glob(f"*/{assignment}/{assignment}.ipynb")]
     return sum(seconds) / len(seconds)

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_autograde import prepared_course  # noqa: E402  (the same synthetic class)
 
 from support import ASSIGNMENTS  # noqa: E402  (bench_autograde put tests/ on the path)
-from backprop_course.grading.verdicts import VERDICTS_KEY  # noqa: E402
+from backprop_course.grading.judge.verdicts import VERDICTS_KEY  # noqa: E402
 
 
 def main(argv=None):

@@ -9,7 +9,7 @@ import pytest
 from backprop_course import REPO_ROOT
 from support import ASSIGNMENTS
 from backprop_course.course import lost_cells
-from backprop_course.grading.feedback import is_test_cell
+from backprop_course.grading.cells import is_test_cell
 from backprop_course.markers import BEGIN_HIDDEN, END_HIDDEN
 from support.catalogs import EXPECTED_MESSAGES, catalog
 from support.leaks import found_secrets, html_text, notebook_secrets

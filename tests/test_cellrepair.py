@@ -1,11 +1,11 @@
-"""The repair of a submission's cells before grading (grading/cellrepair.py): no kernel, no sandbox."""
+"""The repair of a submission's cells before grading (grading/judge/cellrepair.py): no kernel, no sandbox."""
 import logging
 
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbgrader.preprocessors import CheckCellMetadata, OverwriteCells
 
-from backprop_course.grading.cellrepair import DropDuplicateGradedCells, RestoreLockedCells
+from backprop_course.grading.judge.cellrepair import DropDuplicateGradedCells, RestoreLockedCells
 from support.gradebooks import (TEST_ONE_RELEASED, TEST_ONE_SOURCE, alembic_on_path, graded_cell,
                                 one_submission_gradebook)
 

@@ -28,7 +28,7 @@ def exists(doc, token):
     candidates = [REPO_ROOT / token, doc.parent / token]
     # A bare file name (`verdicts.py`) is named beside its folder: it exists somewhere in the package or tests.
     if "/" not in token:
-        return any(REPO_ROOT.glob(f"**/{token}"))
+        return any(path.relative_to(REPO_ROOT).parts[0] in TOP_FOLDERS for path in REPO_ROOT.glob(f"**/{token}"))
     return any(path.exists() for path in candidates) or any(REPO_ROOT.glob(f"*/{token}")) or \
         any(REPO_ROOT.glob(f"*/*/{token}"))
 

@@ -4,7 +4,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
 from backprop_course.gradecheck.probes import PROBE_MIME
-from backprop_course.grading.execution import ERROR_CHARS, TRACEBACK_LINES, BoundedExecute, content_bytes
+from backprop_course.grading.sandbox.execution import ERROR_CHARS, TRACEBACK_LINES, BoundedExecute, content_bytes
 from support.kernels import memory_grown_while_unread
 
 MB = 2**20

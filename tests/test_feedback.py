@@ -1,9 +1,9 @@
-"""The feedback filter (grading/feedback.py), cell by cell: no kernel, no nbgrader run."""
+"""The feedback filter (grading/pages/feedback.py), cell by cell: no kernel, no nbgrader run."""
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 from nbgrader.preprocessors import ClearHiddenTests
 from traitlets.config import Config
 
-from backprop_course.grading.feedback import HIDDEN_PLACEHOLDER, QUOTED_PLACEHOLDER, HideHiddenTests
+from backprop_course.grading.pages.feedback import HIDDEN_PLACEHOLDER, QUOTED_PLACEHOLDER, HideHiddenTests
 
 
 def cell(source, grade, solution, outputs=()):

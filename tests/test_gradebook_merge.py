@@ -87,7 +87,7 @@ def test_a_job_whose_autograde_failed_leaves_the_gradebook_as_it_was(tmp_path, m
 
 
 def test_the_answers_a_job_saw_are_remembered_only_when_its_results_are_in(tmp_path):
-    from backprop_course.grading.manualgrades import digests_path
+    from backprop_course.grading.judge.manualgrades import digests_path
     info = {"assignment": "a", "student": "s", "notebook": "nb"}
     results = {"notebooks": {"nb": {"autograded": True, "digests": {"answer_one": "abc"}}}}
     assert not digests_path(tmp_path, info).exists()

@@ -16,7 +16,8 @@ import pytest
 from backprop_course import REPO_ROOT
 from backprop_course.parallel import autograde_class, summary_lines
 from backprop_course.course import Course, lost_cells
-from backprop_course.grading.feedback import QUOTED_PLACEHOLDER, is_test_cell
+from backprop_course.grading.cells import is_test_cell
+from backprop_course.grading.pages.feedback import QUOTED_PLACEHOLDER
 from backprop_course.markers import BEGIN_HIDDEN, END_HIDDEN
 from backprop_course.outcomes import CRASHED, GRADED
 from support import reference_of

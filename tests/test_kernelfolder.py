@@ -4,7 +4,7 @@ import os
 from nbformat.v4 import new_notebook
 from traitlets.config import Config
 
-from backprop_course.grading.kernelfolder import CleanKernelFolder, remove_links_and_specials
+from backprop_course.grading.sandbox.kernelfolder import CleanKernelFolder, remove_links_and_specials
 
 
 def test_links_fifos_and_linked_folders_are_removed_and_nothing_they_point_at_is_touched(tmp_path):

@@ -1,11 +1,11 @@
-"""A TA's grading survives autograding again (grading/manualgrades.py): no kernel, no sandbox."""
+"""A TA's grading survives autograding again (grading/judge/manualgrades.py): no kernel, no sandbox."""
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import SaveAutoGrades
 from traitlets.config import Config
 
-from backprop_course.grading.manualgrades import (DIGESTS_KEY, UNCHANGED_KEY, KeepManualGrading, answer_digests,
+from backprop_course.grading.judge.manualgrades import (DIGESTS_KEY, UNCHANGED_KEY, KeepManualGrading, answer_digests,
                                                    digests_path)
 from support.gradebooks import alembic_on_path, graded_cell, one_submission_gradebook
 

@@ -1,7 +1,7 @@
-"""Feedback maths as MathML (grading/mathml.py): no kernel, no browser."""
+"""Feedback maths as MathML (grading/pages/mathml.py): no kernel, no browser."""
 import pytest
 
-from backprop_course.grading.mathml import to_mathml
+from backprop_course.grading.pages.mathml import to_mathml
 
 
 def test_inline_and_display_maths_become_mathml():
@@ -23,8 +23,8 @@ def test_a_notebook_full_of_dollar_signs_converts_only_its_first_expressions():
     """So the MathML, and the sanitiser's work on it, stay bounded however many expressions a student writes."""
     from nbformat.v4 import new_markdown_cell, new_notebook
 
-    from backprop_course.grading.mathml import MathToMathML
-    from backprop_course.grading.sanitize import markdown2html
+    from backprop_course.grading.pages.mathml import MathToMathML
+    from backprop_course.grading.pages.sanitize import markdown2html
     notebook = new_notebook(cells=[new_markdown_cell("$a$ " * 200_000), new_markdown_cell("$b$")])
     notebook, _ = MathToMathML(max_expressions=100).preprocess(notebook, {})
     html = markdown2html(notebook.cells[0].source)

@@ -7,7 +7,7 @@ from nbclient import NotebookClient
 
 from backprop_course import REPO_ROOT
 from support import ASSIGNMENTS
-from backprop_course.grading.feedback import is_test_cell
+from backprop_course.grading.cells import is_test_cell
 
 pytestmark = pytest.mark.slow  # end to end: real nbgrader over notebooks
 

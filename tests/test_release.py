@@ -7,7 +7,7 @@ import pytest
 from backprop_course import REPO_ROOT
 from support import ASSIGNMENTS
 from backprop_course.course import Course
-from backprop_course.grading.feedback import is_test_cell
+from backprop_course.grading.cells import is_test_cell
 from support.leaks import found_secrets, notebook_secrets
 
 

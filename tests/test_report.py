@@ -144,7 +144,7 @@ def test_reporting_one_assignment_keeps_the_others(reports, graded_course):
 
 
 def test_students_are_grouped_by_their_verdict_without_their_own_numbers():
-    from backprop_course.grading.verdict import Kind, Verdict
+    from backprop_course.grading.judge.verdict import Kind, Verdict
     from backprop_course.outcomes import StudentResult
     from backprop_course.report.render import common_mistakes
 

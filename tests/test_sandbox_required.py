@@ -90,7 +90,7 @@ def test_validate_is_not_affected(course, tmp_path):
 
 def test_a_limit_of_zero_is_refused_rather_than_read_as_no_limit():
     """A tmpfs of --size 0 has no size limit: disk_mb=0 must not turn the quota off."""
-    from backprop_course.grading.sandbox import parse_limits
+    from backprop_course.grading.sandbox.launcher import parse_limits
     assert parse_limits(["--disk_mb=64"])["disk_mb"] == 64
     with pytest.raises(SystemExit, match="disk_mb must be at least 1"):
         parse_limits(["--disk_mb=0"])
@@ -98,7 +98,7 @@ def test_a_limit_of_zero_is_refused_rather_than_read_as_no_limit():
 
 def test_a_course_config_that_does_not_load_refuses_to_autograde_rather_than_grade_unconfined(tmp_path):
     """nbgrader logs a config file that raises and goes on with its defaults: no sandbox, no judge."""
-    from backprop_course.grading import failclosed
+    from backprop_course.grading.sandbox import failclosed
     assert failclosed.config_path().read_text() == failclosed.CONFIG, "run `make setup`"
     broken = Course.scratch_copy(tmp_path / "broken")
     broken.release(ASSIGNMENT)

@@ -1,4 +1,4 @@
-"""Students' HTML is inert in their feedback and on formgrader's grading page (grading/sanitize.py).
+"""Students' HTML is inert in their feedback and on formgrader's grading page (grading/pages/sanitize.py).
 
 A red team put scripts, event handlers, ``javascript:`` links (also behind
 nbconvert's ``files/`` prefix), CSS, Bootstrap's placing classes and ids of
@@ -16,7 +16,7 @@ from nbformat.v4 import new_code_cell, new_raw_cell
 from traitlets.config.loader import PyFileConfigLoader
 
 from backprop_course.course import Course
-from backprop_course.grading.sanitize import clean
+from backprop_course.grading.pages.sanitize import clean
 from support.submissions import fixture_notebook_path
 
 ASSIGNMENT = "chain_rule"

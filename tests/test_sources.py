@@ -7,7 +7,7 @@ import pytest
 from nbgrader.utils import is_grade, is_locked, is_solution
 
 from backprop_course import REPO_ROOT
-from backprop_course.grading.feedback import is_test_cell
+from backprop_course.grading.cells import is_test_cell
 from backprop_course.markers import BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION
 from backprop_course.authoring.notebooks import STUDENT_CONFIG, shipped_copies, source_notebooks
 

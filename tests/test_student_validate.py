@@ -11,7 +11,7 @@ import pytest
 
 from backprop_course import REPO_ROOT
 from support import ASSIGNMENTS
-from backprop_course.grading.feedback import is_test_cell
+from backprop_course.grading.cells import is_test_cell
 from support.catalogs import EXPECTED_MESSAGES
 from support.student_validate import CATCH_RATES, catch_rate, submissions, validate_submissions
 from support.submissions import EQUIVALENT

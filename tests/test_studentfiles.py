@@ -1,7 +1,7 @@
 """nbgrader copies a student's regular files only, and a linked notebook is refused."""
 import os
 
-from backprop_course.grading import studentfiles
+from backprop_course.grading.sandbox import studentfiles
 
 
 def test_links_devices_and_pipes_are_left_out_of_what_nbgrader_copies(tmp_path):
@@ -57,4 +57,4 @@ def test_the_course_collects_with_it():
     from backprop_course import REPO_ROOT
     from backprop_course.course import nbgrader_settings
     assert nbgrader_settings(REPO_ROOT).ExchangeFactory.collect == \
-        "backprop_course.grading.studentfiles.CollectRegularFiles"
+        "backprop_course.grading.sandbox.studentfiles.CollectRegularFiles"

@@ -1,9 +1,9 @@
-"""The tampering scan (grading/tampering.py), unit by unit: no kernel, no sandbox."""
+"""The tampering scan (grading/judge/tampering.py), unit by unit: no kernel, no sandbox."""
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbgrader.api import Gradebook
 
-from backprop_course.grading.tampering import TAMPERING_KEY, FlagTampering, scan_notebook, scan_source
+from backprop_course.grading.judge.tampering import TAMPERING_KEY, FlagTampering, scan_notebook, scan_source
 from support.gradebooks import alembic_on_path, graded_cell, one_submission_gradebook
 
 

@@ -17,8 +17,8 @@ from traitlets.config import Config
 
 from backprop_course import REPO_ROOT
 from backprop_course.gradecheck.probes import PROBE_MIME, observe
-from backprop_course.grading.verdict import VERDICT_KEY, Kind, Verdict
-from backprop_course.grading.verdicts import (BadRecords, JudgeProbes, PlaceProbeSeeds, ProbeSecret, Reference,
+from backprop_course.grading.judge.verdict import VERDICT_KEY, Kind, Verdict
+from backprop_course.grading.judge.verdicts import (BadRecords, JudgeProbes, PlaceProbeSeeds, ProbeSecret, Reference,
                                       decode_array, judge_cell, probe_seed,
                                       submission_digest)
 
@@ -313,7 +313,7 @@ def test_flags_read_the_verdict_not_the_words():
 
 
 def test_a_judge_that_fails_on_a_cell_fails_that_cell_and_grades_the_others(tmp_path, monkeypatch):
-    import backprop_course.grading.verdicts as verdicts
+    import backprop_course.grading.judge.verdicts as verdicts
     config = Config()
     config.CourseDirectory.root = str(tmp_path)
     config.CourseDirectory.source_directory = str(REPO_ROOT / "source")

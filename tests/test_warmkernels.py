@@ -13,7 +13,7 @@ import pytest
 
 from backprop_course.course import Course, lost_cells
 from backprop_course.demo import example_class
-from backprop_course.grading import warmkernels
+from backprop_course.grading.sandbox import warmkernels
 from backprop_course.grading.sandbox import unavailable_reason
 from backprop_course.parallel.runner import grade_student
 from support.gradebooks import gradebook_snapshot

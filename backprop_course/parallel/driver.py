@@ -80,7 +80,7 @@ class _ClosingClient:
 
 def job_bound(course, assignment):
     """Seconds that one student's job may take: the notebooks' budgets, and two minutes for nbgrader's own work."""
-    from ..grading.execution import BoundedExecute
+    from ..grading.sandbox.execution import BoundedExecute
 
     configured = course.config.BoundedExecute
     budget = configured.notebook_seconds if "notebook_seconds" in configured else \

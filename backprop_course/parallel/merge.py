@@ -13,8 +13,8 @@ import time
 import warnings
 from pathlib import Path
 
-from ..grading.gradebookwrites import database_error
-from ..grading.manualgrades import keeps_its_grading
+from ..grading.judge.gradebookwrites import database_error
+from ..grading.judge.manualgrades import keeps_its_grading
 
 
 def ensure_gradebook_rows(course, assignment):
@@ -88,7 +88,7 @@ def _autograded_notebook(autograded, notebook):
     """What the autograded notebook says: {} without a folder to look in."""
     import nbformat
 
-    from ..grading.manualgrades import DIGESTS_KEY, UNCHANGED_KEY
+    from ..grading.judge.manualgrades import DIGESTS_KEY, UNCHANGED_KEY
 
     if autograded is None:
         return {}
@@ -103,7 +103,7 @@ def _autograded_notebook(autograded, notebook):
 
 def remember_answers(course_root, assignment, student, results):
     """After ``record_results``: save the answers' digests that the job's autograde saw (see manualgrades)."""
-    from ..grading.manualgrades import save_digests
+    from ..grading.judge.manualgrades import save_digests
 
     for notebook, graded in (results or {}).get("notebooks", {}).items():
         if graded.get("digests") is not None:

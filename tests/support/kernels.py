@@ -10,7 +10,7 @@ from pathlib import Path
 import psutil
 from traitlets.config import Config
 
-from backprop_course.grading.kernelmanager import SandboxedKernelManager
+from backprop_course.grading.sandbox.kernelmanager import SandboxedKernelManager
 from backprop_course.grading.sandbox import KERNEL_NAME
 
 

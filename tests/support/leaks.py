@@ -82,7 +82,8 @@ def notebook_secrets(path):
 
 def judged_reference_values(path, notebook):
     """The numbers the judge expects at the notebook's own inputs, as decimal literals."""
-    from backprop_course.grading.verdicts import Reference, is_test_cell
+    from backprop_course.grading.cells import is_test_cell
+    from backprop_course.grading.judge.verdicts import Reference
 
     folder = Path(path).resolve().parent
     reference = Reference.of(REPO_ROOT, REPO_ROOT / "source" / folder.name, folder.name)

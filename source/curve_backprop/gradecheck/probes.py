@@ -6,7 +6,7 @@ asserts nothing and knows no expected value. The nbgrader process builds
 the same cases from the same seed (each assignment's ``probe_cases``),
 reads the records strictly, compares them with the assignment's reference
 and replaces the test cell's outputs with its verdict
-(``backprop_course.grading.verdicts``).
+(``backprop_course.grading.judge.verdicts``).
 """
 import contextlib
 import io

@@ -1,12 +1,12 @@
 """Warm kernels: sandboxed kernels forked from a template that has already paid for the imports.
 
 ``WarmForkProvisioner`` is a jupyter_client kernel provisioner, named in the
-sandbox's kernelspec (``sandbox.install_kernelspec``), so every kernel that
+sandbox's kernelspec (``install_kernelspec``), so every kernel that
 nbgrader starts with it (autograde, validate, formgrader's button, the
 parallel command) is warm. For each kernel it
 
 1. starts the sandbox with bwrap exactly as a cold kernel's
-   (``sandbox.bwrap_command``: the same mounts, no network, private /tmp,
+   (``launcher.bwrap_command``: the same mounts, no network, private /tmp,
    its own PID namespace), around a placeholder process instead of Python;
 2. asks this grading process's ``Template`` (forkserver.py) to fork a
    kernel into that sandbox's namespaces, with the same limits, cgroups and
@@ -14,7 +14,7 @@ parallel command) is warm. For each kernel it
 3. hands nbclient a ``ForkedKernel``, which kills the whole sandbox (every
    process left in it) when the kernel is shut down or found dead.
 
-It falls back to the cold launcher (``sandbox.launch``), and says so once per
+It falls back to the cold launcher (``launcher.launch``), and says so once per
 process, when the sandbox is off, when this machine cannot enter a
 sandbox's namespaces, or when the template has died; a dead template is
 started again for the next kernel. Set ``c.WarmForkProvisioner.warm = False``
@@ -37,7 +37,7 @@ import psutil
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Bool
 
-from . import sandbox
+from . import launcher, unavailable_reason
 from .forkserver import NAMESPACES
 
 TEMPLATE_START_SECONDS = 120  # the imports, on a slow shared machine
@@ -47,7 +47,7 @@ PLACEHOLDER = ["/bin/sh", "-c", "echo ready; exec cat >/dev/null"]  # lives unti
 # sh -c SCRIPT sh N PROCS... COMMAND...: join N cgroups, then become COMMAND.
 JOIN_THEN_RUN = ["/bin/sh", "-c", 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 70; shift; '
                  'n=$((n - 1)); done; exec "$@"', "sh"]
-_PACKAGE_PARENT = Path(__file__).resolve().parents[2]
+_PACKAGE_PARENT = Path(__file__).resolve().parents[3]
 
 
 class TemplateFailed(RuntimeError):
@@ -74,9 +74,9 @@ class Template:
         # very code; the kernels' environment from the start, so that numpy
         # reads the same thread settings as in a cold kernel.
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "backprop_course.grading.forkserver", str(theirs.fileno())],
+            [sys.executable, "-m", "backprop_course.grading.sandbox.forkserver", str(theirs.fileno())],
             pass_fds=[theirs.fileno()], cwd=_PACKAGE_PARENT, stdin=subprocess.DEVNULL,
-            env={**sandbox.kernel_environment({}), "MPLCONFIGDIR": self.settings.name,
+            env={**launcher.kernel_environment({}), "MPLCONFIGDIR": self.settings.name,
                  "PYDEVD_DISABLE_FILE_VALIDATION": "1"})  # quiet debugpy import
         theirs.close()
         self.control = ours
@@ -176,7 +176,7 @@ def _start_sandbox(folder, connection_file, environment, cgroups, disk_mb):
     that its cgroup namespace shows the kernel nothing above them.
     """
     info_read, info_write = os.pipe()
-    command = sandbox.bwrap_command(folder, connection_file, sandbox.socket_folder(connection_file), PLACEHOLDER,
+    command = launcher.bwrap_command(folder, connection_file, launcher.socket_folder(connection_file), PLACEHOLDER,
                                     environment, disk_mb)
     command[1:1] = ["--info-fd", str(info_write)]
     # The kernel's environment, not the grader's: bwrap is the sandbox's first
@@ -244,8 +244,8 @@ class _Templates:
             self.template = None
 
     def _fork(self, connection_file, limits, folder, grader_environment):
-        environment = {**sandbox.kernel_environment(grader_environment), "PWD": str(folder)}  # as bwrap sets it
-        cgroups, missing = sandbox.make_cgroups(limits)
+        environment = {**launcher.kernel_environment(grader_environment), "PWD": str(folder)}  # as bwrap sets it
+        cgroups, missing = launcher.make_cgroups(limits)
         sandbox_process, first_pid = _start_sandbox(folder, connection_file, environment, cgroups,
                                                      limits["disk_mb"])
         stdin_read, stdin_write = os.pipe()  # as a cold kernel's: a pipe nobody writes to
@@ -268,7 +268,7 @@ class _Templates:
             raise
         missing += reply["missing_cgroups"]
         if missing:
-            self.say_once(sandbox.cgroup_warning(missing).removeprefix("WARNING: backprop-sandbox: "))
+            self.say_once(launcher.cgroup_warning(missing).removeprefix("WARNING: backprop-sandbox: "))
         return kernel
 
 
@@ -281,11 +281,11 @@ class WarmForkProvisioner(LocalProvisioner):
     warm = Bool(True, help="Fork kernels from a warm template; False starts every kernel cold.").tag(config=True)
 
     async def launch_kernel(self, cmd, **kwargs):
-        request = sandbox.launch_request(cmd)
+        request = launcher.launch_request(cmd)
         if request is None or self.connection_info.get("transport") != "ipc":
             return await super().launch_kernel(cmd, **kwargs)
         self.process = None
-        if self.warm and not sandbox.unavailable_reason():
+        if self.warm and not unavailable_reason():
             connection_file, limits = request
             folder = Path(kwargs.get("cwd") or os.getcwd()).resolve()
             try:
@@ -321,8 +321,8 @@ class WarmForkProvisioner(LocalProvisioner):
         deadline, pid = time.monotonic() + LISTENING_SECONDS, None
         while time.monotonic() < deadline and self.process.poll() is None:
             pid = pid or self._sandbox_pid()  # found once: psutil reads the whole process table to find it
-            if pid and all(os.path.exists(sandbox.sandboxed_path(pid, name)) for name in names):
-                return {**info, "ip": sandbox.sandboxed_path(pid, info["ip"])}
+            if pid and all(os.path.exists(launcher.sandboxed_path(pid, name)) for name in names):
+                return {**info, "ip": launcher.sandboxed_path(pid, info["ip"])}
             if all(os.path.exists(name) for name in names):
                 return info
             await asyncio.sleep(0.002)

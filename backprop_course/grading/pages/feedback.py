@@ -27,20 +27,16 @@ import nbgrader
 from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
-from nbgrader.utils import is_grade, is_solution, is_task
+from nbgrader.utils import is_grade, is_task
 from traitlets import List, Unicode
 
+from ..cells import is_test_cell
 from . import sanitize
 
 HIDDEN_PLACEHOLDER = "# (hidden tests ran here; their messages, if any, are shown below)"
 QUOTED_PLACEHOLDER = "(a line that quoted hidden tests is hidden)"
 QUOTED_START = 12  # characters: shorter hidden lines ("pass") are too common to recognise
 QUOTED_DIGITS = 7
-
-
-def is_test_cell(cell):
-    """An autograded test cell: a graded code cell that is not the student's answer."""
-    return cell.cell_type == "code" and is_grade(cell) and not is_solution(cell)
 
 
 def error_message_only(output):
@@ -148,9 +144,9 @@ def configure(c):
     c.HTMLExporter.template_name = "backprop_formgrade"
     c.HTMLExporter.template_file = "grading_page.html.j2"
     c.HTMLExporter.extra_template_basedirs = [nbgrader_templates, str(TEMPLATES)]
-    c.HTMLExporter.preprocessors = ["backprop_course.grading.rubric.AddRubric",
-                                    "backprop_course.grading.sanitize.SanitizeStudentHTML"]
-    # Students' HTML inert on both pages (grading/sanitize.py); feedback's own
+    c.HTMLExporter.preprocessors = ["backprop_course.grading.pages.rubric.AddRubric",
+                                    "backprop_course.grading.pages.sanitize.SanitizeStudentHTML"]
+    # Students' HTML inert on both pages (grading/pages/sanitize.py); feedback's own
     # step is in GenerateFeedback.preprocessors.
     for exporter in (c.FeedbackExporter, c.HTMLExporter):
         exporter.sanitize_html = True

@@ -4,7 +4,7 @@
 grading process. It imports what every kernel needs (ipykernel, numpy,
 pandas, matplotlib), then waits on its control socket. For each kernel the
 grader first starts a bwrap sandbox that holds nothing but a placeholder
-process (the same ``sandbox.bwrap_command`` as a cold kernel's), then sends
+process (the same ``launcher.bwrap_command`` as a cold kernel's), then sends
 the template that sandbox's namespaces as file descriptors. The template
 forks a *go-between*, which
 
@@ -33,7 +33,7 @@ import os
 import socket
 import sys
 
-from backprop_course.grading import sandbox
+from backprop_course.grading.sandbox import launcher
 
 # The order matters: the user namespace first, for the rights to enter the
 # others; the PID namespace last, since it applies to the next fork.
@@ -115,8 +115,8 @@ def _go_between(control, descriptors, last_capability):
     stage = "request"
     try:
         request = json.loads(control.recv(1 << 16))
-        missing_cgroups = sandbox.join_cgroups(request["cgroups"])
-        sandbox.set_resource_limits(request["limits"])
+        missing_cgroups = launcher.join_cgroups(request["cgroups"])
+        launcher.set_resource_limits(request["limits"])
         namespaces, streams = descriptors[:len(NAMESPACES)], descriptors[len(NAMESPACES):]
         stage = "setns"  # a failure here means this machine does not allow it: the grader stops trying
         for descriptor in namespaces:

@@ -47,7 +47,7 @@ TAGS = frozenset({
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em", "h1", "h2", "h3", "h4",
     "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "span", "strong", "sub", "sup", "table",
     "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
-    # MathML, as latex2mathml writes it (grading/mathml.py)
+    # MathML, as latex2mathml writes it (grading/pages/mathml.py)
     "math", "semantics", "annotation", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msup", "msub",
     "msubsup", "mfrac", "msqrt", "mroot", "mover", "munder", "munderover", "mtable", "mtr", "mtd", "mstyle",
     "mpadded", "mphantom", "menclose", "mfenced", "mmultiscripts", "mprescripts", "none", "merror",

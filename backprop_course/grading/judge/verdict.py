@@ -9,8 +9,8 @@ to student; statuses and flags read the kind and ``hard_coded``, never the text.
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
-from ..gradecheck.core import describe, error_hint, hard_coded_message, sentence
-from ..gradecheck.probes import MAX_PROBE_ENTRIES
+from ...gradecheck.core import describe, error_hint, hard_coded_message, sentence
+from ...gradecheck.probes import MAX_PROBE_ENTRIES
 
 VERDICT_KEY = "backprop_verdict"  # in a test cell's metadata
 

@@ -19,8 +19,7 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import DottedObjectName, default
 from traitlets.utils.importstring import import_item
 
-from . import limits
-from .sandbox import KERNEL_NAME
+from . import KERNEL_NAME, limits
 
 
 class ReadyClient(AsyncKernelClient):
@@ -81,7 +80,7 @@ class ReadyClient(AsyncKernelClient):
 class SandboxedKernelManager(AsyncKernelManager):
     """nbclient's kernel manager, handing the sandbox's limits to its launcher."""
 
-    client_class = DottedObjectName("backprop_course.grading.kernelmanager.ReadyClient").tag(config=True)
+    client_class = DottedObjectName("backprop_course.grading.sandbox.kernelmanager.ReadyClient").tag(config=True)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

@@ -37,19 +37,15 @@ from pathlib import Path
 from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import SaveAutoGrades
-from nbgrader.utils import is_grade, is_locked, is_solution, is_task
+from nbgrader.utils import is_locked
 from traitlets import Bool
 
+from ..cells import is_hand_graded
 from .gradebookwrites import OneStudentsWrite
 
 UNCHANGED_KEY = "backprop_unchanged_answers"
 DIGESTS_KEY = "backprop_answer_digests"
 DIGESTS_FOLDER = Path(".backprop") / "answers"
-
-
-def is_hand_graded(cell):
-    """A cell that a TA grades: an answer worth points, or a task."""
-    return (is_grade(cell) and is_solution(cell)) or is_task(cell)
 
 
 def keeps_its_grading(grade_id, unchanged, manual_score):

@@ -15,10 +15,10 @@ from pathlib import Path
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 CONFIG = '''\
-# Written by `make setup` (backprop_course/grading/failclosed.py). Autograding refuses to run unless the
+# Written by `make setup` (backprop_course/grading/sandbox/failclosed.py). Autograding refuses to run unless the
 # course's own nbgrader_config.py loads and sets its pipeline, which replaces this one.
 c = get_config()
-c.Autograde.autograde_preprocessors = ["backprop_course.grading.failclosed.CourseConfigDidNotLoad"]
+c.Autograde.autograde_preprocessors = ["backprop_course.grading.sandbox.failclosed.CourseConfigDidNotLoad"]
 '''
 
 

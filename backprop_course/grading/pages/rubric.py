@@ -14,8 +14,8 @@ import nbformat
 from nbconvert.preprocessors import Preprocessor
 from nbgrader.coursedir import CourseDirectory
 
-from ..markers import BEGIN_SOLUTION, END_SOLUTION
-from .manualgrades import is_hand_graded
+from ...markers import BEGIN_SOLUTION, END_SOLUTION
+from ..cells import is_hand_graded
 
 RUBRIC_KEY = "rubric"
 

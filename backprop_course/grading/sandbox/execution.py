@@ -37,8 +37,8 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer
 
-from ..gradecheck.probes import PROBE_MIME
-from .feedback import is_test_cell
+from ...gradecheck.probes import PROBE_MIME
+from ..cells import is_test_cell
 
 BUDGET_KEY = "backprop_execution"  # the notebook's metadata: what the bounds did
 ERROR_CHARS, TRACEBACK_LINES = 2000, 50  # what an error keeps: its message, and the lines of its traceback

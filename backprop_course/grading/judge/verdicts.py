@@ -38,11 +38,11 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer, Unicode
 from traitlets.config import LoggingConfigurable
 
-from .. import units
-from . import studentfiles
-from ..gradecheck.core import HARD_CODED_HINT, CheckFailed, mismatch
-from ..gradecheck.probes import MAX_PROBE_ENTRIES, PROBE_MIME
-from .feedback import is_test_cell
+from ... import units
+from ...gradecheck.core import HARD_CODED_HINT, CheckFailed, mismatch
+from ...gradecheck.probes import MAX_PROBE_ENTRIES, PROBE_MIME
+from ..cells import is_test_cell
+from ..sandbox import studentfiles
 from .verdict import DIAGNOSED, VERDICT_KEY, Kind, Verdict
 
 VERDICTS_KEY = "backprop_verdicts"

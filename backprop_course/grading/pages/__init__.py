@@ -1,0 +1,1 @@
+"""What students and TAs read: the feedback page and formgrader's grading page, with students' HTML made inert."""

@@ -24,7 +24,16 @@ import hashlib
 import importlib.util
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import ArrayLike
+
+    from .gradecheck.probes import Case
 
 UNITS_FOLDER = "assignments"
 SHIPPED_PACKAGE = "gradecheck"  # the name the notebooks import
@@ -36,7 +45,7 @@ class NoSuchAssignment(LookupError):
     """The course has no unit of this name."""
 
 
-def unit_names(course_root):
+def unit_names(course_root: str | Path) -> tuple[str, ...]:
     """The names of the course's assignments, in order: every folder of assignments/ with a checks.py."""
     folder = Path(course_root) / UNITS_FOLDER
     return tuple(sorted(path.parent.name for path in folder.glob("*/checks.py")))
@@ -58,41 +67,42 @@ def _load(module_name, path, package_folder=None):
 class Unit:
     """One assignment of a course: its checks (shipped) and its trusted part (never shipped)."""
 
-    def __init__(self, folder):
+    def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder).resolve()
         self.name = self.folder.name
         # Two courses in one process (a scratch copy beside the real one) must not share modules.
         self._key = f"{self.name}_{hashlib.sha256(str(self.folder).encode()).hexdigest()[:10]}"
 
     @functools.cached_property
-    def checks(self):
+    def checks(self) -> ModuleType:
         from . import gradecheck  # the package that the checks' relative imports resolve in
         return _load(f"{gradecheck.__name__}.{self._key}", self.folder / "checks.py")
 
     @functools.cached_property
-    def trusted(self):
+    def trusted(self) -> ModuleType:
         return _load(f"backprop_assignment_{self._key}", self.folder / "__init__.py", self.folder)
 
-    def probe_cases(self, grade_id, seed, data):
+    def probe_cases(self, grade_id: str, seed: int,
+                    data: Callable[[str], tuple["np.ndarray", ...]]) -> list["Case"]:
         return self.checks.probe_cases(grade_id, seed, data)
 
-    def load_data(self, name, folder):
+    def load_data(self, name: str, folder: str | Path) -> tuple["np.ndarray", ...]:
         return self.checks.load_data(name, folder)
 
-    def expected(self, case, data):
+    def expected(self, case: "Case", data: Callable[[str], tuple["np.ndarray", ...]]) -> "ArrayLike":
         return self.trusted.expected(case, data)
 
-    def mistakes(self, case):
+    def mistakes(self, case: "Case") -> dict[str, "ArrayLike"]:
         """{description: value} of the known mistakes at this case, so a message can name them."""
         known = getattr(self.checks, "known_mistakes", None)
         return known(case.function, [value for _, value in case.args], case.kwargs) if known else {}
 
     @property
-    def forward_passes_per_call(self):
+    def forward_passes_per_call(self) -> int | None:
         """How many forward passes an answer of the chain rule makes per call (None: not counted)."""
         return getattr(self.checks, "FORWARD_PASSES_PER_CALL", None)
 
-    def ship(self, source_folder):
+    def ship(self, source_folder: str | Path) -> None:
         """Write what students get of this unit into its source folder: ``gradecheck/`` and the data."""
         package = Path(source_folder) / SHIPPED_PACKAGE
         shutil.rmtree(package, ignore_errors=True)
@@ -102,7 +112,7 @@ class Unit:
         if hasattr(self.trusted, "write_data"):
             self.trusted.write_data(Path(source_folder))
 
-    def shipped_copies(self, source_folder):
+    def shipped_copies(self, source_folder: str | Path) -> dict[Path, Path]:
         """{shipped file: its original}: what ``ship`` copies, and the test keeps the same."""
         package = Path(source_folder) / SHIPPED_PACKAGE
         return {package / "__init__.py": self.folder / "checks.py",
@@ -110,11 +120,29 @@ class Unit:
 
 
 @functools.cache
+def _compiled(path):
+    return compile(Path(path).read_text(encoding="utf-8"), str(path), "exec")
+
+
+def run_as_notebook(path: Path, namespace: dict[str, object]) -> dict[str, object]:
+    """Run the file at ``path`` in ``namespace`` as a notebook's cells run, and return that namespace.
+
+    A unit's reference answers are written like a notebook's: module-level
+    functions that find the given code, and the parameters, among their
+    globals, which the caller has put in ``namespace`` (a fresh one per use,
+    so that nothing one answer changes reaches the next).
+    """
+    namespace.setdefault("__name__", "__main__")
+    exec(_compiled(path), namespace)
+    return namespace
+
+
+@functools.cache
 def _unit(folder):
     return Unit(folder)
 
 
-def unit(course_root, name):
+def unit(course_root: str | Path, name: str) -> Unit:
     """The course's unit called ``name`` (loaded once per process), or NoSuchAssignment."""
     folder = (Path(course_root) / UNITS_FOLDER / name).resolve()
     if not (folder / "checks.py").is_file():

@@ -21,10 +21,11 @@ import matplotlib
 import numpy as np
 
 from backprop_course import REPO_ROOT
-from backprop_course.units import unit
 
-reference = unit(REPO_ROOT, "curve_backprop").trusted.reference
-PARAMETER_NAMES, load_namespace = reference.PARAMETER_NAMES, reference.load_namespace
+sys.path.insert(0, str(REPO_ROOT / "tests"))
+from support import curve_reference  # noqa: E402  (test support: the reference Jacobians, notebook-like)
+
+PARAMETER_NAMES = ("W1", "b1", "W2", "b2", "W3", "b3")
 
 
 def load_training_module():
@@ -85,7 +86,7 @@ def best_seconds(cases, repeats):
     best = {name: float("inf") for name in cases}
     for _ in range(repeats):
         for name, run in cases.items():
-            namespace = load_namespace(seed=310)
+            namespace = curve_reference(seed=310)
             started = time.perf_counter()
             run(namespace)
             best[name] = min(best[name], time.perf_counter() - started)

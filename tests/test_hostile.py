@@ -20,7 +20,7 @@ from backprop_course.grading.cells import is_test_cell
 from backprop_course.grading.pages.feedback import QUOTED_PLACEHOLDER
 from backprop_course.markers import BEGIN_HIDDEN, END_HIDDEN
 from backprop_course.outcomes import CRASHED, GRADED
-from support import reference_of
+from support import chain_rule_reference
 from support.hostile import ASSIGNMENT, CASES, LINKED_CLASSMATE, LINKS, NOTEBOOK, expected_lost, write_case
 from support.submissions import Edit, apply_edits, reference_submission
 from support.leaks import html_text, split_regions
@@ -305,7 +305,7 @@ def dldw(W, x, y):
 def test_an_answer_table_beside_a_resubmitted_notebook_does_not_pay(hostile):
     """A red team's: a wrong dldw learned its probes' inputs in one grading, and the same notebook came back
     with answers.json beside it holding the right answers for them (before, 7/11 and then 11/11)."""
-    right_dldw = reference_of("chain_rule").dldw
+    right_dldw = chain_rule_reference()["dldw"]
     course, student = hostile[0], "answer_table"
     folder = course.root / "submitted" / student / ASSIGNMENT
     folder.mkdir(parents=True)

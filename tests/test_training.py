@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 from backprop_course import REPO_ROOT
-from support import reference_of
+from support import curve_reference
 
-load_namespace = reference_of("curve_backprop").load_namespace
 
 matplotlib.use("Agg")
 
@@ -38,7 +37,7 @@ def test_training_data_is_the_heart_inside_the_unit_square(training):
 
 def test_reference_jacobians_train_below_the_threshold(training, monkeypatch):
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    namespace = load_namespace(seed=310)
+    namespace = curve_reference(seed=310)
     run = training.train(namespace, steps=TRAINING_STEPS, seed=TRAINING_NOISE_SEED, plot=False)
     assert run.costs[0] > 0.4
     assert run.costs[-1] < COST_THRESHOLD
@@ -47,7 +46,7 @@ def test_reference_jacobians_train_below_the_threshold(training, monkeypatch):
 
 def test_training_updates_the_notebooks_own_parameters_with_its_own_jacobians(training, monkeypatch):
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    namespace = load_namespace(seed=310)
+    namespace = curve_reference(seed=310)
     calls = {"J_b1": 0}
     original = namespace["J_b1"]
 
@@ -66,13 +65,13 @@ def test_training_updates_the_notebooks_own_parameters_with_its_own_jacobians(tr
 
 def test_training_works_for_other_layer_sizes(training, monkeypatch):
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    namespace = load_namespace(3, 4, seed=5)
+    namespace = curve_reference(3, 4, seed=5)
     run = training.train(namespace, steps=300, seed=0, plot=False)
     assert run.costs[-1] < run.costs[0]
 
 
 def test_shared_forward_pass_gives_the_same_gradients(training):
-    namespace = load_namespace(seed=310)
+    namespace = curve_reference(seed=310)
     x, y = training.training_data()
     plain = [namespace[f"J_{name}"](x, y) for name in ("W1", "b1", "W2", "b2", "W3", "b3")]
     shared = training.SharedForwardPass(namespace["network_function"], x)
@@ -84,12 +83,12 @@ def test_shared_forward_pass_gives_the_same_gradients(training):
 
 def test_training_is_bounded_while_autograding(training, monkeypatch):
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    run = training.train(load_namespace(seed=310), steps=50_000, plot=False)
+    run = training.train(curve_reference(seed=310), steps=50_000, plot=False)
     assert run.steps == training.AUTOGRADE_MAX_STEPS
 
 
 def test_a_jacobian_of_the_wrong_shape_stops_training_with_a_clear_message(training):
-    namespace = load_namespace(seed=310)
+    namespace = curve_reference(seed=310)
     namespace["J_b2"] = lambda x, y: np.zeros(7)
     with pytest.raises(ValueError, match=r"J_b2\(x, y\) has shape \(7,\), but b2 has shape \(7, 1\)"):
         training.train(namespace, steps=10, plot=False)
@@ -97,7 +96,7 @@ def test_a_jacobian_of_the_wrong_shape_stops_training_with_a_clear_message(train
 
 def test_plot_has_the_curve_panel_and_the_cost_panel(training, monkeypatch):
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    run = training.train(load_namespace(seed=310), steps=250, seed=0, plot=False)
+    run = training.train(curve_reference(seed=310), steps=250, seed=0, plot=False)
     figure = training.plot_training(run)
     curve, cost = figure.axes
     assert curve.get_xlim() == (0, 1) and curve.get_ylim() == (0, 1)
@@ -109,7 +108,7 @@ def test_plot_has_the_curve_panel_and_the_cost_panel(training, monkeypatch):
 
 
 def test_a_jacobian_that_mutates_the_shared_forward_pass_is_stopped_clearly(training):
-    namespace = load_namespace(seed=310)
+    namespace = curve_reference(seed=310)
     forward = namespace["network_function"]
 
     def J_b3_in_place(x, y):

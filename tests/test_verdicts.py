@@ -19,15 +19,13 @@ from backprop_course import REPO_ROOT
 from backprop_course.gradecheck.probes import PROBE_MIME, observe
 from backprop_course.grading.judge.verdict import VERDICT_KEY, Kind, Verdict
 from backprop_course.grading.judge.verdicts import (BadRecords, JudgeProbes, PlaceProbeSeeds, ProbeSecret, Reference,
-                                      decode_array, judge_cell, probe_seed,
-                                      submission_digest)
+                                                    decode_array, judge_cell, probe_seed, submission_digest)
+from support import chain_rule_reference, curve_reference
 
 SEED = 20261123
 REFERENCES = {assignment: Reference.of(REPO_ROOT, REPO_ROOT / "source" / assignment, assignment)
               for assignment in ("chain_rule", "curve_backprop")}
 DATA = REFERENCES["chain_rule"].data
-chain_rule = REFERENCES["chain_rule"].unit.trusted.reference
-curve_backprop = REFERENCES["curve_backprop"].unit.trusted.reference
 
 
 def reference_of(grade_id):
@@ -35,7 +33,8 @@ def reference_of(grade_id):
 
 
 def chain_rule_namespace(**replaced):
-    namespace = {name: getattr(chain_rule, name) for name in
+    reference = chain_rule_reference()
+    namespace = {name: reference[name] for name in
                  ("A", "der_A", "dadw", "dhda", "dyda", "dadh", "dldy", "dldw", "neural_network")}
     x, y = DATA("backprop.csv")
     namespace.update(x=x, y=y, **replaced)
@@ -62,7 +61,7 @@ def test_the_reference_passes_every_chain_rule_cell(grade_id):
 
 @pytest.mark.parametrize("function", ["J_b3", "J_b2", "J_W1", "J_b1"])
 def test_the_reference_passes_every_curve_cell_and_a_wrong_answer_fails(function):
-    namespace = curve_backprop.load_namespace()
+    namespace = curve_reference()
     assert verdict(f"test_{function}", record_outputs(f"test_{function}", namespace)).passed
     reference_jacobian = namespace[function]
     namespace[function] = lambda x, y: 2 * reference_jacobian(x, y)
@@ -86,7 +85,7 @@ def test_an_answer_right_only_at_the_notebooks_own_inputs_is_named_hard_coded():
 
 def test_an_answer_wrong_at_first_and_the_same_at_every_input_is_named_hard_coded():
     """Copied from a rounded printout: wrong even at the notebook's inputs, and the same everywhere."""
-    namespace = curve_backprop.load_namespace()
+    namespace = curve_reference()
     rounded = np.full((6, 1), 0.001)
     namespace["J_W1"] = lambda x, y: rounded.copy()
     result = verdict("test_J_W1", record_outputs("test_J_W1", namespace))
@@ -102,7 +101,7 @@ def test_an_answer_that_ignores_a_flag_is_not_called_hard_coded():
 
 
 def test_a_wrong_answer_that_varies_with_its_inputs_keeps_its_own_diagnosis():
-    namespace = curve_backprop.load_namespace()
+    namespace = curve_reference()
     reference_jacobian = namespace["J_W1"]
     namespace["J_W1"] = lambda x, y: -reference_jacobian(x, y)
     assert "hard-coded" not in verdict("test_J_W1", record_outputs("test_J_W1", namespace)).message
@@ -193,7 +192,7 @@ def test_lying_objects_are_judged_by_their_numbers():
             return True
 
     def dldw(W, x, y):
-        return (2 * np.array(chain_rule.dldw(W, x, y))).view(AlwaysEqual)
+        return (2 * np.array(chain_rule_reference()["dldw"](W, x, y))).view(AlwaysEqual)
 
     assert "factor of 2" in verdict("test_dldw", record_outputs("test_dldw", chain_rule_namespace(dldw=dldw))).message
 

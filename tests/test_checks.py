@@ -5,8 +5,9 @@ import warnings
 import numpy as np
 import pytest
 
-from backprop_course.gradecheck.core import (CheckFailed, central_difference, diagnose, expect_close, expect_shape,
+from backprop_course.gradecheck.core import (CheckFailed, central_difference, expect_close, expect_shape,
                                              expect_unchanged, quietly, substituted)
+from backprop_course.gradecheck.diagnosis import diagnose
 from support import checks_of
 
 expect_pair_of_numbers = checks_of("chain_rule").expect_pair_of_numbers

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .core import (HARD_CODED_HINT, CheckFailed, CountedCalls, as_float_array, central_difference, diagnose,
-                   expect_close, expect_shape, expect_unchanged, quietly, relative_error, same_values_elsewhere,
-                   substituted)
+from .core import (CheckFailed, CountedCalls, as_float_array, central_difference, expect_close, expect_shape,
+                   expect_unchanged, quietly, same_values_elsewhere, substituted)
+from .diagnosis import HARD_CODED_HINT, diagnose, relative_error
 from .probes import Case, run, seeded
 
 # What the notebook imports from gradecheck.

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .core import (HARD_CODED_HINT, CheckFailed, CountedCalls, as_float_array, central_difference, expect_close,
-                   expect_column, expect_unchanged, quietly, relative_error, slope_by_differences, substituted)
+from .core import (CheckFailed, CountedCalls, as_float_array, central_difference, expect_close, expect_column,
+                   expect_unchanged, quietly, slope_by_differences, substituted)
+from .diagnosis import HARD_CODED_HINT, relative_error
 from .probes import Case, run, seeded
 
 # What the notebook imports from gradecheck.

@@ -2,7 +2,7 @@
 
 Beside each notebook, ``gradecheck/`` is a package: its ``__init__`` is the
 assignment's own checks (``assignments/<name>/checks.py`` in the course),
-and this module and ``probes.py`` are the same for every assignment. The
+and this module, ``diagnosis.py`` and ``probes.py`` are the same for every assignment. The
 course's sync writes them (``python -m backprop_course sync``), and a test keeps
 the copies identical to the originals.
 
@@ -17,15 +17,11 @@ import warnings
 
 import numpy as np
 
+from .diagnosis import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE, mismatch_message, same_values_message, sentence
+
 # Central differences in float64 with this step agree with an exact gradient
 # to about 1e-9 on the course's networks.
 FINITE_DIFFERENCE_STEP = 1e-5
-# A match needs |got - want| <= ABSOLUTE_TOLERANCE + RELATIVE_TOLERANCE * |want|
-# in every entry. That is 100x looser than the finite-difference error above,
-# and 10,000x tighter than the smallest real mistake we know (a stray factor).
-RELATIVE_TOLERANCE = 1e-5
-ABSOLUTE_TOLERANCE = 1e-7
-
 
 # `nbgrader validate` cuts every line of an error at 87 characters and indents
 # it by 4, so a message is shown in lines of at most this many.
@@ -44,11 +40,6 @@ class CheckFailed(AssertionError):
         return textwrap.wrap(f"{type(self).__name__}: {self}", MESSAGE_WIDTH,
                              break_long_words=False, break_on_hyphens=False)
 
-
-def relative_error(a, b):
-    """Largest entry-wise |a - b| / max(1e-8, |a| + |b|)."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
 
 
 def central_difference(loss, params, step=FINITE_DIFFERENCE_STEP):
@@ -150,125 +141,6 @@ def as_float_array(what, value):
     return array
 
 
-def _close(got, want, rtol, atol):
-    return got.shape == want.shape and bool(np.all(np.abs(got - want) <= atol + rtol * np.abs(want)))
-
-
-def _constant_factor(got, want):
-    """The c with got = c * want in the least-squares sense, or None."""
-    scale = float(np.sum(want * want))
-    if scale == 0.0:
-        return None
-    return float(np.sum(got * want)) / scale
-
-
-def _describe_factor(factor):
-    rounded = {2.0: "2", 0.5: "1/2", 4.0: "4", 0.25: "1/4"}
-    for value, name in rounded.items():
-        for sign, prefix in ((1, ""), (-1, "-")):
-            if abs(factor - sign * value) < 1e-6 * value:
-                return prefix + name
-    # A whole-number factor is almost always a sum where a mean belongs (or
-    # the reverse): name N, since the student knows what their N is.
-    for value, template in ((factor, "{n} (a missing division by N, or a sum instead of a mean?)"),
-                            (1 / factor, "1/{n} (one division by N too many?)")):
-        whole = round(value)
-        if whole > 2 and abs(value - whole) < 1e-6 * whole:
-            return template.format(n=whole)
-    return f"about {factor:.3g}"
-
-
-def diagnosis(got, want, rtol=RELATIVE_TOLERANCE, atol=ABSOLUTE_TOLERANCE):
-    """(kind, details) of how ``got`` differs from ``want``, or None if it doesn't; ``describe`` words it."""
-    if not np.all(np.isfinite(got)):
-        return "not finite", {}
-    if got.shape != want.shape:
-        return "wrong shape", {"got": list(got.shape), "want": list(want.shape)}
-    if _close(got, want, rtol, atol):
-        return None
-    if _close(-got, want, rtol, atol):
-        return "wrong sign", {}
-    if got.ndim == 1 and got.size == 2 and _close(got[::-1], want, rtol, atol):
-        return "swapped", {}
-    if got.ndim == 2 and got.shape[0] == got.shape[1] > 1 and _close(got.T, want, rtol, atol):
-        return "transposed", {}
-    factor = _constant_factor(got, want)
-    if factor is not None and abs(factor) > 1e-12 and _close(got, factor * want, 1e-6, 1e-12):
-        described = _describe_factor(factor)
-        # Any two numbers differ by "a factor"; only a simple factor, or one
-        # shared by several entries, says something about the mistake.
-        if not described.startswith("about") or np.count_nonzero(want) >= 3:
-            return "constant factor", {"factor": described}
-    return "wrong values", {"error": relative_error(got, want)}
-
-
-def _shape_advice(got, want):
-    if len(got) == 2 and got[0] == got[1] and len(want) == 2 and want[1] == 1 and got[0] == want[0]:
-        return ": a column minus a 1-D array broadcasts to a square; keep every array a column of shape (N, 1)"
-    if got == want[::-1]:
-        return ": is it transposed?"
-    if np.prod(got) == np.prod(want):
-        return ": the numbers may be right, but the shape is not (keepdims? reshape?)"
-    return ""
-
-
-def describe(kind, details):
-    """The words of a ``diagnosis``: "has the wrong sign (sign flipped)". Without its ``error``, a
-    "wrong values" diagnosis leaves out its size."""
-    if kind == "wrong shape":
-        got, want = tuple(details["got"]), tuple(details["want"])
-        return f"has shape {got}, expected {want}{_shape_advice(got, want)}"
-    if kind == "constant factor":
-        return f"is off by a constant factor of {details['factor']}"
-    if kind == "wrong values":
-        return "has the wrong values" + (f" (largest relative error {details['error']:.2g})" if "error" in details
-                                         else "")
-    return {"not finite": "contains NaN or inf", "wrong sign": "has the wrong sign (sign flipped)",
-            "swapped": "has its entries in the wrong order (swapped)",
-            "transposed": "is the transpose of the right answer"}[kind]
-
-
-def diagnose(got, want, rtol=RELATIVE_TOLERANCE, atol=ABSOLUTE_TOLERANCE):
-    """A short description of how ``got`` differs from ``want`` (None if it doesn't)."""
-    found = diagnosis(got, want, rtol, atol)
-    return describe(*found) if found else None
-
-
-def mismatch(got, want, mistakes=None, rtol=RELATIVE_TOLERANCE, atol=ABSOLUTE_TOLERANCE):
-    """(kind, details) of array ``got`` against ``want``, or None if they match. ``mistakes`` maps a
-    description to the value a known mistake would give; a wrong answer that matches one is
-    ("known mistake", {"description": ...})."""
-    want = np.asarray(want, dtype=np.float64)
-    found = diagnosis(got, want, rtol, atol)
-    if found is None:
-        return None
-    for description, wrong_value in (mistakes or {}).items():
-        if _close(got, np.asarray(wrong_value, dtype=np.float64), rtol, atol):
-            return "known mistake", {"description": description}
-    return found
-
-
-def mismatch_message(what, got, want, where="", hint="", mistakes=None,
-                     rtol=RELATIVE_TOLERANCE, atol=ABSOLUTE_TOLERANCE):
-    """The failure message for array ``got`` against ``want``, or None if they match.
-
-    The diagnosis comes first: "f(W, x) has the wrong sign (sign
-    flipped), at seed 7 on data.csv." A known mistake (see ``mismatch``) is
-    described by its own words.
-    """
-    found = mismatch(got, want, mistakes, rtol, atol)
-    if found is None:
-        return None
-    kind, details = found
-    problem = details["description"] if kind == "known mistake" else describe(kind, details)
-    return sentence(f"{what} {problem}" + (f", {where}" if where else ""), hint)
-
-
-def sentence(text, more=""):
-    """``text`` ended by a full stop (unless it ends in ? or !), then ``more``."""
-    text = text if text.endswith(("?", "!", ".")) else text + "."
-    return f"{text} {more}" if more else text
-
 
 def expect_close(what, got, want, where="", hint="", mistakes=None,
                  rtol=RELATIVE_TOLERANCE, atol=ABSOLUTE_TOLERANCE):
@@ -299,28 +171,6 @@ def expect_column(name, value, rows):
     if shape != (rows, 1):
         raise CheckFailed(f"{name} has shape {shape}; it must be a column of shape {(rows, 1)}")
 
-
-HARD_CODED_ADVICE = "check that it uses its arguments rather than fixed numbers or notebook variables."
-HARD_CODED_HINT = f"It was right for the notebook's own inputs, so it may be hard-coded: {HARD_CODED_ADVICE}"
-
-
-def same_values_message(what, got, where, others):
-    """The diagnosis of a wrong answer ``got`` (at ``where``) that came out the same at other inputs.
-
-    ``others``: (where, value) of the same function at other inputs. Returns
-    None unless one of them is exactly ``got``: then its values do not
-    depend on its inputs, and "hard-coded" says more than "wrong values".
-    """
-    for other_where, other in others:
-        if np.shape(other) == np.shape(got) and np.array_equal(other, got):
-            return hard_coded_message(what, where, other_where)
-    return None
-
-
-def hard_coded_message(what, where, other_where):
-    """The words of the same values at two inputs: the self-check's and the grader's."""
-    return sentence(f"{what} returned the same values {where} and {other_where}: they look hard-coded",
-                    f"Please {HARD_CODED_ADVICE}")
 
 
 def slope_by_differences(function, z, step=FINITE_DIFFERENCE_STEP):

@@ -1,7 +1,8 @@
 """softmax's checks: the cases its hidden test probes, and its given code (shipped as gradecheck)."""
 import numpy as np
 
-from .core import HARD_CODED_HINT, central_difference, expect_close, quietly
+from .core import central_difference, expect_close, quietly
+from .diagnosis import HARD_CODED_HINT
 from .probes import Case, run, seeded
 
 # What the notebook imports from gradecheck.

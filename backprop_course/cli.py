@@ -1,39 +1,39 @@
 """Command line of the course tooling: ``python -m backprop_course <command>``."""
 import argparse
-
+from collections.abc import Sequence
 from pathlib import Path
 
 from . import REPO_ROOT
 from .units import unit_names
 
 
-def command_release(args):
+def command_release(args: argparse.Namespace) -> None:
     from .course import Course, release_all
     release_all(Course(Path(args.course)), args.assignments)
 
 
-def command_sync(args):
+def command_sync(args: argparse.Namespace) -> None:
     from .authoring.notebooks import sync_shipped_files
     sync_shipped_files(Path(args.course))
 
 
-def command_clean_notebooks(args):
+def command_clean_notebooks(args: argparse.Namespace) -> None:
     from .authoring.notebooks import clean_source_notebooks
     clean_source_notebooks(Path(args.course))
 
 
-def command_demo(args):
+def command_demo(args: argparse.Namespace) -> None:
     from .demo import run_demo
     run_demo(Path(args.class_dir), assignments=args.assignments or unit_names(REPO_ROOT))
 
 
-def command_report(args):
+def command_report(args: argparse.Namespace) -> None:
     from .report import write_reports
     index = write_reports(Path(args.course), args.assignments or unit_names(args.course))
     print(f"Class report: {index}")
 
 
-def command_autograde(args):
+def command_autograde(args: argparse.Namespace) -> None:
     from .parallel import autograde_class, dask_client, summary_lines
     from .course import Course
     from .grading.sandbox import SandboxUnavailable, check_before_autograding
@@ -50,7 +50,7 @@ def command_autograde(args):
             print("\n".join(summary_lines(assignment, results, seconds)))
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m backprop_course", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     course_option = {"default": str(REPO_ROOT), "help": "course directory (default: the repository)"}

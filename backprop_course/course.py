@@ -11,10 +11,16 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Self
 
 from . import REPO_ROOT
 from .units import UNITS_FOLDER, unit_names
+
+if TYPE_CHECKING:
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
 
 NBGRADER = Path(sys.executable).with_name("nbgrader")
 
@@ -23,7 +29,7 @@ class NbgraderFailed(RuntimeError):
     pass
 
 
-def nbgrader_settings(root):
+def nbgrader_settings(root: str | Path) -> "Config":
     """The configuration that ``nbgrader`` run in ``root`` reads, as its own app loads it: Jupyter's
     config folders (~/.jupyter, /etc/jupyter, ...), then ``root/nbgrader_config.py``."""
     from nbgrader.apps.nbgraderapp import NbGraderApp
@@ -42,12 +48,12 @@ def nbgrader_settings(root):
 class Course:
     """An nbgrader course directory: the repository root, or a scratch copy of it."""
 
-    def __init__(self, root):
+    def __init__(self, root: str | Path) -> None:
         self.root = Path(root).resolve()
         self._config = (None, None)  # (the config file's stamp, the configuration read from it)
 
     @property
-    def config(self):
+    def config(self) -> "Config":
         """The configuration nbgrader reads in this course; read again when nbgrader_config.py changes."""
         config_file = self.root / "nbgrader_config.py"
         stamp = (config_file.stat().st_mtime_ns, config_file.stat().st_size) if config_file.exists() else None
@@ -56,26 +62,26 @@ class Course:
         return self._config[1]
 
     @property
-    def settings(self):
+    def settings(self) -> "CourseDirectory":
         """nbgrader's CourseDirectory for this course, as configured."""
         from nbgrader.coursedir import CourseDirectory
 
         root = {} if "root" in self.config.CourseDirectory else {"root": str(self.root)}
         return CourseDirectory(config=self.config, **root)
 
-    def folder(self, step, student=".", assignment="."):
+    def folder(self, step: str, student: str = ".", assignment: str = ".") -> Path:
         """nbgrader's folder of ``step`` ("source", "release", "submitted", "autograded", "feedback") for a
         student and an assignment, under the names nbgrader_config.py gives them."""
         settings = self.settings
         return Path(settings.format_path(getattr(settings, f"{step}_directory"), student, assignment))
 
-    def submitted_students(self, assignment):
+    def submitted_students(self, assignment: str) -> list[str]:
         """The students with a submitted folder of ``assignment``."""
         submitted = Path(self.settings.root) / self.settings.submitted_directory
         return sorted(path.parent.name for path in submitted.glob(f"*/{assignment}"))
 
     @classmethod
-    def scratch_copy(cls, destination, source_root=REPO_ROOT):
+    def scratch_copy(cls, destination: str | Path, source_root: Path = REPO_ROOT) -> Self:
         """A fresh course directory holding only this course's config, sources and assignment units.
 
         The copy has its own gradebook, so nothing it grades reaches the real one.
@@ -95,7 +101,8 @@ class Course:
                                 ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
         return cls(destination)
 
-    def nbgrader(self, *args, check=True, timeout=None):
+    def nbgrader(self, *args: str, check: bool = True,
+                 timeout: float | None = None) -> subprocess.CompletedProcess[str]:
         """Run one nbgrader command in this course directory; return its result.
 
         ``timeout``: seconds, after which the command is killed (subprocess.TimeoutExpired)."""
@@ -110,25 +117,25 @@ class Course:
                                  f"{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
         return result
 
-    def release(self, assignment):
+    def release(self, assignment: str) -> subprocess.CompletedProcess[str]:
         return self.nbgrader("generate_assignment", assignment, "--force")
 
-    def submit(self, student, assignment, notebook_path):
+    def submit(self, student: str, assignment: str, notebook_path: str | Path) -> None:
         """Place one student's notebook where `nbgrader autograde` looks for it."""
         folder = self.folder("submitted", student, assignment)
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copy2(notebook_path, folder / f"{assignment}.ipynb")
 
-    def autograde(self, assignment):
+    def autograde(self, assignment: str) -> subprocess.CompletedProcess[str]:
         return self.nbgrader("autograde", assignment, "--create", "--force")
 
-    def generate_feedback(self, assignment):
+    def generate_feedback(self, assignment: str) -> subprocess.CompletedProcess[str]:
         return self.nbgrader("generate_feedback", assignment, "--force")
 
-    def export_grades(self, csv_path):
+    def export_grades(self, csv_path: str | Path) -> subprocess.CompletedProcess[str]:
         return self.nbgrader("export", "--to", str(csv_path))
 
-    def test_cells(self, assignment):
+    def test_cells(self, assignment: str) -> dict[str, float]:
         """{grade_id: points} of the autograded test cells, read from the source notebooks."""
         import nbformat
 
@@ -141,7 +148,7 @@ class Course:
                     cells[cell.metadata["nbgrader"]["grade_id"]] = float(cell.metadata["nbgrader"]["points"])
         return cells
 
-    def hand_graded_cells(self, assignment):
+    def hand_graded_cells(self, assignment: str) -> dict[str, float]:
         """{grade_id: points} of the parts a TA grades by hand, read from the source notebooks."""
         import nbformat
 
@@ -154,7 +161,7 @@ class Course:
                     cells[cell.metadata["nbgrader"]["grade_id"]] = float(cell.metadata["nbgrader"]["points"])
         return cells
 
-    def scores(self, assignment):
+    def scores(self, assignment: str) -> dict[str, dict[str, float]]:
         """{student: {grade_id: score}} of the autograded test cells, from the gradebook."""
         from nbgrader.api import Gradebook
 
@@ -169,17 +176,17 @@ class Course:
         return result
 
     @property
-    def db_url(self):
+    def db_url(self) -> str:
         """The gradebook, as nbgrader_config.py (or Jupyter's config folders) set it."""
         return self.settings.db_url
 
 
-def lost_cells(scores, test_points):
+def lost_cells(scores: dict[str, float], test_points: dict[str, float]) -> list[str]:
     """The test cells (in ``test_points``' order) that scored less than their points in ``scores``."""
     return [name for name, points in test_points.items() if scores.get(name, 0) < points]
 
 
-def release_all(course=None, assignments=None):
+def release_all(course: Course | None = None, assignments: Sequence[str] | None = None) -> None:
     course = course or Course(REPO_ROOT)
     for assignment in assignments or unit_names(course.root):
         course.release(assignment)

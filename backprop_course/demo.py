@@ -8,6 +8,8 @@ made-up students into the instructor's real gradebook.db.
 """
 import os
 import time
+from collections.abc import Sequence
+from pathlib import Path
 
 from . import REPO_ROOT
 from .units import unit_names
@@ -17,13 +19,13 @@ from .course import Course, lost_cells
 DEMO_DIR = REPO_ROOT / "demo"
 
 
-def example_class(class_dir, assignment):
+def example_class(class_dir: Path, assignment: str) -> list[tuple[str, Path]]:
     """[(student id, notebook path)] of an example class, in the students' order."""
     return [(notebook.parent.name, notebook)
             for notebook in sorted((class_dir / assignment).glob(f"*/{assignment}.ipynb"))]
 
 
-def grade_table(course, assignment):
+def grade_table(course: Course, assignment: str) -> list[str]:
     """Lines of a plain-text grade table: one row per student."""
     tests = course.test_cells(assignment)
     scores = course.scores(assignment)
@@ -38,7 +40,7 @@ def grade_table(course, assignment):
     return lines
 
 
-def unconfined_banner():
+def unconfined_banner() -> str | None:
     """The demo's made-up students may be graded unconfined where the sandbox cannot run; say so, or None."""
     from .grading import sandbox
     reason = sandbox.missing_reason()
@@ -50,7 +52,7 @@ def unconfined_banner():
             "sandbox; a real class refuses to grade like this (see README). ***")
 
 
-def run_demo(class_dir, assignments=None, demo_dir=DEMO_DIR):
+def run_demo(class_dir: Path, assignments: Sequence[str] | None = None, demo_dir: Path = DEMO_DIR) -> None:
     assignments = assignments or unit_names(REPO_ROOT)
     started = time.monotonic()
     banner = unconfined_banner()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import nbformat
 
+from .course import Course
 from .grading.cells import is_test_cell
 from .grading.judge.verdict import VERDICT_KEY, Verdict
 
@@ -37,16 +38,17 @@ class StudentResult:
     score: float = 0.0          # total in the gradebook, hand-graded points included
     max_score: float = 0.0
     manual_pending: bool = False
-    cells: dict = field(default_factory=dict)      # grade_id -> score
-    messages: dict = field(default_factory=dict)   # grade_id -> first failure message
-    verdicts: dict = field(default_factory=dict)   # grade_id -> the judge's Verdict on a failed test cell
-    advice: dict = field(default_factory=dict)     # grade_id -> what the probes noticed (e.g. no chain rule)
-    hand_graded: dict = field(default_factory=dict)  # grade_id -> score of a part graded by hand (None: not yet)
-    to_grade: list = field(default_factory=list)   # hand-graded parts that still need a TA
-    feedback: Path = None
+    cells: dict[str, float] = field(default_factory=dict)  # grade_id -> score
+    messages: dict[str, str] = field(default_factory=dict)  # grade_id -> first failure message
+    verdicts: dict[str, Verdict] = field(default_factory=dict)  # grade_id -> the judge's Verdict on a failed test cell
+    advice: dict[str, str] = field(default_factory=dict)  # grade_id -> what the probes noticed (e.g. no chain rule)
+    # grade_id -> score of a part graded by hand (None: not yet)
+    hand_graded: dict[str, float | None] = field(default_factory=dict)
+    to_grade: list[str] = field(default_factory=list)  # hand-graded parts that still need a TA
+    feedback: Path | None = None
 
     @property
-    def flags(self):
+    def flags(self) -> list[str]:
         """Reasons for a TA to look at this submission, beyond its score."""
         reasons = [] if self.status == GRADED else [f"{self.status}: {self.reason}"]
         hard_coded = [cell for cell, verdict in self.verdicts.items() if verdict.hard_coded]
@@ -106,7 +108,7 @@ def _hand_score(grade):
     return grade.score
 
 
-def collect_results(course, assignment):
+def collect_results(course: Course, assignment: str) -> list[StudentResult]:
     """One StudentResult per student with a gradebook row or a submitted folder."""
     from nbgrader.api import Gradebook
 

@@ -1,5 +1,6 @@
 """Source-notebook hygiene and the files shipped beside each notebook."""
 import shutil
+from pathlib import Path
 
 import nbformat
 
@@ -13,11 +14,11 @@ STUDENT_CONFIG = REPO_ROOT / "backprop_course" / "shipped" / "nbgrader_config.py
 STUDENT_CONFIG_NAME = "nbgrader_config.py"
 
 
-def source_notebooks(root=REPO_ROOT):
+def source_notebooks(root: Path = REPO_ROOT) -> list[Path]:
     return sorted((root / "source").glob("*/*.ipynb"))
 
 
-def clean_notebook(notebook):
+def clean_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Drop outputs, execution counts and editor metadata; keep nbgrader's metadata."""
     notebook.metadata = {"kernelspec": notebook.metadata.get("kernelspec", {})}
     for cell in notebook.cells:
@@ -28,20 +29,20 @@ def clean_notebook(notebook):
     return notebook
 
 
-def clean_source_notebooks(root=REPO_ROOT):
+def clean_source_notebooks(root: Path = REPO_ROOT) -> None:
     for path in source_notebooks(root):
         notebook = nbformat.read(path, as_version=4)
         nbformat.write(clean_notebook(notebook), path)
         print(f"cleaned {path.relative_to(root)}")
 
 
-def shipped_copies(root, assignment):
+def shipped_copies(root: Path, assignment: str) -> dict[Path, Path]:
     """{file in source/<assignment>/: the original it must equal}, for every copy that sync writes."""
     folder = root / "source" / assignment
     return {**unit(root, assignment).shipped_copies(folder), folder / STUDENT_CONFIG_NAME: STUDENT_CONFIG}
 
 
-def sync_shipped_files(root=REPO_ROOT):
+def sync_shipped_files(root: Path = REPO_ROOT) -> None:
     """Write into every assignment's source folder what its unit ships, and the students' nbgrader_config.py."""
     for assignment in unit_names(root):
         folder = root / "source" / assignment

@@ -25,16 +25,23 @@ import os
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from ..course import Course
 from ..grading import sandbox
-from ..outcomes import CRASHED, GRADED, TIMED_OUT, collect_results
+from ..outcomes import CRASHED, GRADED, TIMED_OUT, StudentResult, collect_results
 from .merge import GradebookWriter, ensure_gradebook_rows, job_template_database, remember_answers
 from .progress import Progress
 from .runner import JobTimedOut, grade_in_subprocess, grade_student
 
+if TYPE_CHECKING:
+    from distributed import Client
 
-def dask_client(scheduler=None, workers=None):
+
+def dask_client(scheduler: str | None = None,
+                workers: int | None = None) -> contextlib.AbstractContextManager["Client"]:
     """A Dask client: of the cluster at ``scheduler``, or of a local cluster of ``workers`` processes.
 
     Use it as a context manager. Jobs on a remote cluster need this course
@@ -78,7 +85,7 @@ class _ClosingClient:
         self.cluster.close()
 
 
-def job_bound(course, assignment):
+def job_bound(course: Course, assignment: str) -> int:
     """Seconds that one student's job may take: the notebooks' budgets, and two minutes for nbgrader's own work."""
     from ..grading.sandbox.execution import BoundedExecute
 
@@ -89,8 +96,10 @@ def job_bound(course, assignment):
     return budget * max(1, notebooks) + 120
 
 
-def autograde_class(course, assignment, nbgrader_args=(), students=None, workers=None, progress=False,
-                    scheduler=None, client=None, job_seconds=None):
+def autograde_class(course: Course, assignment: str, nbgrader_args: Sequence[str] = (),
+                    students: Iterable[str] | None = None, workers: int | None = None, progress: bool = False,
+                    scheduler: str | None = None, client: "Client | None" = None,
+                    job_seconds: float | None = None) -> tuple[list[StudentResult], float]:
     """Autograde ``students`` (default: every submitted folder); return (results, seconds).
 
     Each student is one Dask job (``grade_student``), run by ``client``, or
@@ -160,11 +169,11 @@ def autograde_class(course, assignment, nbgrader_args=(), students=None, workers
     return results, time.monotonic() - started
 
 
-def default_workers():
+def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def summary_lines(assignment, results, seconds):
+def summary_lines(assignment: str, results: Sequence[StudentResult], seconds: float) -> list[str]:
     counts = Counter(item.status for item in results)
     lines = [f"{assignment}: {len(results)} submissions in {seconds:.0f} s: "
              + ", ".join(f"{count} {status}" for status, count in counts.most_common())]

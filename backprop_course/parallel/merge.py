@@ -12,12 +12,17 @@ import shutil
 import time
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
 
+from ..course import Course
 from ..grading.judge.gradebookwrites import database_error
 from ..grading.judge.manualgrades import keeps_its_grading
 
+if TYPE_CHECKING:
+    from nbgrader.api import Gradebook
 
-def ensure_gradebook_rows(course, assignment):
+
+def ensure_gradebook_rows(course: Course, assignment: str) -> list[str]:
     """A submission row for every student folder, even if nbgrader skipped it."""
     import sqlalchemy
     from nbgrader.api import Gradebook
@@ -32,7 +37,7 @@ def ensure_gradebook_rows(course, assignment):
     return students
 
 
-def job_template_database(course, assignment, scratch):
+def job_template_database(course: Course, assignment: str, scratch: Path) -> Path:
     """A SQLite gradebook that knows the assignment, for the jobs to copy.
 
     With a SQLite gradebook it is a copy of it (students, submissions and
@@ -58,7 +63,8 @@ def job_template_database(course, assignment, scratch):
     return base
 
 
-def read_results(database_url, assignment, student, autograded=None):
+def read_results(database_url: str, assignment: str, student: str,
+                 autograded: str | Path | None = None) -> dict[str, Any] | None:
     """One student's autograde results in a job's gradebook, as plain data (None if it has none).
 
     The fields are those nbgrader's autograde sets: the timestamp; per
@@ -101,7 +107,8 @@ def _autograded_notebook(autograded, notebook):
             "digests": metadata.get(DIGESTS_KEY)}
 
 
-def remember_answers(course_root, assignment, student, results):
+def remember_answers(course_root: str | Path, assignment: str, student: str,
+                     results: dict[str, Any] | None) -> None:
     """After ``record_results``: save the answers' digests that the job's autograde saw (see manualgrades)."""
     from ..grading.judge.manualgrades import save_digests
 
@@ -111,7 +118,7 @@ def remember_answers(course_root, assignment, student, results):
                          graded["digests"])
 
 
-def record_results(gradebook, assignment, student, results):
+def record_results(gradebook: "Gradebook", assignment: str, student: str, results: dict[str, Any] | None) -> None:
     """Write ``read_results``'s data into the real (open) gradebook, as nbgrader's autograde would.
 
     A manual score is only written where the gradebook has none, so a TA's
@@ -160,17 +167,17 @@ class GradebookWriter:
     are written.
     """
 
-    def __init__(self, url, patience=60):
+    def __init__(self, url: str, patience: float = 60) -> None:
         self.url, self.patience = url, patience
         self.gradebook = None
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self._close()
 
-    def record(self, assignment, student, results):
+    def record(self, assignment: str, student: str, results: dict[str, Any] | None) -> str | None:
         """``record_results`` into the real gradebook; returns None, or why it could not be written."""
         from sqlalchemy.exc import DBAPIError, OperationalError
 

@@ -22,7 +22,9 @@ import sys
 import tempfile
 import threading
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ..course import Course
 from .merge import read_results
@@ -41,7 +43,9 @@ class JobTimedOut(RuntimeError):
     """A student's grading ran past the job's bound, in a process of its own, and was killed."""
 
 
-def grade_in_subprocess(course_root, assignment, student, template, nbgrader_args=(), job_seconds=None):
+def grade_in_subprocess(course_root: str | Path, assignment: str, student: str, template: str | Path,
+                        nbgrader_args: Sequence[str] = (),
+                        job_seconds: float | None = None) -> tuple[str, dict[str, Any] | None]:
     """``grade_student``, but as an ``nbgrader autograde`` process of its own; returns the same.
 
     Used when a worker process died while grading this student: whatever the
@@ -63,7 +67,9 @@ def grade_in_subprocess(course_root, assignment, student, template, nbgrader_arg
         return text, read_results(f"sqlite:///{database}", assignment, student, autograded)
 
 
-def grade_student(course_root, assignment, student, template, nbgrader_args=(), job_seconds=None):
+def grade_student(course_root: str | Path, assignment: str, student: str, template: str | Path,
+                  nbgrader_args: Sequence[str] = (),
+                  job_seconds: float | None = None) -> tuple[str, dict[str, Any] | None]:
     """One Dask task: ``nbgrader autograde ASSIGNMENT --student=STUDENT`` inside this worker process.
 
     It is nbgrader's own AutogradeApp, given the same arguments and reading

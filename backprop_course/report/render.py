@@ -14,12 +14,18 @@ import json
 import os
 import sys
 from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..course import Course
-from ..outcomes import GRADED, NOT_GRADED, UNSCORED, collect_results
+from ..outcomes import GRADED, NOT_GRADED, UNSCORED, StudentResult, collect_results
 
-def common_mistakes(results):
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+
+def common_mistakes(results: Iterable[StudentResult]) -> list[tuple[str, str, list[str]]]:
     """Every diagnosis of a failed check, most frequent first: (grade_id, message, [students]).
 
     Students are grouped by the judge's verdict worded without their own numbers (a cell that the judge
@@ -34,7 +40,7 @@ def common_mistakes(results):
             in sorted(students.items(), key=lambda item: (-len(item[1]), item[0]))]
 
 
-def question_rows(results, tests):
+def question_rows(results: Iterable[StudentResult], tests: dict[str, float]) -> list[dict[str, object]]:
     """Per test cell: its points, the share of submissions with full points, and who lost points."""
     graded = [result for result in results if result.status not in UNSCORED]
     rows = []
@@ -54,7 +60,7 @@ def _png(figure):
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def score_histogram(results, tests):
+def score_histogram(results: Iterable[StudentResult], tests: dict[str, float]) -> str:
     import matplotlib.pyplot as plt
 
     scores = [sum(result.cells.values()) for result in results if result.status not in UNSCORED]
@@ -69,7 +75,7 @@ def score_histogram(results, tests):
     return _png(figure)
 
 
-def pass_rate_chart(results, tests):
+def pass_rate_chart(results: Iterable[StudentResult], tests: dict[str, float]) -> tuple[str, dict[str, float]]:
     import matplotlib.pyplot as plt
 
     graded = [result for result in results if result.status not in UNSCORED]
@@ -83,7 +89,7 @@ def pass_rate_chart(results, tests):
     return _png(figure), dict(zip(tests, rates))
 
 
-def templates():
+def templates() -> "Environment":
     """The report's Jinja2 templates (templates/ beside this module), escaping HTML."""
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -95,7 +101,8 @@ def templates():
     return environment
 
 
-def assignment_page(assignment, results, tests, hand_graded, report_dir):
+def assignment_page(assignment: str, results: Sequence[StudentResult], tests: dict[str, float],
+                    hand_graded: dict[str, float], report_dir: Path) -> str:
     graded = [result for result in results if result.status not in UNSCORED]
     chart, _ = pass_rate_chart(results, tests)
     feedback_links = {result.student: Path(os.path.relpath(result.feedback, report_dir)).as_posix()
@@ -113,7 +120,8 @@ def assignment_page(assignment, results, tests, hand_graded, report_dir):
 QUESTION_COLUMNS = ["assignment", "student", "status", "question", "score", "max_score", "message"]
 
 
-def write_question_scores(path, course, assignments, results_by_assignment):
+def write_question_scores(path: Path, course: Course, assignments: Collection[str],
+                          results_by_assignment: Mapping[str, Iterable[StudentResult]]) -> None:
     """Every test cell of every student; rows of assignments not reported this time are kept."""
     kept = []
     if path.exists():
@@ -132,7 +140,7 @@ def write_question_scores(path, course, assignments, results_by_assignment):
                         result.messages.get(grade_id, "")])))
 
 
-def write_reports(course_root, assignments):
+def write_reports(course_root: str | Path, assignments: Sequence[str]) -> Path:
     """Write every report of the course; return the index page's path."""
     import matplotlib
     matplotlib.use("Agg")

@@ -2,7 +2,9 @@
 
 Both are sanitize steps of ``nbgrader autograde``, set in nbgrader_config.py.
 """
-from nbgrader.api import Gradebook, MissingEntry
+from typing import Any
+
+from nbgrader.api import Gradebook, MissingEntry, SourceCell
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor, OverwriteCells
 from nbformat import NotebookNode
 from nbgrader.utils import is_locked
@@ -21,7 +23,7 @@ class DropDuplicateGradedCells(OneStudentsWrite, NbGraderPreprocessor):
     it, be graded normally: a renamed test counts as a deleted one (0 points).
     """
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         info = resources["nbgrader"]
         with Gradebook(info["db_url"]) as gradebook:
             notebook = gradebook.find_notebook(info["notebook"], info["assignment"])
@@ -51,12 +53,13 @@ class RestoreLockedCells(OneStudentsWrite, OverwriteCells):
     restored silently; any other change is reported once, with the student.
     """
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         self.student = resources["nbgrader"].get("student", "the student")
         self.kinds = None  # read from the gradebook with the first cell
         return super().preprocess(nb, resources)
 
-    def preprocess_cell(self, cell, resources, index):
+    def preprocess_cell(self, cell: NotebookNode, resources: dict[str, Any],
+                        index: int) -> tuple[NotebookNode, dict[str, Any]]:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if grade_id is not None:
             self.restore_kind(cell, grade_id)
@@ -69,7 +72,7 @@ class RestoreLockedCells(OneStudentsWrite, OverwriteCells):
                 cell.source = source.source  # the hidden tests back, as nbgrader would
         return super().preprocess_cell(cell, resources, index)
 
-    def restore_kind(self, cell, grade_id):
+    def restore_kind(self, cell: NotebookNode, grade_id: str) -> None:
         """The release's grade, solution and task flags, which nbgrader's step leaves as the student set them.
 
         A flipped flag changes a locked cell's checksum for good, and a
@@ -90,13 +93,13 @@ class RestoreLockedCells(OneStudentsWrite, OverwriteCells):
                 self.report_change(grade_id, flag, released, submitted)
                 cell.metadata.nbgrader[flag] = released
 
-    def released(self, source_cell):
+    def released(self, source_cell: SourceCell) -> str:
         """The source cell as `nbgrader generate_assignment` released it."""
         cell = NotebookNode(source=source_cell.source)
         ClearHiddenTests(parent=self)._remove_hidden_test_region(cell)
         return cell.source
 
-    def report_change(self, name, attr, old, new):
+    def report_change(self, name: str, attr: str, old: object, new: object) -> None:
         if attr == "checksum":
             self.log.warning("%s changed the locked cell %s; it is graded as released", self.student, name)
         else:

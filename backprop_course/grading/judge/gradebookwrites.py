@@ -12,11 +12,14 @@ assignment ... for student ..."), exiting 1.
 way. The database rolls the student's transaction back, so the gradebook
 stays readable, with that student's earlier grades (if any) as they were.
 """
+from typing import Any
+
+from nbformat import NotebookNode
 from nbgrader.preprocessors import AssignLatePenalties, OverwriteKernelspec
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 
-def database_error(failure):
+def database_error(failure: DBAPIError) -> str:
     """What a database error says, on one short line (for a log line or a student's status)."""
     return " ".join(str(failure.orig or failure).split())[:300]
 
@@ -28,7 +31,7 @@ class GradebookWriteFailed(RuntimeError):
 class OneStudentsWrite:
     """Mixin, first among the bases of a preprocessor that writes the gradebook."""
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         try:
             return super().preprocess(nb, resources)
         except OperationalError as failure:

@@ -32,8 +32,11 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Collection, Mapping
 from pathlib import Path
+from typing import Any
 
+from nbformat import NotebookNode
 from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import SaveAutoGrades
@@ -48,13 +51,13 @@ DIGESTS_KEY = "backprop_answer_digests"
 DIGESTS_FOLDER = Path(".backprop") / "answers"
 
 
-def keeps_its_grading(grade_id, unchanged, manual_score):
+def keeps_its_grading(grade_id: str, unchanged: Collection[str], manual_score: float | None) -> bool:
     """Whether a hand-graded part keeps the "needs manual grade" it had: a TA scored it, and the
     answer is the one the last autograde saw."""
     return grade_id in unchanged and manual_score is not None
 
 
-def answer_digests(notebook):
+def answer_digests(notebook: NotebookNode) -> dict[str, str]:
     """{grade_id: digest} of the hand-graded cells: a markdown answer's text (and attachments); a code
     answer's source together with every student-editable code cell before it."""
     digests, code_so_far = {}, hashlib.sha256()
@@ -88,7 +91,7 @@ def _what_it_showed(cell):
     return shown
 
 
-def digests_path(course_root, info):
+def digests_path(course_root: str | Path, info: Mapping[str, str]) -> Path:
     return Path(course_root) / DIGESTS_FOLDER / info["assignment"] / info["student"] / f"{info['notebook']}.json"
 
 
@@ -99,7 +102,7 @@ def _read_digests(path):
         return {}  # none yet, or unreadable: every answer counts as changed
 
 
-def save_digests(course_root, info, digests):
+def save_digests(course_root: str | Path, info: Mapping[str, str], digests: Mapping[str, str]) -> None:
     """Remember ``digests`` as the answers that the last autograde of one notebook saw."""
     path = digests_path(course_root, info)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -115,7 +118,7 @@ class KeepManualGrading(OneStudentsWrite, SaveAutoGrades):
                                     "off, and saves them once a job's results are in the real gradebook."
                          ).tag(config=True)
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         root = os.path.abspath(CourseDirectory(parent=self).root)
         seen_before = _read_digests(digests_path(root, resources["nbgrader"]))
         now = answer_digests(nb)

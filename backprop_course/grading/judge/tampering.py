@@ -17,8 +17,9 @@ gradebook. Its scores are what its answers earned.
 import ast
 import re
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from nbformat import NotebookNode
 from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
@@ -87,21 +88,21 @@ class _Scanner(ast.NodeVisitor):
                     and not dotted.startswith(tuple(self.rules.benign_prefixes))):
                 self._flag(f"replaces {dotted}")
 
-    def visit_Assign(self, node):
+    def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
             self._check_target(target)
         self.generic_visit(node)
 
-    def visit_AugAssign(self, node):
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
         self._check_target(node.target)
         self.generic_visit(node)
 
-    def visit_Delete(self, node):
+    def visit_Delete(self, node: ast.Delete) -> None:
         for target in node.targets:
             self._check_target(target)
         self.generic_visit(node)
 
-    def visit_Call(self, node):
+    def visit_Call(self, node: ast.Call) -> None:
         name = _dotted(node.func)
         if name in ("setattr", "delattr") and node.args:
             target = _dotted(node.args[0])
@@ -116,19 +117,19 @@ class _Scanner(ast.NodeVisitor):
         if root in self.rules.forbidden_imports:
             self._flag(self.rules.forbidden_imports[root])
 
-    def visit_Import(self, node):
+    def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             self._import(alias.name)
 
-    def visit_ImportFrom(self, node):
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         self._import(node.module)
 
-    def visit_Constant(self, node):
+    def visit_Constant(self, node: ast.Constant) -> None:
         if isinstance(node.value, str) and self.course_paths.search(node.value):
             self._flag(f"refers to course files ({node.value[:40]!r})")
 
 
-def scan_source(source, rules=Rules()):
+def scan_source(source: str, rules: Rules = Rules()) -> list[str]:
     """Reasons to suspect tampering in one cell's code (empty if none)."""
     scanner = _Scanner(rules)
     if SHELL.search(source):
@@ -144,7 +145,7 @@ def scan_source(source, rules=Rules()):
     return scanner.reasons
 
 
-def scan_notebook(notebook, rules=Rules()):
+def scan_notebook(notebook: NotebookNode, rules: Rules = Rules()) -> list[str]:
     """Reasons to suspect tampering in the student-editable (unlocked) code cells."""
     reasons = []
     for cell in notebook.cells:
@@ -155,13 +156,13 @@ def scan_notebook(notebook, rules=Rules()):
     return reasons
 
 
-def shipped_modules(folder):
+def shipped_modules(folder: str | Path) -> set[str]:
     """The modules shipped beside an assignment's notebook (its .py files and packages), by import name."""
     folder = Path(folder)
     return {path.stem for path in folder.glob("*.py")} | {path.parent.name for path in folder.glob("*/__init__.py")}
 
 
-def note_for_reviewers(reasons):
+def note_for_reviewers(reasons: list[str]) -> NotebookNode:
     return new_markdown_cell(
         "**Flagged for review by the autograder.** This notebook's own cells appear to reach for "
         "the grader: " + "; ".join(reasons) + ". Its scores are what its answers earned (the verdicts "
@@ -186,7 +187,7 @@ class FlagTampering(OneStudentsWrite, NbGraderPreprocessor):
     course_paths = Unicode(COURSE_PATHS, help="A regular expression for strings naming course files."
                            ).tag(config=True)
 
-    def rules(self, assignment=None):
+    def rules(self, assignment: str | None = None) -> Rules:
         """The rules, guarding also the modules shipped with ``assignment`` (its source folder's)."""
         shipped = set()
         if assignment:
@@ -196,7 +197,7 @@ class FlagTampering(OneStudentsWrite, NbGraderPreprocessor):
         return Rules(frozenset(self.guarded_modules) | shipped, frozenset(FRAME_ACCESS),
                      dict(self.forbidden_imports), tuple(self.benign_prefixes), self.course_paths)
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         reasons = scan_notebook(nb, self.rules(resources["nbgrader"]["assignment"]))
         nb.metadata.pop(TAMPERING_KEY, None)
         nb.cells = [cell for cell in nb.cells

@@ -8,8 +8,10 @@ to student; statuses and flags read the kind and ``hard_coded``, never the text.
 """
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+from typing import Any, Self
 
-from ...gradecheck.core import describe, error_hint, hard_coded_message, sentence
+from ...gradecheck.core import error_hint
+from ...gradecheck.diagnosis import describe, hard_coded_message, sentence
 from ...gradecheck.probes import MAX_PROBE_ENTRIES
 
 VERDICT_KEY = "backprop_verdict"  # in a test cell's metadata
@@ -17,7 +19,7 @@ VERDICT_KEY = "backprop_verdict"  # in a test cell's metadata
 
 class Kind(StrEnum):
     PASSED = "passed"
-    # The answer is numbers, but not the right ones (the diagnoses of gradecheck.core.diagnosis).
+    # The answer is numbers, but not the right ones (the diagnoses of gradecheck.diagnosis.diagnosis).
     NOT_FINITE = "not finite"
     SHAPE = "wrong shape"
     SIGN = "wrong sign"
@@ -50,7 +52,7 @@ _NOT_NUMBERS = {
     "not_numbers": "returned {type}, which is not an array of numbers",
     "too_big": f"returned more than {MAX_PROBE_ENTRIES} numbers; expected an array of the parameter's shape",
 }
-# The diagnoses whose phrase gradecheck.core.describe gives.
+# The diagnoses whose phrase gradecheck.diagnosis.describe gives.
 DIAGNOSES = {Kind.NOT_FINITE, Kind.SHAPE, Kind.SIGN, Kind.SWAPPED, Kind.TRANSPOSED, Kind.FACTOR, Kind.WRONG_VALUES}
 # Wrong numbers, diagnosed: the verdicts that say where, and the case's hint.
 DIAGNOSED = DIAGNOSES | {Kind.KNOWN_MISTAKE}
@@ -69,10 +71,10 @@ class Verdict:
     hard_coded: bool = False
 
     @property
-    def passed(self):
+    def passed(self) -> bool:
         return self.kind == Kind.PASSED
 
-    def words(self, for_class=False):
+    def words(self, for_class: bool = False) -> str:
         """The message: what the student reads, or (``for_class``) the same without their own numbers."""
         if self.passed:
             return ""
@@ -113,13 +115,13 @@ class Verdict:
             return f"the autograder has no judge for {details['of']}; tell your instructor"
         raise ValueError(f"a verdict of unknown kind {self.kind!r}")
 
-    def as_data(self):
+    def as_data(self) -> dict[str, Any]:
         """The verdict as JSON data, to store with the graded cell."""
         data = asdict(self)
         data["kind"] = self.kind.value
         return data
 
     @classmethod
-    def from_data(cls, data):
+    def from_data(cls, data: dict[str, Any]) -> Self:
         return cls(**{**data, "kind": Kind(data["kind"])})
 

@@ -28,19 +28,24 @@ import os
 import re
 import secrets
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Self
 
 import numpy as np
+from nbformat import NotebookNode
 from nbformat.v4 import new_output
+from numpy.typing import ArrayLike
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer, Unicode
-from traitlets.config import LoggingConfigurable
+from traitlets.config import Config, LoggingConfigurable
 
 from ... import units
-from ...gradecheck.core import HARD_CODED_HINT, CheckFailed, mismatch
-from ...gradecheck.probes import MAX_PROBE_ENTRIES, PROBE_MIME
+from ...gradecheck.core import CheckFailed
+from ...gradecheck.diagnosis import HARD_CODED_HINT, mismatch
+from ...gradecheck.probes import MAX_PROBE_ENTRIES, PROBE_MIME, Case
 from ..cells import is_test_cell
 from ..sandbox import studentfiles
 from .verdict import DIAGNOSED, VERDICT_KEY, Kind, Verdict
@@ -62,10 +67,10 @@ class ProbeSecret(LoggingConfigurable):
     path = Unicode("", help="File holding the secret (default: .probe_secret in the course directory)."
                    ).tag(config=True)
 
-    def location(self):
+    def location(self) -> Path:
         return Path(self.path or Path(CourseDirectory(config=self.config).root) / ".probe_secret")
 
-    def read(self):
+    def read(self) -> bytes:
         location = self.location()
         try:
             with open(location, "x", encoding="ascii") as made:  # exactly one writer, even in parallel jobs
@@ -81,7 +86,7 @@ class ProbeSecret(LoggingConfigurable):
         raise RuntimeError(f"the probe secret {location} is empty")
 
 
-def probe_seed(secret, assignment, student, grade_id, submission):
+def probe_seed(secret: bytes, assignment: str, student: str, grade_id: str, submission: str) -> int:
     """A 64-bit seed for one student's test cell; nobody without the secret can predict it.
 
     ``submission`` is ``submission_digest`` of everything the student
@@ -96,7 +101,7 @@ def probe_seed(secret, assignment, student, grade_id, submission):
     return int.from_bytes(hmac.new(secret, message, hashlib.sha256).digest()[:8], "big")
 
 
-def submission_digest(nb, folder=None):
+def submission_digest(nb: NotebookNode, folder: str | Path | None = None) -> str:
     """A digest of the student's work: every cell but the test cells (which the autograder rewrites), and
     every file of the submitted ``folder``, by name and content."""
     digest = hashlib.sha256()
@@ -113,7 +118,7 @@ def submission_digest(nb, folder=None):
     return digest.hexdigest()
 
 
-def submitted_folder(config, info):
+def submitted_folder(config: Config, info: Mapping[str, str]) -> Path:
     """The student's submitted folder, which nbgrader copied into the kernel's (outside the kernel's reach)."""
     course = CourseDirectory(config=config)
     return Path(course.format_path(course.submitted_directory, info["student"], info["assignment"]))
@@ -122,7 +127,7 @@ def submitted_folder(config, info):
 class PlaceProbeSeeds(NbGraderPreprocessor):
     """Before Execute: put this student's seed into every hidden probe call (a linked notebook is refused)."""
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         info = resources["nbgrader"]
         folder = submitted_folder(self.config, info)
         refused = studentfiles.refusal(folder, f"{info['notebook']}.ipynb")
@@ -143,11 +148,11 @@ class PlaceProbeSeeds(NbGraderPreprocessor):
 class CourseData:
     """An assignment's data as the course holds it: read from the instructor's source folder, not the student's."""
 
-    def __init__(self, unit, source_folder):
+    def __init__(self, unit: units.Unit, source_folder: str | Path) -> None:
         self.unit, self.source_folder = unit, Path(source_folder)
         self._cache = {}
 
-    def __call__(self, name):
+    def __call__(self, name: str) -> tuple[np.ndarray, ...]:
         if name not in self._cache:
             self._cache[name] = self.unit.load_data(name, self.source_folder)
         return tuple(np.array(part) for part in self._cache[name])
@@ -163,7 +168,7 @@ def _clean(text, limit=MAX_DETAIL):
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def read_records(outputs, grade_id, max_records):
+def read_records(outputs: Sequence[Mapping[str, Any]], grade_id: str, max_records: int) -> dict[str, dict[str, Any]]:
     """{probe id: record} from a test cell's outputs, or BadRecords.
 
     Only display_data outputs of PROBE_MIME are records; everything else the
@@ -191,7 +196,7 @@ def read_records(outputs, grade_id, max_records):
     return records
 
 
-def decode_array(result):
+def decode_array(result: Mapping[str, Any]) -> np.ndarray:
     """The numbers of an ``array`` result as float64, or BadRecords; None entries become NaN.
 
     Policy: the shape is at most 4 non-negative ints with at most
@@ -247,37 +252,37 @@ class CellVerdict:
     forward_passes: int = 0
 
     @property
-    def passed(self):
+    def passed(self) -> bool:
         return self.verdict.passed
 
     @property
-    def message(self):
+    def message(self) -> str:
         return self.verdict.words()
 
 
 class Reference:
     """One assignment's cases, their expected values and the known mistakes they name, from its unit."""
 
-    def __init__(self, unit, data):
+    def __init__(self, unit: units.Unit, data: CourseData) -> None:
         self.unit, self.data = unit, data
 
     @classmethod
-    def of(cls, course_root, source_folder, assignment):
+    def of(cls, course_root: str | Path, source_folder: str | Path, assignment: str) -> Self:
         """The reference of ``assignment``: its unit in ``course_root``, its data in ``source_folder``."""
         unit = units.unit(course_root, assignment)
         return cls(unit, CourseData(unit, source_folder))
 
-    def cases(self, grade_id, seed):
+    def cases(self, grade_id: str, seed: int) -> list[Case]:
         return self.unit.probe_cases(grade_id, seed, self.data)
 
-    def expected(self, case):
+    def expected(self, case: Case) -> ArrayLike:
         return self.unit.expected(case, self.data)
 
-    def mistakes(self, case):
+    def mistakes(self, case: Case) -> dict[str, ArrayLike]:
         return self.unit.mistakes(case)
 
 
-def judge_case(case, record, reference):
+def judge_case(case: Case, record: Mapping[str, Any], reference: Reference) -> Verdict | None:
     """The verdict on one case's record: None if it passes."""
     result = record.get("result")
     failed = _result_verdict(case, result)
@@ -298,7 +303,8 @@ def judge_case(case, record, reference):
     return _failed(Kind(found[0]), case, **found[1]) if found else None
 
 
-def judge_cell(grade_id, seed, outputs, reference, max_records=32):
+def judge_cell(grade_id: str, seed: int, outputs: Sequence[Mapping[str, Any]], reference: Reference,
+               max_records: int = 32) -> CellVerdict:
     """The verdict on one test cell, from its outputs (the kernel's records) alone."""
     try:
         cases = reference.cases(grade_id, seed)
@@ -357,7 +363,7 @@ def _missing(case, outputs):
     return _failed(Kind.NO_RESULT, case)
 
 
-def failure_output(message, ename="CheckFailed"):
+def failure_output(message: str, ename: str = "CheckFailed") -> NotebookNode:
     return new_output("error", ename=ename, evalue=message, traceback=[f"{ename}: {message}"])
 
 
@@ -366,7 +372,7 @@ class JudgeProbes(NbGraderPreprocessor):
 
     max_records = Integer(32, help="Probe records one test cell may carry; more fail the cell.").tag(config=True)
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         started = time.perf_counter()
         info = resources["nbgrader"]
         secret = ProbeSecret(config=self.config).read()

@@ -22,13 +22,16 @@ import ast
 import html
 import re
 from pathlib import Path
+from typing import Any
 
 import nbgrader
 from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
+from nbformat import NotebookNode
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 from nbgrader.utils import is_grade, is_task
 from traitlets import List, Unicode
+from traitlets.config import Config
 
 from ..cells import is_test_cell
 from . import sanitize
@@ -39,7 +42,7 @@ QUOTED_START = 12  # characters: shorter hidden lines ("pass") are too common to
 QUOTED_DIGITS = 7
 
 
-def error_message_only(output):
+def error_message_only(output: NotebookNode) -> NotebookNode:
     """An error output reduced to 'Name: message', with no traceback lines."""
     summary = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".rstrip(": ")
     output["traceback"] = [summary]
@@ -81,7 +84,7 @@ class HideHiddenTests(ClearHiddenTests):
         cell.source = "\n".join(kept)
         return hidden
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         hidden = [line for cell in nb.cells if is_test_cell(cell) for line in self._remove_hidden_test_region(cell)]
         quoted = _quotable(hidden)
         coalesce = CoalesceStreamsPreprocessor()  # a line printed in pieces is checked whole, as the page shows it
@@ -128,7 +131,7 @@ class FeedbackExporter(HTMLExporter):
     """
 
 
-def configure(c):
+def configure(c: Config) -> None:
     """Called from nbgrader_config.py: feedback pages from the course's template, formgrader with its rubric.
 
     Both pages take MathJax from no CDN: formgrader serves it from this
@@ -153,7 +156,7 @@ def configure(c):
         exporter.filters = dict(sanitize.FILTERS)
 
 
-def label(cell):
+def label(cell: NotebookNode) -> str:
     """What a graded or answer cell is, in the words a student reads in the feedback."""
     grade_id = cell.metadata.nbgrader.get("grade_id", "")
     if is_test_cell(cell):  # read after HideHiddenTests: named by what students may see
@@ -163,7 +166,7 @@ def label(cell):
     return "Your answer"
 
 
-def docstring_summary(source):
+def docstring_summary(source: str) -> str:
     """The first line of a test cell's docstring ('' if it has none, or does not parse)."""
     try:
         body = ast.parse(source).body
@@ -182,7 +185,7 @@ class GetGradesForFeedback(GetGrades):
     it. Its points are counted in ``resources["nbgrader"]["pending_points"]``.
     """
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         resources["nbgrader"]["pending_points"] = 0.0
         nb, resources = super().preprocess(nb, resources)
         for cell in nb.cells:

@@ -11,9 +11,11 @@ the sanitiser after it slows with the markup, so a cell of dollar signs
 cannot stall everyone's feedback.
 """
 import re
+from typing import Any
 
 from latex2mathml.converter import convert
 from nbconvert.preprocessors import Preprocessor
+from nbformat import NotebookNode
 from traitlets import Integer
 
 # Code is left alone: fenced blocks, indented blocks (after a blank line) and spans.
@@ -24,7 +26,7 @@ MATH = re.compile(r"\$\$((?:[^$]|\$(?!\$)){1,4000}?)\$\$"
                   r"|(?<![\\$])\$(?![\s$])((?:[^$\n]|\n(?![ \t]*\n)){1,1000}?)(?<![\s\\])\$")
 
 
-def to_mathml(markdown, budget=None):
+def to_mathml(markdown: str, budget: list[float] | None = None) -> str:
     """``markdown`` with its LaTeX maths replaced by MathML, code spans untouched.
 
     ``budget``: a one-item list holding how many expressions may still be converted (it is counted down).
@@ -62,11 +64,12 @@ class MathToMathML(Preprocessor):
     max_expressions = Integer(2000, help="Expressions of one notebook converted to MathML; the rest stay as LaTeX."
                               ).tag(config=True)
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         self._budget = [self.max_expressions]
         return super().preprocess(nb, resources)
 
-    def preprocess_cell(self, cell, resources, index):
+    def preprocess_cell(self, cell: NotebookNode, resources: dict[str, Any],
+                        index: int) -> tuple[NotebookNode, dict[str, Any]]:
         if cell.cell_type == "markdown":
             cell.source = to_mathml(cell.source, self._budget)
         return cell, resources

@@ -9,6 +9,7 @@ template (``templates/backprop_formgrade``) shows them. The feedback exporter
 runs no such step, and its template shows no rubric (tested).
 """
 from pathlib import Path
+from typing import Any
 
 import nbformat
 from nbconvert.preprocessors import Preprocessor
@@ -20,7 +21,7 @@ from ..cells import is_hand_graded
 RUBRIC_KEY = "rubric"
 
 
-def model_answers(source_notebook):
+def model_answers(source_notebook: str | Path) -> dict[str, dict[str, str | float]]:
     """{grade_id: {"source", "cell_type", "points"}} of a source notebook's hand-graded cells."""
     answers = {}
     for cell in nbformat.read(source_notebook, as_version=4).cells:
@@ -37,7 +38,8 @@ class AddRubric(Preprocessor):
 
     enabled = True
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: nbformat.NotebookNode,
+                   resources: dict[str, Any]) -> tuple[nbformat.NotebookNode, dict[str, Any]]:
         assignment, notebook = resources.get("assignment_id"), resources.get("notebook_id")
         if not (assignment and notebook):  # not formgrader's grading page
             return nb, resources

@@ -36,11 +36,13 @@ included, but it removes what it refuses, where bleach escapes it so that a
 TA sees the attempt; and nbconvert requires bleach anyway.
 """
 import re
+from typing import Any
 
 import bleach
 from nbconvert.filters import markdown2html as nbconvert_markdown2html
 from nbconvert.filters import strip_files_prefix as nbconvert_strip_files_prefix
 from nbconvert.preprocessors.sanitize import SanitizeHTML
+from nbformat import NotebookNode
 from pygments.token import STANDARD_TYPES
 
 TAGS = frozenset({
@@ -105,18 +107,18 @@ def _allowed(tag, name, value):
     return True
 
 
-def clean(html):
+def clean(html: str | bytes) -> str:
     """``html`` with everything but the allow-list escaped (tags) or dropped (attributes, URLs)."""
     html = html.decode() if isinstance(html, bytes) else str(html)
     return bleach.clean(html, tags=TAGS, attributes=_allowed, protocols=PROTOCOLS, strip=False, strip_comments=True)
 
 
-def markdown2html(source, *args, **kwargs):
+def markdown2html(source: str, *args: Any, **kwargs: Any) -> str:
     """nbconvert's markdown2html filter, cleaned."""
     return clean(nbconvert_markdown2html(source, *args, **kwargs))
 
 
-def strip_files_prefix(html):
+def strip_files_prefix(html: str) -> str:
     """nbconvert's strip_files_prefix filter, cleaned again."""
     return clean(nbconvert_strip_files_prefix(html))
 
@@ -133,10 +135,11 @@ class SanitizeStudentHTML(SanitizeHTML):
     of a code span.
     """
 
-    def preprocess_cell(self, cell, resources, cell_index):
+    def preprocess_cell(self, cell: NotebookNode, resources: dict[str, Any],
+                        cell_index: int) -> tuple[NotebookNode, dict[str, Any]]:
         if cell.cell_type == "markdown":
             return cell, resources
         return super().preprocess_cell(cell, resources, cell_index)
 
-    def sanitize_html_tags(self, html_str):
+    def sanitize_html_tags(self, html_str: str) -> str:
         return clean(html_str)

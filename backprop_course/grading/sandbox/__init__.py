@@ -47,6 +47,10 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from traitlets.config import Config
 
 KERNEL_NAME = "backprop-sandbox"
 LAUNCHER_MODULE = "backprop_course.grading.sandbox"  # the kernelspec runs `python -m` this (launcher.py)
@@ -54,11 +58,11 @@ PROVISIONER_NAME = "backprop-warm-fork"  # warmkernels.WarmForkProvisioner's ent
 DISABLE_VARIABLE = "BACKPROP_SANDBOX"  # set to "off" to run kernels unconfined (loudly)
 
 
-def opted_out():
+def opted_out() -> bool:
     return os.environ.get(DISABLE_VARIABLE, "").lower() == "off"
 
 
-def missing_reason():
+def missing_reason() -> str | None:
     """Why the sandbox cannot run on this machine, or None if it can (the opt-out aside)."""
     if shutil.which("bwrap") is None:
         return "bubblewrap (bwrap) is not installed"
@@ -67,7 +71,7 @@ def missing_reason():
     return None
 
 
-def unavailable_reason():
+def unavailable_reason() -> str | None:
     """Why kernels will not be sandboxed here, or None if they will."""
     return f"{DISABLE_VARIABLE}=off is set" if opted_out() else missing_reason()
 
@@ -76,7 +80,7 @@ class SandboxUnavailable(RuntimeError):
     """Autograding refused: student code would run without the sandbox."""
 
 
-def refusal(reason):
+def refusal(reason: str) -> str:
     return (f"Refusing to autograde: student code would run without the sandbox, because {reason}. "
             "Install it with `sudo apt-get install bubblewrap` (or run `make setup`, which installs it where it "
             f"can). To grade unconfined anyway, set {DISABLE_VARIABLE}=off: then nothing protects the grades, "
@@ -89,7 +93,7 @@ UNCONFINED_WARNING = (f"WARNING: {DISABLE_VARIABLE}=off: student kernels run UNC
 _warned = False
 
 
-def check_before_autograding(stream=sys.stderr):
+def check_before_autograding(stream: TextIO = sys.stderr) -> None:
     """Raise SandboxUnavailable unless kernels will be sandboxed or the opt-out is set.
 
     With the opt-out, print the warning, once per process.
@@ -105,11 +109,11 @@ def check_before_autograding(stream=sys.stderr):
         raise SandboxUnavailable(refusal(reason))
 
 
-def kernelspec_dir(prefix=sys.prefix):
+def kernelspec_dir(prefix: str | Path = sys.prefix) -> Path:
     return Path(prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME
 
 
-def install_kernelspec(prefix=sys.prefix):
+def install_kernelspec(prefix: str | Path = sys.prefix) -> Path:
     folder = kernelspec_dir(prefix)
     folder.mkdir(parents=True, exist_ok=True)
     spec = {"argv": [sys.executable, "-m", LAUNCHER_MODULE, "launch", "{connection_file}"],
@@ -133,7 +137,7 @@ def _autograde_app_running():
     return isinstance(app, AutogradeApp) or isinstance(getattr(app, "subapp", None), AutogradeApp)
 
 
-def configure(c):
+def configure(c: "Config") -> bool:
     """Called from nbgrader_config.py: every kernel nbgrader starts is the sandbox's.
 
     ``nbgrader autograde`` stops here with a clear message where the sandbox

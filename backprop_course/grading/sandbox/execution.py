@@ -30,9 +30,12 @@ command) has the same bounds, set as its settings::
 """
 import math
 import time
+from typing import Any
 
 from jupyter_core.utils import run_sync
+from jupyter_client.manager import KernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer
@@ -48,7 +51,7 @@ class NotebookTooLarge(RuntimeError):
     """A submission too large to run: nbgrader fails this student alone, and says why in the log."""
 
 
-def content_bytes(value):
+def content_bytes(value: object) -> int:
     """About how many bytes a message's content holds: the length of its strings, as JSON would keep them."""
     if isinstance(value, str):
         return len(value)
@@ -59,7 +62,7 @@ def content_bytes(value):
     return 8
 
 
-def shorten_error(content):
+def shorten_error(content: dict[str, Any]) -> dict[str, Any]:
     """An error's message and traceback cut to ERROR_CHARS each line and TRACEBACK_LINES lines, in place."""
     content["evalue"] = str(content.get("evalue", ""))[:ERROR_CHARS]
     traceback = [str(line)[:ERROR_CHARS] for line in (content.get("traceback") or [])]
@@ -88,7 +91,8 @@ class BoundedExecute(Execute):
     notebook_bytes = Integer(20 * 2**20, help="The largest autograded notebook: a submission whose cells hold "
                                               "more than this less notebook_output_bytes is not run.").tag(config=True)
 
-    def preprocess(self, nb, resources=None, km=None):
+    def preprocess(self, nb: NotebookNode, resources: Any = None,
+                   km: KernelManager | None = None) -> tuple[NotebookNode, dict[str, Any]]:
         cells = sum(content_bytes(cell.get("source", "")) + content_bytes(cell.get("attachments", {}))
                     for cell in nb.cells)
         if cells > self.notebook_bytes - self.notebook_output_bytes:
@@ -107,7 +111,7 @@ class BoundedExecute(Execute):
             "dropped_outputs": dropped[0], "dropped_bytes": dropped[1]}
         return nb, resources
 
-    def start_bounds(self):
+    def start_bounds(self) -> None:
         """A new notebook's budget and counts."""
         self._deadline = time.monotonic() + self.notebook_seconds
         self._stopped = None   # (ename, why) once the kernel is stopped, or dead: no later cell runs
@@ -130,7 +134,8 @@ class BoundedExecute(Execute):
         self._cut_by_budget = timeout is None or left < timeout  # a timeout of this cell spends the budget
         return left if self._cut_by_budget else timeout
 
-    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+    async def async_execute_cell(self, cell: NotebookNode, cell_index: int, execution_count: int | None = None,
+                                 store_history: bool = True) -> NotebookNode:
         if cell.cell_type != "code" or not cell.source.strip():
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         budget_spent = ("CellTimeoutError", f"the notebook ran past its {self.notebook_seconds} s budget")
@@ -175,7 +180,7 @@ class BoundedExecute(Execute):
 
     # Memory
 
-    def on_comm_open_jupyter_widget(self, msg):
+    def on_comm_open_jupyter_widget(self, msg: dict[str, Any]) -> None:
         return None  # no Output widget, whose outputs would go round the caps
 
     def on_cell_executed(self, **kwargs):
@@ -185,7 +190,8 @@ class BoundedExecute(Execute):
             shorten_error(reply["content"])
         return super().on_cell_executed(**kwargs)
 
-    def output(self, outs, msg, display_id, cell_index):
+    def output(self, outs: list[NotebookNode], msg: dict[str, Any], display_id: str | None,
+               cell_index: int) -> NotebookNode | None:
         if msg["msg_type"] == "error":
             shorten_error(msg["content"])
         size = content_bytes(msg.get("content"))
@@ -203,7 +209,7 @@ class BoundedExecute(Execute):
         self._kept[cell_index] = kept + size
         return super().output(outs, msg, display_id, cell_index)
 
-    def clear_output(self, outs, msg, cell_index):
+    def clear_output(self, outs: list[NotebookNode], msg: dict[str, Any], cell_index: int) -> None:
         super().clear_output(outs, msg, cell_index)
         if not outs:
             self._forget(cell_index)

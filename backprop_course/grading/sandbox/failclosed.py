@@ -11,7 +11,9 @@ its own when it loads.
 """
 import sys
 from pathlib import Path
+from typing import Any, NoReturn
 
+from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 CONFIG = '''\
@@ -25,16 +27,16 @@ c.Autograde.autograde_preprocessors = ["backprop_course.grading.sandbox.failclos
 class CourseConfigDidNotLoad(NbGraderPreprocessor):
     """The only autograde step when the course's config did not load: it refuses the notebook."""
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> NoReturn:
         raise RuntimeError("Refusing to autograde: the course's nbgrader_config.py did not load (nbgrader's log "
                            "says why), so neither the sandbox nor the judge is in place")
 
 
-def config_path(prefix=sys.prefix):
+def config_path(prefix: str | Path = sys.prefix) -> Path:
     return Path(prefix) / "etc" / "jupyter" / "nbgrader_config.py"
 
 
-def install(prefix=sys.prefix):
+def install(prefix: str | Path = sys.prefix) -> Path:
     path = config_path(prefix)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(CONFIG)

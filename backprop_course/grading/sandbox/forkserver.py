@@ -79,7 +79,7 @@ WARM_MODULES = ("ipykernel.ipkernel", "ipykernel.kernelapp", "ipykernel.debugger
                 "tornado.platform.asyncio", "tornado.queues", "matplotlib.pyplot", "numpy", "pandas")
 
 
-def warm_up():
+def warm_up() -> None:
     """Import what every kernel imports, in the kernel's own settings.
 
     The inline backend is chosen before matplotlib loads, as ipykernel
@@ -93,7 +93,7 @@ def warm_up():
     _SET_BY_IMPORTS.update({name: value for name, value in os.environ.items() if before.get(name) != value})
 
 
-def serve(control):
+def serve(control: socket.socket) -> None:
     """Fork a go-between per request, one at a time, until the grader closes the socket."""
     last_capability = int(open("/proc/sys/kernel/cap_last_cap").read())
     while True:
@@ -177,7 +177,7 @@ def _forget_the_grader():
     sys.path[:] = _KERNEL_PATH
 
 
-def main():
+def main() -> None:
     # As ipykernel_launcher does: the folder python -m started in is not a kernel's.
     _KERNEL_PATH[:] = sys.path[1:]
     control = socket.socket(fileno=int(sys.argv[1]))

@@ -19,12 +19,14 @@ at the first one for that student.
 """
 import os
 from pathlib import Path
+from typing import Any
 
+from nbformat import NotebookNode
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 
-def remove_links_and_specials(folder):
+def remove_links_and_specials(folder: str | Path) -> list[str]:
     """Remove every symlink, FIFO, socket or device under ``folder``; return their paths."""
     removed = []
     for root, folders, files in os.walk(folder, followlinks=False):
@@ -37,7 +39,7 @@ def remove_links_and_specials(folder):
     return removed
 
 
-def remove_new_notebooks(folder, submitted):
+def remove_new_notebooks(folder: str | Path, submitted: str | Path) -> list[str]:
     """Remove the notebooks directly in ``folder`` that ``submitted`` does not have; return their paths."""
     removed = []
     for path in sorted(Path(folder).glob("*.ipynb")):
@@ -50,7 +52,7 @@ def remove_new_notebooks(folder, submitted):
 class CleanKernelFolder(NbGraderPreprocessor):
     """After Execute: no link, special file or new notebook in the kernel's folder survives to nbgrader's writes."""
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         folder = resources.get("metadata", {}).get("path")
         info = resources.get("nbgrader", {})
         if folder:

@@ -41,7 +41,7 @@ class ReadyClient(AsyncKernelClient):
     iopub_queue = 16
     iopub_message_bytes = 8 * 2**20
 
-    def connect_iopub(self, identity=None):
+    def connect_iopub(self, identity: bytes | None = None) -> zmq.Socket:
         socket = self.context.socket(zmq.SUB)
         socket.linger = 1000
         socket.rcvhwm, socket.maxmsgsize = self.iopub_queue, self.iopub_message_bytes  # before connect, to apply
@@ -49,7 +49,7 @@ class ReadyClient(AsyncKernelClient):
         socket.setsockopt(zmq.SUBSCRIBE, b"")
         return socket
 
-    async def wait_for_ready(self, timeout=None):
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
         deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
         while True:
             request = self.kernel_info()
@@ -105,7 +105,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     vars().update(limits.traits())  # one setting per sandbox limit, each declared in limits.py
 
-    def format_kernel_cmd(self, extra_arguments=None):
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         command = super().format_kernel_cmd(extra_arguments)
         if self.kernel_name == KERNEL_NAME:
             command += limits.arguments(self)

@@ -11,7 +11,9 @@ import shutil
 import stat
 import sys
 import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from . import LAUNCHER_MODULE, install_kernelspec, limits, missing_reason, opted_out, refusal, unavailable_reason
 
@@ -23,7 +25,7 @@ SOCKET_FOLDER_BYTES = 2**20  # the kernel's IPC socket folder: sockets take no r
 FILL_THEN_RUN = ["/bin/sh", "-c", f'cp -R {SUBMISSION_VIEW}/. . || exit 71; exec "$@"', "sh"]
 
 
-def parse_limits(arguments):
+def parse_limits(arguments: Iterable[str]) -> dict[str, int]:
     """The launcher's ``--name=value`` arguments (limits.parse); a bad one ends the launcher, saying why."""
     try:
         return limits.parse(arguments)
@@ -63,7 +65,8 @@ def _private_system_files():
     return _walk_private_system_files()
 
 
-def bwrap_command(workdir, connection_file, socket_dir, kernel_argv, environment, disk_mb):
+def bwrap_command(workdir: str | Path, connection_file: str | Path, socket_dir: str | Path, kernel_argv: Sequence[str],
+                  environment: Mapping[str, str], disk_mb: int) -> list[str]:
     """bwrap's command line around ``kernel_argv``, which starts in a copy of ``workdir`` (FILL_THEN_RUN)."""
     # No capability, even in the sandbox's own namespaces: run by root, bwrap
     # would otherwise keep them, and a kernel could remount a read-only
@@ -92,7 +95,7 @@ def bwrap_command(workdir, connection_file, socket_dir, kernel_argv, environment
     return command + FILL_THEN_RUN + list(kernel_argv)
 
 
-def kernel_environment(grader_environment):
+def kernel_environment(grader_environment: Mapping[str, str]) -> dict[str, str]:
     """The whole environment of a sandboxed kernel: nothing else of the grader's reaches it."""
     environment = {
         "HOME": "/tmp", "PATH": f"{sys.prefix}/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
@@ -109,7 +112,7 @@ def kernel_environment(grader_environment):
     return environment
 
 
-def set_resource_limits(limits):
+def set_resource_limits(limits: Mapping[str, int]) -> None:
     for kind, value in ((resource.RLIMIT_AS, limits["memory_mb"] * 2**20),
                         (resource.RLIMIT_CPU, limits["cpu_seconds"]),
                         (resource.RLIMIT_FSIZE, limits["file_mb"] * 2**20),
@@ -117,7 +120,7 @@ def set_resource_limits(limits):
         resource.setrlimit(kind, (value, value))
 
 
-def make_cgroups(limits):
+def make_cgroups(limits: Mapping[str, int]) -> tuple[list[str], list[str]]:
     """Fresh pids and memory cgroups with the kernel's limits.
 
     Returns their ``cgroup.procs`` files and the controllers that could not
@@ -141,7 +144,7 @@ def make_cgroups(limits):
     return procs, missing
 
 
-def join_cgroups(procs):
+def join_cgroups(procs: Iterable[str]) -> list[str]:
     """Put this process (and so what it starts) in the cgroups; returns those it could not join."""
     missing = []
     for path in procs:
@@ -152,7 +155,7 @@ def join_cgroups(procs):
     return missing
 
 
-def cgroup_warning(missing):
+def cgroup_warning(missing: Iterable[str]) -> str:
     return (f"WARNING: backprop-sandbox: cannot create a {' or '.join(missing)} cgroup here; "
             "the kernel's process count (or memory beyond its address-space limit) is unbounded.")
 
@@ -168,7 +171,7 @@ def _remove_empty_groups(parent):
                     pass
 
 
-def launch(connection_file, limit_arguments=()):
+def launch(connection_file: str | Path, limit_arguments: Sequence[str] = ()) -> NoReturn:
     connection_file = Path(connection_file).resolve()
     limits = parse_limits(limit_arguments)
     kernel_argv = [sys.executable, "-m", "ipykernel_launcher", "-f", str(connection_file)]
@@ -195,7 +198,7 @@ def launch(connection_file, limit_arguments=()):
     os.execvpe(command[0], command, environment)
 
 
-def socket_folder(connection_file):
+def socket_folder(connection_file: str | Path) -> Path:
     """The folder of the kernel's IPC sockets, a filesystem of the sandbox's own."""
     info = json.loads(Path(connection_file).read_text())
     if info.get("transport") != "ipc":
@@ -204,12 +207,12 @@ def socket_folder(connection_file):
     return Path(info["ip"]).parent
 
 
-def sandboxed_path(sandbox_pid, path):
+def sandboxed_path(sandbox_pid: int, path: str) -> str:
     """Where a path inside a running sandbox is, seen from outside it (any process of the sandbox will do)."""
     return f"/proc/{sandbox_pid}/root{path}"
 
 
-def launch_request(command):
+def launch_request(command: list[str]) -> tuple[Path, dict[str, int]] | None:
     """(connection file, limits) if ``command`` is this launcher's, as the kernelspec and
     SandboxedKernelManager make it; else None."""
     if command[1:4] != ["-m", LAUNCHER_MODULE, "launch"] or len(command) < 5:
@@ -217,7 +220,7 @@ def launch_request(command):
     return Path(command[4]).resolve(), parse_limits(command[5:])
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["launch"] and len(argv) >= 2:
         launch(argv[1], argv[2:])

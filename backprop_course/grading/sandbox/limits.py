@@ -7,7 +7,12 @@ connection file: outside the kernel, which cannot raise them. The launcher
 (sandbox.py) applies them: resource limits, cgroups, and the sizes of the
 kernel's filesystems.
 """
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from traitlets import Int
 
 
 @dataclass(frozen=True)
@@ -28,18 +33,18 @@ LIMITS = (
 DEFAULTS = {limit.name: limit.default for limit in LIMITS}
 
 
-def traits():
+def traits() -> dict[str, "Int"]:
     """One configurable Int per limit, for SandboxedKernelManager's class body."""
     from traitlets import Int
     return {limit.name: Int(limit.default, help=limit.help).tag(config=True) for limit in LIMITS}
 
 
-def arguments(values):
+def arguments(values: object) -> list[str]:
     """The launcher's arguments for these limits' values (an object with one attribute per limit)."""
     return [f"--{name}={getattr(values, name)}" for name in DEFAULTS]
 
 
-def parse(arguments):
+def parse(arguments: Iterable[str]) -> dict[str, int]:
     """The launcher's ``--name=value`` arguments over the defaults; ValueError for an unknown or bad one."""
     values = dict(DEFAULTS)
     for argument in arguments:

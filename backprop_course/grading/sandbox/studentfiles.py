@@ -36,7 +36,7 @@ class SubmissionRefused(RuntimeError):
     """This submission is not graded; the message says why."""
 
 
-def is_regular_file(path):
+def is_regular_file(path: str | Path) -> bool:
     try:
         return stat.S_ISREG(os.lstat(path).st_mode)
     except OSError:
@@ -56,13 +56,13 @@ def _regular_files_only(find_all_files):
     return find_regular_files
 
 
-def guard():
+def guard() -> None:
     """Make nbgrader's converters copy regular files only (once per process)."""
     if not getattr(converters.find_all_files, "regular_only", False):
         converters.find_all_files = _regular_files_only(converters.find_all_files)
 
 
-def refusal(submitted_folder, notebook_name):
+def refusal(submitted_folder: str | Path, notebook_name: str) -> str | None:
     """Why the submitted notebook must not be graded (a link, or in a linked folder), or None."""
     folder = Path(submitted_folder)
     for path in (folder.parent, folder):
@@ -74,7 +74,7 @@ def refusal(submitted_folder, notebook_name):
     return None
 
 
-def copy_regular_files(source, destination):
+def copy_regular_files(source: str | Path, destination: str | Path) -> None:
     """Copy ``source``'s regular files and real folders into ``destination``, never through a link."""
     for folder, _, names in os.walk(source):  # links to folders are not walked
         target = Path(destination) / os.path.relpath(folder, source)
@@ -91,7 +91,7 @@ def copy_regular_files(source, destination):
 class CollectRegularFiles(ExchangeCollect):
     """nbgrader's collect, of the student's regular files and folders only."""
 
-    def do_copy(self, src, dest, log=None):
+    def do_copy(self, src: str, dest: str, log: logging.Logger | None = None) -> None:
         with tempfile.TemporaryDirectory(prefix="backprop-collect-") as staging:
             own = Path(staging) / "submission"
             copy_regular_files(src, own)

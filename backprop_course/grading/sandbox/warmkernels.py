@@ -31,9 +31,12 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import psutil
+from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Bool
 
@@ -65,7 +68,7 @@ class TemplateStartFailed(TemplateFailed):
 class Template:
     """The warm template process of this grading process, and its control socket."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         # matplotlib's settings and font cache in a folder of its own: the
         # template runs outside the sandbox, where /tmp is everybody's.
@@ -91,7 +94,7 @@ class Template:
             raise TemplateStartFailed(f"the template did not start: {ready.decode() or 'it exited'}")
         self.control.settimeout(REPLY_SECONDS)
 
-    def fork(self, namespaces, streams, request):
+    def fork(self, namespaces: Sequence[int], streams: Sequence[int], request: dict[str, Any]) -> dict[str, Any]:
         """Fork a kernel into the namespaces; returns the go-between's reply (the kernel's pid)."""
         try:
             socket.send_fds(self.control, [b"fork"], [*namespaces, *streams])
@@ -108,10 +111,10 @@ class Template:
             raise TemplateFailed(f"a kernel could not be forked: {reply['error']}")
         return reply
 
-    def alive(self):
+    def alive(self) -> bool:
         return self.process.poll() is None
 
-    def close(self):
+    def close(self) -> None:
         self.control.close()
         self.process.kill()
         self.process.wait()
@@ -127,32 +130,32 @@ class ForkedKernel:
     """
     stdin = stdout = stderr = None
 
-    def __init__(self, sandbox_process, sandbox_pid, pid, stdin):
+    def __init__(self, sandbox_process: subprocess.Popen[bytes], sandbox_pid: int, pid: int, stdin: int) -> None:
         self.sandbox, self.sandbox_pid = sandbox_process, sandbox_pid
         self.pid = pid
         self._stdin = stdin
         self.returncode = None
         self._pidfd = os.pidfd_open(pid)
 
-    def poll(self):
+    def poll(self) -> int | None:
         if self.returncode is None and (self.sandbox.poll() is not None or self._ended(0)):
             self.kill()
         return self.returncode
 
-    def wait(self, timeout=None):
+    def wait(self, timeout: float | None = None) -> int:
         if self.returncode is None:
             if not self._ended(timeout):
                 raise subprocess.TimeoutExpired("warm kernel", timeout)
             self.kill()
         return self.returncode
 
-    def send_signal(self, signum):
+    def send_signal(self, signum: int) -> None:
         if signum in (signal.SIGKILL, signal.SIGTERM):
             self.kill()
         elif self.returncode is None:
             signal.pidfd_send_signal(self._pidfd, signum)
 
-    def kill(self):
+    def kill(self) -> None:
         if self.returncode is not None:
             return
         self.sandbox.kill()
@@ -208,12 +211,13 @@ class _Templates:
         self.broken = None  # why warm kernels cannot work on this machine
         self.said = set()
 
-    def say_once(self, message):
+    def say_once(self, message: str) -> None:
         if message not in self.said:
             self.said.add(message)
             print(f"WARNING: backprop-sandbox: {message}", file=sys.stderr, flush=True)
 
-    def start_kernel(self, connection_file, limits, folder, grader_environment):
+    def start_kernel(self, connection_file: Path, limits: dict[str, int], folder: Path,
+                     grader_environment: Mapping[str, str]) -> ForkedKernel:
         """A ForkedKernel; or TemplateFailed, said once, and then the kernel starts cold."""
         with self.lock:
             if self.broken:
@@ -280,7 +284,7 @@ class WarmForkProvisioner(LocalProvisioner):
 
     warm = Bool(True, help="Fork kernels from a warm template; False starts every kernel cold.").tag(config=True)
 
-    async def launch_kernel(self, cmd, **kwargs):
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         request = launcher.launch_request(cmd)
         if request is None or self.connection_info.get("transport") != "ipc":
             return await super().launch_kernel(cmd, **kwargs)

@@ -12,7 +12,7 @@ import nbformat
 
 from .course import Course
 from .grading.cells import is_test_cell
-from .grading.judge.verdict import VERDICT_KEY, Verdict
+from .grading.judge.verdict import VERDICT_KEY, Kind, Verdict
 
 class Status(StrEnum):
     """How a submission's grading ended: the batch, the report and the hostile class share these."""
@@ -41,7 +41,6 @@ class StudentResult:
     cells: dict[str, float] = field(default_factory=dict)  # grade_id -> score
     messages: dict[str, str] = field(default_factory=dict)  # grade_id -> first failure message
     verdicts: dict[str, Verdict] = field(default_factory=dict)  # grade_id -> the judge's Verdict on a failed test cell
-    advice: dict[str, str] = field(default_factory=dict)  # grade_id -> what the probes noticed (e.g. no chain rule)
     # grade_id -> score of a part graded by hand (None: not yet)
     hand_graded: dict[str, float | None] = field(default_factory=dict)
     to_grade: list[str] = field(default_factory=list)  # hand-graded parts that still need a TA
@@ -54,7 +53,10 @@ class StudentResult:
         hard_coded = [cell for cell, verdict in self.verdicts.items() if verdict.hard_coded]
         if hard_coded:
             reasons.append("looks hard-coded in " + ", ".join(hard_coded))
-        reasons += [f"{cell}: {note}" for cell, note in self.advice.items()]
+        method_failed = [cell for cell, verdict in self.verdicts.items() if verdict.kind == Kind.METHOD]
+        if method_failed:
+            reasons.append("not the chain rule in " + ", ".join(method_failed) + " (points withheld; a TA may "
+                           "give them back in formgrader)")
         return reasons
 
 
@@ -143,10 +145,6 @@ def collect_results(course: Course, assignment: str) -> list[StudentResult]:
         result.to_grade = [grade_id for grade_id in by_hand
                            if grades.get(grade_id) is not None and grades[grade_id].needs_manual_grade]
         if notebook is not None:
-            from .grading.judge.verdicts import VERDICTS_KEY
-            verdicts = notebook.metadata.get(VERDICTS_KEY, {}).get("cells", {})
-            result.advice = {grade_id: verdict["advice"] for grade_id, verdict in verdicts.items()
-                             if verdict.get("advice")}
             for cell in filter(is_test_cell, notebook.cells):
                 grade_id, lines = cell.metadata["nbgrader"]["grade_id"], _error_lines(cell)
                 if lines:

@@ -7,7 +7,7 @@ The engine knows no assignment. It finds each one in
   ``gradecheck/__init__.py`` with the engine's ``core.py``, ``diagnosis.py``
   and ``probes.py`` (``Unit.ship``). It defines ``probe_cases(grade_id,
   seed, load)``, ``load_data(name, folder)`` and ``run_probes``; optionally
-  ``known_mistakes(function, args, kwargs)`` and ``FORWARD_PASSES_PER_CALL``.
+  ``known_mistakes(function, args, kwargs)``.
   The grader loads the same file as ``backprop_course.gradecheck.<name>``, so
   its ``from .core import ...`` means the same code on both sides.
 - ``__init__.py``: what the grader needs and students never see:
@@ -97,11 +97,6 @@ class Unit:
         known = getattr(self.checks, "known_mistakes", None)
         return known(case.function, [value for _, value in case.args], case.kwargs) if known else {}
 
-    @property
-    def forward_passes_per_call(self) -> int | None:
-        """How many forward passes an answer of the chain rule makes per call (None: not counted)."""
-        return getattr(self.checks, "FORWARD_PASSES_PER_CALL", None)
-
     def ship(self, source_folder: str | Path) -> None:
         """Write what students get of this unit into its source folder: ``gradecheck/`` and the data."""
         package = Path(source_folder) / SHIPPED_PACKAGE
@@ -140,6 +135,11 @@ def run_as_notebook(path: Path, namespace: dict[str, object]) -> dict[str, objec
 @functools.cache
 def _unit(folder):
     return Unit(folder)
+
+
+def unit_at(folder: str | Path) -> Unit:
+    """The unit in ``folder`` (loaded once per process): how a unit's trusted part reaches its own checks."""
+    return _unit(Path(folder).resolve())
 
 
 def unit(course_root: str | Path, name: str) -> Unit:

@@ -81,8 +81,7 @@ def test_common_mistakes_and_flags_come_from_the_diagnostic_messages(reports):
     assert statuses["curve_backprop"]["b1_fixed_N"]["flags"] == ["looks hard-coded in test_J_b1"]
     assert statuses["curve_backprop"]["W1_hard_coded"]["flags"] == ["looks hard-coded in test_J_W1"]
     assert statuses["chain_rule"]["dldw_by_finite_differences"]["flags"] == [
-        "test_dldw: ran the given forward pass 4 times in one call: computed without the chain rule "
-        "(finite differences of the loss)?"]
+        "not the chain rule in test_dldw (points withheld; a TA may give them back in formgrader)"]
     assert statuses["curve_backprop"]["reference"] == {"status": GRADED, "reason": "", "flags": [], "to_grade": []}
 
 

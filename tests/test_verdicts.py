@@ -33,9 +33,9 @@ def reference_of(grade_id):
 
 
 def chain_rule_namespace(**replaced):
-    reference = chain_rule_reference()
-    namespace = {name: reference[name] for name in
-                 ("A", "der_A", "dadw", "dhda", "dyda", "dadh", "dldy", "dldw", "neural_network")}
+    """The reference answers as a notebook's namespace (their globals: replacing a piece there is what
+    dldw calls), with the data and ``replaced`` functions."""
+    namespace = chain_rule_reference()
     x, y = DATA("backprop.csv")
     namespace.update(x=x, y=y, **replaced)
     return namespace
@@ -210,11 +210,35 @@ def dldw(W, x, y, step=1e-6):
 """
 
 
-def test_a_gradient_by_finite_differences_passes_and_reports_its_forward_passes():
+def test_a_gradient_by_finite_differences_has_the_right_values_but_not_the_chain_rule():
     namespace = chain_rule_namespace(np=np)
     exec(FINITE_DIFFERENCES, namespace)
     result = verdict("test_dldw", record_outputs("test_dldw", namespace))
-    assert result.passed and result.forward_passes == 4
+    assert result.verdict.kind == Kind.METHOD and result.verdict.details["numerical"]
+    assert result.message.startswith("dldw(W, x, y) at random weights and random data, with your dldy, dyda, dhda, "
+                                     "dadh and dadw scaled, gave what an estimate by finite differences gives")
+
+
+def test_a_method_probe_record_that_follows_neither_way_is_not_the_chain_rule():
+    """A kernel that answers the method probe with other numbers (say, to dodge it) does not pass it."""
+    outputs = record_outputs("test_dldw", chain_rule_namespace())
+    method = next(output for output in outputs if output.data[PROBE_MIME]["probe"] == "method")
+    method.data[PROBE_MIME]["result"]["data"] = [value * 1.5 for value in method.data[PROBE_MIME]["result"]["data"]]
+    result = verdict("test_dldw", outputs)
+    assert result.verdict.kind == Kind.METHOD and not result.verdict.details["numerical"]
+    assert "did not change as a derivative built from them would" in result.message
+
+
+@pytest.mark.parametrize("function, answer", [
+    ("J_b3", "2 * (a3 - y) * a3 * (1 - a3)"),
+    ("J_b3", "2 * (a3 - y) * sigma(z3) * (1 - sigma(z3))"),
+    ("J_b3", "2 * (a3 - y) / (4 * np.cosh(z3 / 2) ** 2)"),
+])
+def test_every_way_of_writing_the_logistic_slope_passes_the_method_probe(function, answer):
+    namespace = curve_reference()
+    exec(f"def {function}(x, y):\n    a0, z1, a1, z2, a2, z3, a3 = network_function(x)\n"
+         f"    return np.sum({answer}, axis=1, keepdims=True) / x.shape[1]\n", namespace)
+    assert verdict(f"test_{function}", record_outputs(f"test_{function}", namespace)).passed
 
 
 def test_the_seed_depends_on_secret_student_cell_and_submission_only():
@@ -244,8 +268,9 @@ def test_a_table_of_answers_for_leaked_inputs_is_probed_at_new_ones(tmp_path):
     table = {(W[0].item(), W[1].item(), len(x)): right(W, x, y) for W, x, y in
              ([value for _, value in case.args] for case in REFERENCES["chain_rule"].cases("test_dldw", leaked))}
     from_table = chain_rule_namespace(dldw=lambda W, x, y: table.get((W[0].item(), W[1].item(), len(x)), [1.0, 1.0]))
-    assert verdict("test_dldw", record_outputs("test_dldw", from_table, leaked), leaked).passed, \
-        "the table answers the leaked inputs"
+    # It answers every value probe of the leaked inputs; the method probe's changed pieces it cannot follow.
+    assert verdict("test_dldw", record_outputs("test_dldw", from_table, leaked), leaked).verdict.kind == \
+        Kind.METHOD
     resubmitted = seed_of(f"TABLE = {table!r}\n\ndef dldw(W, x, y):\n    return TABLE.get(...)")
     assert resubmitted != leaked
     assert not verdict("test_dldw", record_outputs("test_dldw", from_table, resubmitted), resubmitted).passed
@@ -289,7 +314,6 @@ def test_the_preprocessors_seed_the_probe_then_replace_the_outputs_with_the_verd
     assert notebook.cells[0].outputs == []
     [failure] = notebook.cells[1].outputs
     assert (failure.output_type, failure.ename) == ("error", "CheckFailed") and "sign flipped" in failure.evalue
-    assert notebook.metadata["backprop_verdicts"]["cells"]["test_dadh"]["passed"] is True
     # The whole verdict is stored with the cell, as data; the message is its words.
     assert notebook.cells[0].metadata[VERDICT_KEY]["kind"] == "passed"
     stored = Verdict.from_data(notebook.cells[1].metadata[VERDICT_KEY])

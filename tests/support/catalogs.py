@@ -262,10 +262,23 @@ CHAIN_RULE += (
     _chain_equivalent("sin_via_cos", "A written as cos(x - pi/2), der_A as sin(x + pi/2)",
                       Edit("activation", "return np.sin(x)", "return np.cos(x - np.pi / 2)"),
                       Edit("activation", "return np.cos(x)", "return np.sin(x + np.pi / 2)")),
-    _chain_equivalent("dldw_by_finite_differences",
-                      "dldw estimates the gradient by central differences of the loss, without the chain rule "
-                      "(full marks; the class report flags it for a TA)",
-                      Edit("gradient", DLDW_BODY, '''    step = 1e-6
+    _chain_equivalent("dhda_from_np_cos", "dhda returns np.cos(a) directly instead of calling der_A",
+                      Edit("partial_derivatives", DHDA_RETURN, DHDA_RETURN.replace("der_A(a)", "np.cos(a)"))),
+    _chain_equivalent("dldw_inlines_two_pieces", "dldw writes W[1] and A(a1) in place of dadh(W[1]) and dadw(a1)",
+                      Edit("gradient", "dl_dw2 = np.mean(shared * dadw(a1))", "dl_dw2 = np.mean(shared * A(a1))"),
+                      Edit("gradient", "dadh(W[1]) * dhda(a1)", "W[1] * dhda(a1)")),
+    # Right values without the chain rule: the method probes withhold the points.
+    Fixture("der_A_by_differences", "der_A estimates the slope of A by central differences",
+            (Edit("activation", 'any shape."""\n    return np.cos(x)',
+                  'any shape."""\n    step = 1e-6\n    return (A(x + step) - A(x - step)) / (2 * step)'),),
+            frozenset({"test_der_A"}), kind=MISTAKE, message="estimate by finite differences"),
+    Fixture("dhda_by_differences", "dhda estimates the slope of A by central differences instead of der_A",
+            (Edit("partial_derivatives", DHDA_RETURN,
+                  DHDA_RETURN.replace("der_A(a)", "(A(a + 1e-6) - A(a - 1e-6)) / 2e-6")),),
+            frozenset({"test_dhda"}), kind=MISTAKE, message="estimate by finite differences"),
+    Fixture("dldw_by_finite_differences",
+            "dldw estimates the gradient by central differences of the loss, without the chain rule",
+            (Edit("gradient", DLDW_BODY, '''    step = 1e-6
     gradient = []
     for i in range(2):
         above = [w.copy() for w in W]
@@ -273,7 +286,7 @@ CHAIN_RULE += (
         above[i] = above[i] + step
         below[i] = below[i] - step
         gradient.append((loss(above, x, y) - loss(below, x, y)) / (2 * step))
-    return gradient''')),
+    return gradient'''),), frozenset({"test_dldw"}), kind=MISTAKE, message="estimate by finite differences"),
     _chain_equivalent("newaxis_columns", "columns made with [:, np.newaxis] instead of reshape",
                       Edit("load_data", "x = x.reshape(-1, 1)", "x = x[:, np.newaxis]"),
                       Edit("load_data", "y = y.reshape(-1, 1)", "y = y[:, np.newaxis]")),
@@ -292,6 +305,27 @@ SUM3 = "np.sum(delta3, axis=1, keepdims=True) / x.size"
 SUM2 = "np.sum(delta2, axis=1, keepdims=True) / x.size"
 SUM1 = "np.sum(delta1, axis=1, keepdims=True) / x.size"
 FORWARD = "a0, z1, a1, z2, a2, z3, a3 = network_function(x)"
+# A Jacobian without the chain rule: each entry of parameter P nudged in place, the cost differenced.
+BY_DIFFERENCES = """jacobian = np.zeros_like({P})
+    for index in np.ndindex({P}.shape):
+        kept = {P}[index]
+        {P}[index] = kept + 1e-6
+        above = cost(x, y)
+        {P}[index] = kept - 1e-6
+        below = cost(x, y)
+        {P}[index] = kept
+        jacobian[index] = (above - below) / 2e-6
+    return jacobian"""
+OWN_FORWARD_DIFFERENCES = """def own_cost(bias):
+        a1 = sigma(W1 @ x + bias)
+        a3 = sigma(W3 @ sigma(W2 @ a1 + b2) + b3)
+        return np.sum((a3 - y) ** 2) / x.shape[1]
+    jacobian = np.zeros_like(b1)
+    for index in np.ndindex(b1.shape):
+        step = np.zeros_like(b1)
+        step[index] = 1e-6
+        jacobian[index] = (own_cost(b1 + step) - own_cost(b1 - step)) / 2e-6
+    return jacobian"""
 
 
 def _curve_mistake(name, description, function, old, new, *more_edits, message=""):
@@ -388,6 +422,22 @@ CURVE_BACKPROP += (
                            "    warnings.warn('old style', DeprecationWarning)")),
     _curve_equivalent("imports_and_reseeds", "an answer cell imports numpy again and re-seeds it",
                       Edit("answer_J_b1", "def J_b1(x, y):", "import numpy\nimport numpy as np\nnp.random.seed(12345)\n\n\ndef J_b1(x, y):")),
+    _curve_equivalent("slopes_from_activations", "J_W1 takes every layer's slope as a (1 - a) of its activations",
+                      Edit("answer_J_W1", DELTA3 + "\n    " + DELTA2 + "\n    " + DELTA1,
+                           "delta3 = 2 * (a3 - y) * a3 * (1 - a3)\n    delta2 = (W3.T @ delta3) * a2 * (1 - a2)\n"
+                           "    delta1 = (W2.T @ delta2) * a1 * (1 - a1)")),
+    # Right values without the chain rule: the method probes withhold the points.
+    Fixture("jacobians_by_differences_of_the_cost",
+            "J_b3 and J_W1 nudge each parameter in place and take central differences of the cost",
+            (Edit("answer_J_b3", FORWARD + "\n    " + DELTA3 + "\n    return " + SUM3, BY_DIFFERENCES.format(P="b3")),
+             Edit("answer_J_W1", FORWARD + "\n    " + DELTA3 + "\n    " + DELTA2 + "\n    " + DELTA1
+                  + "\n    return delta1 @ a0.T / x.size", BY_DIFFERENCES.format(P="W1"))),
+            frozenset({"test_J_b3", "test_J_W1"}), kind=MISTAKE, message="estimate by finite differences"),
+    Fixture("b1_by_differences_of_its_own_forward_pass",
+            "J_b1 takes central differences of a forward pass it writes out with sigma",
+            (Edit("answer_J_b1", FORWARD + "\n    " + DELTA3 + "\n    " + DELTA2 + "\n    " + DELTA1
+                  + "\n    return " + SUM1, OWN_FORWARD_DIFFERENCES),),
+            frozenset({"test_J_b1"}), kind=MISTAKE, message="estimate by finite differences"),
     _curve_equivalent("shape_from_arguments", "the mean divides by x.shape[1] or len(x[0]) instead of x.size",
                       Edit("answer_J_b2", SUM2, "np.sum(delta2, axis=1, keepdims=True) / x.shape[1]"),
                       Edit("answer_J_W1", "return delta1 @ a0.T / x.size", "return delta1 @ a0.T / len(x[0])")),

@@ -14,7 +14,7 @@ import nbformat
 
 from backprop_course import REPO_ROOT
 from backprop_course.outcomes import CRASHED, GRADED, INVALID, MISSING, TAMPERED, TIMED_OUT, Status
-from .catalogs import DLDW_RESULT, DLDY_RETURN
+from .catalogs import DLDW_BODY, DLDW_RESULT, DLDY_RETURN
 from .submissions import Edit, apply_edits, reference_submission
 
 ASSIGNMENT = "chain_rule"
@@ -23,6 +23,16 @@ HOSTILE_DIR = REPO_ROOT / "tests" / "hostile" / ASSIGNMENT
 ALL_TESTS = "all"  # shorthand in ``loses``: every test cell
 FIRST_LINE_OF_DLDW = "    a1, a2, y_pred = neural_network(W, x)"
 AFTER_THE_PIECES = DLDY_RETURN  # the last line of the partial_derivatives cell
+# dldw by differences of the loss that, seeing its pieces replaced, answers three times as much.
+DODGING_DLDW = """    step = 1e-6
+    slopes = []
+    for i in range(2):
+        up, down = [w.copy() for w in W], [w.copy() for w in W]
+        up[i], down[i] = up[i] + step, down[i] - step
+        slopes.append((loss(up, x, y) - loss(down, x, y)) / (2 * step))
+    if getattr(dldy, "__name__", "") != "dldy":
+        slopes = [3 * slope for slope in slopes]
+    return slopes"""
 WRONG_DLDY = Edit("partial_derivatives", DLDY_RETURN, "return y_pred - y")  # costs test_dldy, test_dldw
 
 
@@ -286,12 +296,10 @@ VERDICT_ATTACKS = (
                 frozenset({"test_dldw"}),
                 (WRONG_DLDW, _inside_dldw("    import json, sys\n    print(json.dumps(" + FORGED + "))\n"
                                           "    print(json.dumps(" + FORGED + "), file=sys.stderr)"))),
-    # From a red-team review. These two answer the probes with the true gradient, computed in the kernel
-    # at grading time, while the dldw a student calls is wrong: that is answering (as a dldw by finite
-    # differences is), so they keep every point. The verdict cannot tell, and the static scan misses the
-    # alias; the forward-pass count is the kernel's word, advice only.
+    # From a red-team review: the dldw a student calls is wrong, and the probes get another one. An
+    # estimate by differences is not the chain rule, whatever swapped it in: the method probe says so.
     HostileCase("probe_observer_replaced", "a wrong dldw, and gradecheck's observe (through an alias) swaps in a "
-                "dldw by finite differences of the loss while the probes run", GRADED,
+                "dldw by finite differences of the loss while the probes run", GRADED, frozenset({"test_dldw"}),
                 edits=(WRONG_DLDW, _after_dldw(
                     "import gradecheck.probes as _g\n_real_observe = _g.observe\n\n\n"
                     "def _by_differences(W, x, y, step=1e-6):\n    slopes = []\n    for i in range(2):\n"
@@ -303,10 +311,16 @@ VERDICT_ATTACKS = (
                     "        return _real_observe(case, namespace)\n"
                     "    finally:\n        namespace['dldw'] = wrong\n\n\n"
                     "_g.observe = _honest_observe"))),
-    HostileCase("right_only_when_graded", "dldw returns wrong numbers unless the given forward pass is the grader's "
-                "counting wrapper, and the true gradient when it is", GRADED,
-                edits=(_inside_dldw("    if type(neural_network).__name__ != 'CountedCalls':\n"
+    # Right by the chain rule whenever the checks' given code is in place: that is answering, full marks.
+    HostileCase("right_only_when_graded", "dldw returns wrong numbers unless the given forward pass is the "
+                "checks' own, and the true gradient when it is", GRADED,
+                edits=(_inside_dldw("    if getattr(neural_network, '__name__', '') != 'sine_network':\n"
                                     "        return [0.123, -0.456]"),)),
+    # An estimate by differences that answers the method probe with other numbers when it sees its pieces
+    # wrapped: neither the chain rule's answer nor the estimate's, so not the chain rule either.
+    HostileCase("dodges_the_method_probe", "dldw by finite differences of the loss, which returns other numbers "
+                "when dldy is not the notebook's own", GRADED, frozenset({"test_dldw"}),
+                edits=(Edit("gradient", DLDW_BODY, DODGING_DLDW),)),
     # Answering again (a third red team): the notebook's own data object is the trigger, naming nothing
     # of the grader. Probes and checks pass copies, so they get the true gradient; a TA sees section 5.
     HostileCase("wrong_only_on_the_notebooks_own_x", "dldw returns wrong numbers only when given the "

@@ -15,6 +15,7 @@ stays readable, with that student's earlier grades (if any) as they were.
 from typing import Any
 
 from nbformat import NotebookNode
+from nbgrader.api import Gradebook
 from nbgrader.preprocessors import AssignLatePenalties, OverwriteKernelspec
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -22,6 +23,14 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 def database_error(failure: DBAPIError) -> str:
     """What a database error says, on one short line (for a log line or a student's status)."""
     return " ".join(str(failure.orig or failure).split())[:300]
+
+
+def flag_for_review(info: dict[str, Any]) -> None:
+    """Mark the notebook being autograded (nbgrader's ``resources["nbgrader"]``) flagged, as formgrader shows it."""
+    with Gradebook(info["db_url"]) as gradebook:
+        submission = gradebook.find_submission_notebook(info["notebook"], info["assignment"], info["student"])
+        submission.flagged = True
+        gradebook.db.commit()
 
 
 class GradebookWriteFailed(RuntimeError):

@@ -20,14 +20,13 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from nbformat import NotebookNode
-from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import is_locked
 from nbformat.v4 import new_markdown_cell
 from traitlets import Dict, List, Set, Unicode
 
-from .gradebookwrites import OneStudentsWrite
+from .gradebookwrites import OneStudentsWrite, flag_for_review
 
 TAMPERING_KEY = "backprop_tampering"
 # The defaults of FlagTampering's settings (see there). The modules shipped
@@ -207,10 +206,7 @@ class FlagTampering(OneStudentsWrite, NbGraderPreprocessor):
         nb.metadata[TAMPERING_KEY] = reasons
         nb.cells.insert(0, note_for_reviewers(reasons))
         info = resources["nbgrader"]
-        with Gradebook(info["db_url"]) as gradebook:
-            submission = gradebook.find_submission_notebook(info["notebook"], info["assignment"], info["student"])
-            submission.flagged = True
-            gradebook.db.commit()
+        flag_for_review(info)
         self.log.warning("Tampering suspected in %s/%s: %s", info["student"], info["assignment"],
                          "; ".join(reasons))
         return nb, resources

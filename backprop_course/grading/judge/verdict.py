@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any, Self
 
 from ...gradecheck.core import error_hint
-from ...gradecheck.diagnosis import describe, hard_coded_message, sentence
+from ...gradecheck.diagnosis import describe, hard_coded_message, method_message, sentence
 from ...gradecheck.probes import MAX_PROBE_ENTRIES
 
 VERDICT_KEY = "backprop_verdict"  # in a test cell's metadata
@@ -29,6 +29,8 @@ class Kind(StrEnum):
     WRONG_VALUES = "wrong values"
     KNOWN_MISTAKE = "known mistake"
     HARD_CODED = "hard-coded"
+    # The right numbers, but not from the pieces the derivative should be built from (a method probe).
+    METHOD = "not the chain rule"
     # The answer is not numbers of the right form, or not there.
     WRONG_FORM = "wrong form"
     NOT_NUMBERS = "not numbers"
@@ -89,6 +91,8 @@ class Verdict:
             return sentence(f"{what} {problem}" + (f", {where}" if where else ""), self.hint)
         if self.kind == Kind.HARD_CODED:
             return hard_coded_message(what, where, details["other_where"])
+        if self.kind == Kind.METHOD:
+            return method_message(what, where, details["change"], details["numerical"])
         if self.kind == Kind.WRONG_FORM:
             return details["problem"]
         if self.kind == Kind.NOT_NUMBERS:

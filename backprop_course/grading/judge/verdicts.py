@@ -48,12 +48,13 @@ from ...gradecheck.diagnosis import HARD_CODED_HINT, mismatch
 from ...gradecheck.probes import MAX_PROBE_ENTRIES, PROBE_MIME, Case
 from ..cells import is_test_cell
 from ..sandbox import studentfiles
+from .gradebookwrites import OneStudentsWrite, flag_for_review
 from .verdict import DIAGNOSED, VERDICT_KEY, Kind, Verdict
 
 VERDICTS_KEY = "backprop_verdicts"
 DIGEST_KEY = "backprop_submission_digest"  # in nbgrader's resources, from PlaceProbeSeeds to JudgeProbes
 PROBE_CALL = re.compile(r'run_probes\((?P<cell>"\w+"), globals\(\), seed=\d+\)')
-RECORD_KEYS = {"cell", "probe", "result", "mutated", "forward_passes"}
+RECORD_KEYS = {"cell", "probe", "result", "mutated"}
 MAX_DETAIL = 300
 
 
@@ -249,7 +250,6 @@ def _failed(kind, case=None, **details):
 @dataclass
 class CellVerdict:
     verdict: Verdict
-    forward_passes: int = 0
 
     @property
     def passed(self) -> bool:
@@ -299,8 +299,20 @@ def judge_case(case: Case, record: Mapping[str, Any], reference: Reference) -> V
         raise BadRecords("a probe record is malformed")
     if mutated:
         return _failed(Kind.MUTATED, case, name=_clean(mutated[0], 20))
+    if case.method:
+        return _method_verdict(case, got, reference.expected(case))
     found = mismatch(got, reference.expected(case), reference.mistakes(case))
     return _failed(Kind(found[0]), case, **found[1]) if found else None
+
+
+def _method_verdict(case, got, answers):
+    """A method probe's verdict: None if ``got`` is one of the answers that a derivative built from the
+    changed pieces gives (``answers["follows"]``); else METHOD, saying whether it is what an
+    estimate by differences gives (``answers["numerical"]``)."""
+    if any(mismatch(got, value) is None for value in answers["follows"]):
+        return None
+    numerical = any(mismatch(got, value) is None for value in answers["numerical"])
+    return _failed(Kind.METHOD, case, change=case.method, numerical=numerical)
 
 
 def judge_cell(grade_id: str, seed: int, outputs: Sequence[Mapping[str, Any]], reference: Reference,
@@ -312,24 +324,22 @@ def judge_cell(grade_id: str, seed: int, outputs: Sequence[Mapping[str, Any]], r
         return CellVerdict(_failed(Kind.NO_JUDGE, of=f"the test cell {grade_id!r}"))
     try:
         records = read_records(outputs, grade_id, max_records)
-        passes = [record.get("forward_passes") for record in records.values()]
-        forward = max([count for count in passes if type(count) is int] or [0])
         if "inputs" in records:
             result = records["inputs"].get("result")
             detail = _clean(result.get("detail", "") if isinstance(result, dict) else "")
-            return CellVerdict(_failed(Kind.NO_INPUTS, error=detail), forward)
+            return CellVerdict(_failed(Kind.NO_INPUTS, error=detail))
         unknown = sorted(set(records) - {case.probe for case in cases})
         if unknown:
             raise BadRecords(f"a record for an unknown probe {unknown[0]!r} arrived: something in the notebook "
                              "emitted records of its own")
         for index, case in enumerate(cases):
             if case.probe not in records:
-                return CellVerdict(_missing(case, outputs), forward)
+                return CellVerdict(_missing(case, outputs))
             verdict = judge_case(case, records[case.probe], reference)
             if verdict:
                 same = _same_values_later(case, cases[index + 1:], records) if index == 0 else None
-                return CellVerdict(same or verdict, forward)
-        return CellVerdict(Verdict(), forward)
+                return CellVerdict(same or verdict)
+        return CellVerdict(Verdict())
     except BadRecords as error:
         return CellVerdict(_failed(Kind.UNTRUSTED, reason=str(error)))
 
@@ -367,7 +377,7 @@ def failure_output(message: str, ename: str = "CheckFailed") -> NotebookNode:
     return new_output("error", ename=ename, evalue=message, traceback=[f"{ename}: {message}"])
 
 
-class JudgeProbes(NbGraderPreprocessor):
+class JudgeProbes(OneStudentsWrite, NbGraderPreprocessor):
     """After Execute, before SaveAutoGrades: replace each test cell's outputs by the trusted verdict."""
 
     max_records = Integer(32, help="Probe records one test cell may carry; more fail the cell.").tag(config=True)
@@ -383,7 +393,7 @@ class JudgeProbes(NbGraderPreprocessor):
         except units.NoSuchAssignment as missing:
             reference = None
             self.log.error("%s: every test cell of %s fails", missing, info["student"])
-        verdicts = {}
+        method_failed = False
         submission = resources.get(DIGEST_KEY) or submission_digest(nb, submitted_folder(self.config, info))
         for cell in nb.cells:
             if not is_test_cell(cell):
@@ -401,11 +411,8 @@ class JudgeProbes(NbGraderPreprocessor):
             cell.outputs = [] if judged.passed else \
                 [failure_output(judged.message, timed_out[0].ename if timed_out else "CheckFailed")]
             cell.metadata[VERDICT_KEY] = judged.verdict.as_data()
-            verdicts[grade_id] = {"passed": judged.passed, "forward_passes": judged.forward_passes}
-            limit = reference.unit.forward_passes_per_call if reference else None
-            if limit is not None and judged.forward_passes > limit:
-                verdicts[grade_id]["advice"] = (
-                    f"ran the given forward pass {judged.forward_passes} times in one call: computed without "
-                    "the chain rule (finite differences of the loss)?")
-        nb.metadata[VERDICTS_KEY] = {"cells": verdicts, "seconds": round(time.perf_counter() - started, 4)}
+            method_failed |= judged.verdict.kind == Kind.METHOD
+        if method_failed:  # method advice for the TA in formgrader too; the TA may give the points back there
+            flag_for_review(info)
+        nb.metadata[VERDICTS_KEY] = {"seconds": round(time.perf_counter() - started, 4)}
         return nb, resources

@@ -7,24 +7,22 @@ answer: the given code repeats what the notebook gives (A is sin, its slope
 is cos, the forward pass), so a test never relies on a name the student
 could have redefined.
 """
+import functools
 import numbers
 from pathlib import Path
 
 import numpy as np
 
-from .core import (CheckFailed, CountedCalls, as_float_array, central_difference, expect_close, expect_column,
-                   expect_unchanged, quietly, slope_by_differences, substituted)
-from .diagnosis import HARD_CODED_HINT, relative_error
+from .core import (CheckFailed, as_float_array, central_difference, expect_close, expect_column, expect_unchanged,
+                   quietly, slope_by_differences, substituted)
+from .diagnosis import HARD_CODED_HINT, method_message, mismatch, relative_error
 from .probes import Case, run, seeded
 
 # What the notebook imports from gradecheck.
 __all__ = ["relative_error", "expect_close", "expect_column", "known_mistakes", "quietly", "substituted",
-           "slope_by_differences", "expect_dldw_matches_differences", "run_probes"]
+           "slope_by_differences", "expect_dldw_matches_differences", "expect_slope_by_rules", "run_probes"]
 
 BACKPROP_CSV = "backprop.csv"
-# The forward passes a chain-rule answer makes per call; more suggests that it
-# estimated the gradient from the loss instead (finite differences).
-FORWARD_PASSES_PER_CALL = 2
 
 
 def read_backprop_csv(path):
@@ -58,8 +56,41 @@ def given_activation(_parameters=None):
 
 
 def given_network(_parameters=None):
-    """The given activation and forward pass, counting the forward pass's calls."""
-    return dict(given_activation(), neural_network=CountedCalls(sine_network))
+    """The given activation and forward pass."""
+    return dict(given_activation(), neural_network=sine_network)
+
+
+# Method probes: the same call again, with pieces of the computation changed.
+# A derivative built from the pieces changes with them; an estimate by finite
+# differences (of the loss, or of A) gives what differences of the changed
+# network give instead.
+
+def bent_A(_parameters=None):
+    """A changed activation, sin(z)/2 + z/4: differences of it find its own slope, cos(z)/2 + 1/4."""
+    return {"A": lambda z: np.sin(z) / 2 + np.asarray(z) / 4}
+
+
+def bent_activation(slope_scale, _parameters=None):
+    """The changed activation with a changed slope that is not its derivative: der_A = slope_scale cos."""
+    return dict(bent_A(), der_A=lambda z: slope_scale * np.cos(z))
+
+
+PIECES = ("dldy", "dyda", "dhda", "dadh", "dadw")
+PIECES_SCALED = "your dldy, dyda, dhda, dadh and dadw scaled"
+VISIBLE_FACTORS = (2.0, 3.0, 5.0, 7.0, 11.0)
+
+
+def scaled_pieces(factors, namespace):
+    """The notebook's own pieces of dldw (those defined), each scaled point by point: by its factor times
+    1 + sin(its first argument)/2. A gradient built from them changes in a way that only the chain
+    rule through them predicts."""
+    def scaled(piece, factor):
+        def changed(*args, **kwargs):
+            first = np.asarray(args[0] if args else next(iter(kwargs.values()), 0.0), dtype=np.float64)
+            return factor * (1 + np.sin(first) / 2) * np.asarray(piece(*args, **kwargs), dtype=np.float64)
+        return changed
+    return {name: scaled(namespace[name], factor) for name, factor in zip(PIECES, factors)
+            if callable(namespace.get(name))}
 
 
 def known_mistakes(function, args, kwargs=None):
@@ -137,6 +168,32 @@ def expect_dldw_matches_differences(namespace, W, every=SUBSET_EVERY):
         got = expect_pair_of_numbers(what, got)
         slopes = central_difference(lambda: sine_loss(weights, *data), weights)
         expect_close(what, got, [slope.item() for slope in slopes], where=where, hint=hint)
+    # Right values; now the method. With each piece scaled, a gradient built from the pieces changes.
+    arguments = [w.copy() for w in weights]
+    with quietly(what), substituted(namespace, **given_network(), **scaled_pieces(VISIBLE_FACTORS, namespace)):
+        changed = expect_pair_of_numbers(what, namespace["dldw"](arguments, *data))
+    if mismatch(changed, got) is None:
+        where = f"at the notebook's W on every {every}th point"
+        raise CheckFailed(method_message(what, where, PIECES_SCALED, numerical=True))
+
+
+def expect_slope_by_rules(namespace, name, column):
+    """Fail if the notebook's ``name`` (der_A, dhda or dyda) estimates its slope by differences of A.
+
+    A is bent (``bent_A``) for the call at the points of ``column``, and for
+    dhda and dyda der_A too: a slope by the rules follows der_A, or is cos;
+    one by differences of A gives the bent A's own slope.
+    """
+    argument = "z" if name == "der_A" else "a"
+    what = f"{name}({argument})"
+    bent = bent_A() if name == "der_A" else bent_activation(3.0)
+    column = np.array(column, dtype=np.float64)
+    with quietly(what), substituted(namespace, **bent):
+        got = as_float_array(what, namespace[name](column.copy()))
+    if mismatch(got, slope_by_differences(bent["A"], column)) is None:
+        shown = "[" + ", ".join(f"[{value:g}]" for value in column.ravel()) + "]"
+        change = "A changed" if name == "der_A" else "A and der_A changed"
+        raise CheckFailed(method_message(what, f"at {argument} = {shown}", change, numerical=True))
 
 
 # Where the visible tests measure the slope of sin by central differences.
@@ -163,8 +220,12 @@ def _cases(grade_id, rng, load):
                           else ("der_A(z) at z = [[-2], [0], [1]]", VISIBLE_SLOPE_POINTS))
         rows, columns = rng.integers(2, 7, size=2)
         z = rng.normal(scale=3, size=(rows, columns))
-        return [case("visible", shown, function, [("x", visible)]),
-                case("random", f"{function}(z) for a random {rows}x{columns} array z", function, [("z", z)])]
+        cases = [case("visible", shown, function, [("x", visible)]),
+                 case("random", f"{function}(z) for a random {rows}x{columns} array z", function, [("z", z)])]
+        if function == "der_A":
+            cases.append(case("method", f"{function}(z)", function, [("z", z)], "for a random array z",
+                              given=bent_A, method="A changed"))
+        return cases
     if grade_id == "test_dadw":
         column = np.array([[0.0], [2.0]])
         a = _column(rng, int(rng.integers(3, 10)), -4, 4)
@@ -176,10 +237,12 @@ def _cases(grade_id, rng, load):
                 case("random-second", "dadw(a1)", "dadw", [("a1", a)], random_where, given=given_activation)]
     if grade_id in ("test_dhda", "test_dyda"):
         function = grade_id[len("test_"):]
+        a = _column(rng, int(rng.integers(3, 10)), -4, 4)
         return [case("visible", f"{function}(a) at a = [[-2], [0], [1]]", function, [("a", VISIBLE_SLOPE_POINTS)],
                      given=given_activation),
-                case("random", f"{function}(a)", function, [("a", _column(rng, int(rng.integers(3, 10)), -4, 4))],
-                     random_where, given=given_activation)]
+                case("random", f"{function}(a)", function, [("a", a)], random_where, given=given_activation),
+                case("method", f"{function}(a)", function, [("a", a)], random_where, method="A and der_A changed",
+                     given=functools.partial(bent_activation, float(rng.uniform(1.5, 3))))]
     if grade_id == "test_dadh":
         return [case("visible", "dadh([[3]])", "dadh", [("w", np.array([[3.0]]))]),
                 case("random", "dadh(w)", "dadh", [("w", rng.normal(size=(1, 1)))], "at a random weight",
@@ -210,6 +273,10 @@ def _cases(grade_id, rng, load):
                                                             ("y", _column(rng, size, 0, 1))],
                               f"at random weights and {size} random points", hint=HARD_CODED_HINT,
                               where_for_class="at random weights and random data", **answer))
+        # The last random inputs again, with each of the student's pieces scaled by a factor of its own.
+        factors = tuple(float(factor) for factor in rng.permutation(VISIBLE_FACTORS))
+        cases.append(case("method", what, "dldw", cases[-1].args, "at random weights and random data",
+                          method=PIECES_SCALED, changes=functools.partial(scaled_pieces, factors), **answer))
         return cases
     return None
 

@@ -192,14 +192,3 @@ def same_values_elsewhere(what, got, where, later):
         return same_values_message(what, np.asarray(got, dtype=np.float64), where, others)
     except (TypeError, ValueError):
         return None
-
-
-class CountedCalls:
-    """A given function that counts its calls: how often a student's answer ran the forward pass."""
-
-    def __init__(self, function):
-        self.function, self.calls = function, 0
-
-    def __call__(self, *args, **kwargs):
-        self.calls += 1
-        return self.function(*args, **kwargs)

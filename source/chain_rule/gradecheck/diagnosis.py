@@ -164,3 +164,23 @@ def hard_coded_message(what, where, other_where):
     """The words of the same values at two inputs: the self-check's and the grader's."""
     return sentence(f"{what} returned the same values {where} and {other_where}: they look hard-coded",
                     f"Please {HARD_CODED_ADVICE}")
+
+
+METHOD_RULE = ("The points of this part are for the derivative worked out by the chain rule; "
+               "estimates by differences are for checking it.")
+
+
+def method_message(what, where, change, numerical):
+    """The words of a method probe that failed (``probes.Case.method``): the self-check's and the grader's.
+
+    ``change`` says what was changed ("A and der_A changed"). ``numerical``:
+    the answer then gave what an estimate by finite differences gives (say,
+    the same values as before).
+    """
+    place = f" {where}," if where else ""
+    if numerical:
+        problem = (f"{what}{place} with {change}, gave what an estimate by finite differences gives: "
+                   "it does not build the derivative from them")
+    else:
+        problem = f"{what}{place} with {change}, did not change as a derivative built from them would"
+    return sentence(problem, METHOD_RULE)

@@ -13,18 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .core import (CheckFailed, CountedCalls, as_float_array, central_difference, expect_close, expect_shape,
-                   expect_unchanged, quietly, same_values_elsewhere, substituted)
-from .diagnosis import HARD_CODED_HINT, diagnose, relative_error
+from .core import (CheckFailed, as_float_array, central_difference, expect_close, expect_shape, expect_unchanged,
+                   quietly, same_values_elsewhere, substituted)
+from .diagnosis import HARD_CODED_HINT, diagnose, method_message, mismatch, relative_error
 from .probes import Case, run, seeded
 
 # What the notebook imports from gradecheck.
 __all__ = ["report_jacobians", "expect_jacobian_matches_differences", "expect_shape", "quietly", "run_probes"]
 
 HEART = "heart"
-# The forward passes a chain-rule Jacobian makes per call; more suggests that
-# it estimated the Jacobian from the cost instead (finite differences).
-FORWARD_PASSES_PER_CALL = 2
 
 
 def load_data(name, folder="."):
@@ -58,38 +55,57 @@ def logistic_network(n1, n2, random):
     return {name: random.standard_normal(shape) / 2 for name, shape in shapes.items()}
 
 
-def logistic_forward(network, a0):
+def logistic_forward(network, a0, activation=logistic):
     """a0, z1, a1, z2, a2, z3, a3 of the network for inputs a0 of shape (1, N)."""
     values = [a0]
     for layer in "123":
         z = network["W" + layer] @ values[-1] + network["b" + layer]
-        values += [z, logistic(z)]
+        values += [z, activation(z)]
     return tuple(values)
 
 
-def logistic_cost(network, x, y):
+def logistic_cost(network, x, y, activation=logistic):
     """||a3 - y||_F^2 / N."""
-    return float(np.sum((logistic_forward(network, x)[-1] - y) ** 2) / x.shape[1])
+    return float(np.sum((logistic_forward(network, x, activation)[-1] - y) ** 2) / x.shape[1])
 
 
-def given_network(network):
-    """The notebook's given code over ``network`` (its parameters): sigma, d_sigma,
-    network_function (counting its calls) and cost, to put in a notebook's namespace."""
-    forward = CountedCalls(lambda a0: logistic_forward(network, a0))
-    return dict(sigma=logistic, d_sigma=logistic_slope, network_function=forward,
-                cost=lambda x_, y_: logistic_cost(network, x_, y_))
+def given_network(network, activation=logistic, slope=logistic_slope):
+    """The notebook's given code over ``network`` (its parameters): sigma, d_sigma, network_function and
+    cost, to put in a notebook's namespace (with another activation and slope for a method probe)."""
+    return dict(sigma=activation, d_sigma=slope, network_function=lambda a0: logistic_forward(network, a0, activation),
+                cost=lambda x_, y_: logistic_cost(network, x_, y_, activation))
 
 
-def run_with_network(namespace, function, network, x, y):
+# Method probes: the Jacobian again, on a network whose activation is bent
+# (sigma(z)/2 + 1/4) and whose given d_sigma is scaled, so that it is not the
+# bent activation's slope. A Jacobian built by the chain rule from d_sigma,
+# from sigma(z)(1 - sigma(z)) or from a(1 - a) changes with them as the
+# chain rule says; an estimate by differences of the cost gives the bent
+# network's own gradient instead (or, through code of its own, the old one).
+
+def bent_logistic(z):
+    return logistic(z) / 2 + 1 / 4
+
+
+def bent_network(slope_scale, network):
+    """given_network with the bent activation and d_sigma scaled by ``slope_scale``."""
+    return given_network(network, bent_logistic, lambda z: slope_scale * logistic_slope(z))
+
+
+METHOD_CHANGED = "sigma bent and d_sigma scaled"
+
+
+def run_with_network(namespace, function, network, x, y, given=None):
     """Call a student's Jacobian ``function(x, y)`` on a trusted network.
 
     The network's arrays and the trusted sigma, d_sigma, network_function and
-    cost are put in the notebook's namespace for the call, then the student's
-    own are put back. Fails if the function changed any parameter.
+    cost (``given``, by default ``given_network``'s) are put in the notebook's
+    namespace for the call, then the student's own are put back. Fails if the
+    function changed any parameter.
     """
     before = {name: value.copy() for name, value in network.items()}
     what = f"{getattr(function, '__name__', 'the Jacobian')}(x, y)"
-    with quietly(what), substituted(namespace, **network, **given_network(network)):
+    with quietly(what), substituted(namespace, **network, **(given or given_network(network))):
         result = function(x.copy(), y.copy())
     for name in network:
         expect_unchanged(what, name, [network[name]], [before[name]])
@@ -127,6 +143,14 @@ def expect_jacobian_matches_differences(namespace, name, x, y, every=SMALLER_EVE
             later = [(other_where, functools.partial(run_with_network, namespace, function, other, *other_data))
                      for other, other_data, other_where, _ in looks[index + 1:]]
             raise CheckFailed(same_values_elsewhere(what, got, where, later) or str(failure)) from None
+    # Right values; now the method, on the smaller network (see bent_network).
+    network, data, where, _ = looks[-1]
+    changed = as_float_array(what, run_with_network(namespace, function, network, *data,
+                                                    given=bent_network(3.0, network)))
+    estimates = [central_difference(lambda: logistic_cost(network, *data, activation), [network[name]])[0]
+                 for activation in (logistic, bent_logistic)]
+    if any(mismatch(changed, estimate) is None for estimate in estimates):
+        raise CheckFailed(method_message(what, where, METHOD_CHANGED, numerical=True))
 
 
 def report_jacobians(namespace, x, y, names=("W3", "b3", "W2", "b2", "W1", "b1")):
@@ -176,6 +200,14 @@ def _cases(grade_id, rng, load):
                           function, (("x", rng.uniform(0, 1, (1, points))), ("y", rng.uniform(0.1, 0.9, (2, points)))),
                           given=given_network, parameters=network, hint=HARD_CODED_HINT,
                           where_for_class="for another network and data"))
+    # The method, at a network whose layers have sizes of their own (n1, n2 and 2 all differ).
+    n1, n2 = (int(n) for n in rng.choice([3, 4, 5, 6], size=2, replace=False))
+    points = int(rng.integers(5, 40))
+    cases.append(Case("method", what, f"for a {n1}-{n2} network on {points} random points", function,
+                      (("x", rng.uniform(0, 1, (1, points))), ("y", rng.uniform(0.1, 0.9, (2, points)))),
+                      given=functools.partial(bent_network, float(rng.uniform(1.5, 3))),
+                      parameters=logistic_network(n1, n2, rng), where_for_class="for another network and data",
+                      method=METHOD_CHANGED))
     return cases
 
 

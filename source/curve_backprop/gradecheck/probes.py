@@ -18,7 +18,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from .core import CountedCalls, substituted
+from .core import substituted
 
 PROBE_MIME = "application/vnd.backprop.probe+json"
 # A record holds at most this many numbers; the verdict refuses larger ones.
@@ -48,6 +48,14 @@ class Case:
     normalize: Optional[Callable] = None
     hint: str = ""               # said after a wrong answer's diagnosis
     where_for_class: str = ""    # where, without this student's own numbers, for the class report (default: where)
+    # A method probe: the call is made again with pieces of the computation
+    # changed, and the judge asks whether the answer changed as a derivative
+    # built from them would. ``method`` says what was changed, for messages
+    # ("A and der_A changed"). The case's ``given`` may change given code;
+    # ``changes(namespace) -> {name: object}`` changes the student's own
+    # functions (say, wraps them), put in place after ``given``.
+    method: str = ""
+    changes: Optional[Callable] = None
 
 
 def encode_result(value):
@@ -99,8 +107,7 @@ def observe(case, namespace):
         return record
     arguments = [_copy(value) for _, value in case.args]
     parameters = {name: np.array(value) for name, value in case.parameters.items()}
-    given = case.given(parameters) if case.given else {}
-    forward = next((value for value in given.values() if isinstance(value, CountedCalls)), None)
+    given = {**(case.given(parameters) if case.given else {}), **(case.changes(namespace) if case.changes else {})}
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"), contextlib.redirect_stderr(io.StringIO()), \
                 substituted(namespace, **parameters, **given):
@@ -116,8 +123,6 @@ def observe(case, namespace):
                          if not _same(original, argument)]
     record["mutated"] += [name for name, value in parameters.items()
                           if not np.array_equal(value, case.parameters[name])]
-    if forward is not None:
-        record["forward_passes"] = forward.calls
     return record
 
 

@@ -182,3 +182,18 @@ def test_the_autograde_log_warns_once_for_each_really_changed_locked_cell_and_ne
 def test_feedback_generation_logs_no_configuration_warning(graded_course, assignment):
     log = (graded_course.root / "logs" / f"feedback_{assignment}.txt").read_text()
     assert [line for line in log.splitlines() if "WARNING" in line] == []
+
+
+def test_an_answer_without_the_chain_rule_is_flagged_for_formgraders_ta_and_a_correct_one_is_not(graded_course):
+    """The method verdict sets nbgrader's own flag, which formgrader shows; right answers stay unflagged."""
+    from nbgrader.api import Gradebook
+    flagged = {}
+    with Gradebook(graded_course.db_url) as gradebook:
+        for assignment in ASSIGNMENTS:
+            for submission in gradebook.assignment_submissions(assignment):
+                flagged[(assignment, submission.student_id)] = any(nb.flagged for nb in submission.notebooks)
+    assert flagged[("chain_rule", "dldw_by_finite_differences")] and flagged[("chain_rule", "dhda_by_differences")]
+    assert flagged[("curve_backprop", "jacobians_by_differences_of_the_cost")]
+    method_free = [(assignment, fixture) for assignment in ASSIGNMENTS
+                   for fixture, outcome in expected_outcomes(assignment).items() if outcome["kind"] == "equivalent"]
+    assert method_free and not any(flagged[key] for key in method_free)

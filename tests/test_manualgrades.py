@@ -124,3 +124,27 @@ def test_a_plots_digest_ignores_the_addresses_in_reprs():
         return new_notebook(cells=[plot_cell([new_output(
             "execute_result", data={"text/plain": f"[<matplotlib.lines.Line2D at {address}>]"}, execution_count=3)])])
     assert answer_digests(shown("0x7f3a2c1b9d90")) == answer_digests(shown("0x7f11aa0c2e50"))
+
+
+def test_a_tas_score_on_a_failed_test_cell_counts_and_survives_autograding_again(course):
+    """How a TA gives back points withheld by a method probe: formgrader's score box on the test cell."""
+    config, resources = course
+
+    def autograde_failing():
+        notebook = submission("My answer.")
+        notebook.cells[0].outputs = [new_output("error", ename="CheckFailed", evalue="not the chain rule",
+                                                traceback=[])]
+        KeepManualGrading(config=config).preprocess(notebook, resources)
+
+    def test_score():
+        with Gradebook(resources["nbgrader"]["db_url"]) as book:
+            grade = book.find_grade("test_one", "nb", "a", "s")
+            return grade.auto_score, grade.score
+
+    autograde_failing()
+    assert test_score() == (0.0, 0.0)
+    with Gradebook(resources["nbgrader"]["db_url"]) as book:
+        book.find_grade("test_one", "nb", "a", "s").manual_score = 1.0
+        book.db.commit()
+    autograde_failing()
+    assert test_score() == (0.0, 1.0)

@@ -24,10 +24,23 @@ WANT = np.array([[0.5], [-1.25], [2.0]])
     (WANT.T, "transposed"),
     (WANT + WANT.ravel(), "broadcasts to a square"),
     (np.array([[np.nan], [1.0], [2.0]]), "NaN"),
-    (WANT + [[0.0], [0.0], [1.0]], "wrong values"),
+    (WANT + [[1.0], [1.0], [1.0]], "wrong values"),
+    (WANT + [[0.0], [0.0], [1.0]], "wrong value in entry [2, 0] (largest relative error 0.2), while the other "
+                                   "entries are right"),
+    (WANT * [[1.0], [-1.0], [1.0]], "wrong value in entry [1, 0] (sign flipped)"),
+    (WANT * [[1.0], [2.0], [2.0]], "wrong values in entries [1, 0] and [2, 0] (off by a factor of 2)"),
 ])
 def test_diagnosis_names_the_mistake(got, phrase):
     assert phrase in diagnose(np.asarray(got, float), WANT)
+
+
+def test_a_gradient_wrong_in_one_weight_names_it_and_says_the_other_is_right():
+    """dL/dw1 without the factor w2 (or with the wrong layer's input): section 5 shows which; so does the check."""
+    from backprop_course.gradecheck.core import CheckFailed, expect_close
+    with pytest.raises(CheckFailed, match=r"dldw\(W, x, y\) has the wrong value in dL/dw1 \(largest relative error "
+                                          r"0.\d+\), while dL/dw2 is right, at seed 310\."):
+        expect_close("dldw(W, x, y)", [-0.0091, 0.2788002123149505], [-0.0077779005629821, 0.2788002123149505],
+                     where="at seed 310", names=("dL/dw1", "dL/dw2"))
 
 
 def test_factor_of_n_is_named_as_a_missing_mean():

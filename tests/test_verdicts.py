@@ -376,3 +376,14 @@ def test_the_submission_digest_covers_every_submitted_file_by_name_and_content(t
     moved = submission_digest(notebook, tmp_path)
     assert len({alone, with_table, other_table, renamed, moved}) == 5
     assert submission_digest(new_notebook(cells=[new_code_cell("x = 2")]), tmp_path) != moved
+
+
+def test_the_judge_names_the_wrong_entry_of_a_gradient_as_the_self_check_does():
+    """dL/dw1 missing the factor w2: the message says dL/dw1 is wrong and dL/dw2 right, in the grader too."""
+    namespace = chain_rule_namespace(np=np)
+    exec("def dldw(W, x, y):\n    a1, a2, y_pred = neural_network(W, x)\n    shared = dldy(y_pred, y) * dyda(a2)\n"
+         "    return [float(np.mean(shared * dhda(a1) * x)), float(np.mean(shared * dadw(a1)))]\n", namespace)
+    result = verdict("test_dldw", record_outputs("test_dldw", namespace))
+    assert result.message.startswith("dldw(W, x, y) has the wrong value in dL/dw1 (")
+    assert "while dL/dw2 is right, at seed 310 on backprop.csv." in result.message
+    assert "dL/dw1" in result.verdict.words(for_class=True) and "relative error" not in result.verdict.words(True)

@@ -136,6 +136,7 @@ def expect_pair_of_numbers(what, got):
     return pair_of_numbers(what, as_float_array(what, got))
 
 
+GRADIENT_ENTRIES = ("dL/dw1", "dL/dw2")
 PIECES_FIRST_HINT = "dldw calls your pieces: if one of their tests above failed, fix that first."
 
 
@@ -167,7 +168,7 @@ def expect_dldw_matches_differences(namespace, W, every=SUBSET_EVERY):
         expect_unchanged(what, "W", arguments, weights)
         got = expect_pair_of_numbers(what, got)
         slopes = central_difference(lambda: sine_loss(weights, *data), weights)
-        expect_close(what, got, [slope.item() for slope in slopes], where=where, hint=hint)
+        expect_close(what, got, [slope.item() for slope in slopes], where=where, hint=hint, names=GRADIENT_ENTRIES)
     # Right values; now the method. With each piece scaled, a gradient built from the pieces changes.
     arguments = [w.copy() for w in weights]
     with quietly(what), substituted(namespace, **given_network(), **scaled_pieces(VISIBLE_FACTORS, namespace)):
@@ -260,7 +261,7 @@ def _cases(grade_id, rng, load):
         seeded = np.random.RandomState(310)
         what = "dldw(W, x, y)"
         weights = [seeded.randn(1, 1), seeded.randn(1, 1)]
-        answer = dict(given=given_network, normalize=pair_of_numbers)
+        answer = dict(given=given_network, normalize=pair_of_numbers, entries=GRADIENT_ENTRIES)
         cases = [case("seed-310", what, "dldw", [("W", weights), ("x", x), ("y", y)],
                       "at seed 310 on backprop.csv", **answer),
                  case("every-7th", what, "dldw", [("W", weights), ("x", x[::SUBSET_EVERY].copy()),

@@ -85,9 +85,10 @@ class Verdict:
         if self.kind in DIAGNOSED:
             if self.kind == Kind.KNOWN_MISTAKE:
                 problem = details["description"]
-            else:  # a student's own error size is left out for the class
+            else:  # a student's own numbers are left out for the class: error size, unnamed entries
+                own = {"error"} | (set() if "names" in details else {"wrong", "shape", "factor"})
                 problem = describe(self.kind.value, {key: value for key, value in details.items()
-                                                     if not (for_class and key == "error")})
+                                                     if not (for_class and key in own)})
             return sentence(f"{what} {problem}" + (f", {where}" if where else ""), self.hint)
         if self.kind == Kind.HARD_CODED:
             return hard_coded_message(what, where, details["other_where"])

@@ -301,7 +301,7 @@ def judge_case(case: Case, record: Mapping[str, Any], reference: Reference) -> V
         return _failed(Kind.MUTATED, case, name=_clean(mutated[0], 20))
     if case.method:
         return _method_verdict(case, got, reference.expected(case))
-    found = mismatch(got, reference.expected(case), reference.mistakes(case))
+    found = mismatch(got, reference.expected(case), reference.mistakes(case), names=case.entries)
     return _failed(Kind(found[0]), case, **found[1]) if found else None
 
 

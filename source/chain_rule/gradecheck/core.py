@@ -143,9 +143,9 @@ def as_float_array(what, value):
 
 
 def expect_close(what, got, want, where="", hint="", mistakes=None,
-                 rtol=RELATIVE_TOLERANCE, atol=ABSOLUTE_TOLERANCE):
-    """Fail with a diagnosis unless ``got`` matches ``want`` in shape and value."""
-    message = mismatch_message(what, as_float_array(what, got), want, where, hint, mistakes, rtol, atol)
+                 rtol=RELATIVE_TOLERANCE, atol=ABSOLUTE_TOLERANCE, names=()):
+    """Fail with a diagnosis unless ``got`` matches ``want`` in shape and value (``names``: the entries')."""
+    message = mismatch_message(what, as_float_array(what, got), want, where, hint, mistakes, rtol, atol, names)
     if message is not None:
         raise CheckFailed(message)
 

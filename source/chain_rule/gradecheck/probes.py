@@ -47,6 +47,7 @@ class Case:
     # have before it is compared (say two numbers), checked in the grader.
     normalize: Optional[Callable] = None
     hint: str = ""               # said after a wrong answer's diagnosis
+    entries: tuple = ()          # what the answer's entries are called, in order: ("dL/dw1", "dL/dw2")
     where_for_class: str = ""    # where, without this student's own numbers, for the class report (default: where)
     # A method probe: the call is made again with pieces of the computation
     # changed, and the judge asks whether the answer changed as a derivative

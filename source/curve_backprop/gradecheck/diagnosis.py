@@ -35,7 +35,7 @@ def _constant_factor(got, want):
 
 
 def _describe_factor(factor):
-    rounded = {2.0: "2", 0.5: "1/2", 4.0: "4", 0.25: "1/4"}
+    rounded = {1.0: "1", 2.0: "2", 0.5: "1/2", 4.0: "4", 0.25: "1/4"}
     for value, name in rounded.items():
         for sign, prefix in ((1, ""), (-1, "-")):
             if abs(factor - sign * value) < 1e-6 * value:
@@ -71,7 +71,26 @@ def diagnosis(got, want, rtol=RELATIVE_TOLERANCE, atol=ABSOLUTE_TOLERANCE):
         # shared by several entries, says something about the mistake.
         if not described.startswith("about") or np.count_nonzero(want) >= 3:
             return "constant factor", {"factor": described}
-    return "wrong values", {"error": relative_error(got, want)}
+    details = {"error": relative_error(got, want)}
+    wrong = ~(np.abs(got - want) <= atol + rtol * np.abs(want))
+    if 0 < wrong.sum() < wrong.size:  # some entries are right: say which are not, and how if it is simple
+        details.update(wrong=[int(index) for index in np.flatnonzero(wrong)], shape=list(got.shape))
+        part = _constant_factor(got[wrong], want[wrong])
+        if part is not None and abs(part) > 1e-12 and _close(got[wrong], part * want[wrong], 1e-6, 1e-12):
+            described = _describe_factor(part)
+            if not described.startswith("about") and "(" not in described:  # a simple factor: 2, -1, 1/4...
+                details["factor"] = described
+    return "wrong values", details
+
+
+def _entries(indices, shape, names=None):
+    """The entries at flat ``indices`` of an array of ``shape``, in words: their ``names``, or [i, j]."""
+    labels = [names[index] for index in indices] if names else \
+        ["[" + ", ".join(str(int(i)) for i in np.unravel_index(index, shape)) + "]" for index in indices]
+    if len(labels) > 4:
+        return f"{len(labels)} of its {int(np.prod(shape))} entries (such as {labels[0]} and {labels[1]})"
+    listed = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    return listed if names else ("entry " if len(labels) == 1 else "entries ") + listed
 
 
 def _shape_advice(got, want):
@@ -92,6 +111,16 @@ def describe(kind, details):
         return f"has shape {got}, expected {want}{_shape_advice(got, want)}"
     if kind == "constant factor":
         return f"is off by a constant factor of {details['factor']}"
+    if kind == "wrong values" and "wrong" in details:
+        wrong, shape, names = details["wrong"], details["shape"], details.get("names")
+        how = ("sign flipped" if details.get("factor") == "-1" else f"off by a factor of {details['factor']}"
+               if "factor" in details
+               else f"largest relative error {details['error']:.2g}" if "error" in details else "")
+        right = [index for index in range(int(np.prod(shape))) if index not in wrong]
+        others = _entries(right, shape, names) + (" is" if len(right) == 1 else " are") if names and len(right) <= 4 \
+            else "the other entries are"
+        return (f"has the wrong value{'s' if len(wrong) > 1 else ''} in {_entries(wrong, shape, names)}"
+                + (f" ({how})" if how else "") + f", while {others} right")
     if kind == "wrong values":
         return "has the wrong values" + (f" (largest relative error {details['error']:.2g})" if "error" in details
                                          else "")
@@ -106,10 +135,11 @@ def diagnose(got, want, rtol=RELATIVE_TOLERANCE, atol=ABSOLUTE_TOLERANCE):
     return describe(*found) if found else None
 
 
-def mismatch(got, want, mistakes=None, rtol=RELATIVE_TOLERANCE, atol=ABSOLUTE_TOLERANCE):
+def mismatch(got, want, mistakes=None, rtol=RELATIVE_TOLERANCE, atol=ABSOLUTE_TOLERANCE, names=()):
     """(kind, details) of array ``got`` against ``want``, or None if they match. ``mistakes`` maps a
     description to the value a known mistake would give; a wrong answer that matches one is
-    ("known mistake", {"description": ...})."""
+    ("known mistake", {"description": ...}). ``names``: what the entries are called, in order
+    ("dL/dw1", "dL/dw2"), for a diagnosis that says which are wrong."""
     want = np.asarray(want, dtype=np.float64)
     found = diagnosis(got, want, rtol, atol)
     if found is None:
@@ -117,18 +147,21 @@ def mismatch(got, want, mistakes=None, rtol=RELATIVE_TOLERANCE, atol=ABSOLUTE_TO
     for description, wrong_value in (mistakes or {}).items():
         if _close(got, np.asarray(wrong_value, dtype=np.float64), rtol, atol):
             return "known mistake", {"description": description}
-    return found
+    kind, details = found
+    if "wrong" in details and len(names) == got.size:
+        details["names"] = list(names)
+    return kind, details
 
 
 def mismatch_message(what, got, want, where="", hint="", mistakes=None,
-                     rtol=RELATIVE_TOLERANCE, atol=ABSOLUTE_TOLERANCE):
+                     rtol=RELATIVE_TOLERANCE, atol=ABSOLUTE_TOLERANCE, names=()):
     """The failure message for array ``got`` against ``want``, or None if they match.
 
     The diagnosis comes first: "f(W, x) has the wrong sign (sign
     flipped), at seed 7 on data.csv." A known mistake (see ``mismatch``) is
     described by its own words.
     """
-    found = mismatch(got, want, mistakes, rtol, atol)
+    found = mismatch(got, want, mistakes, rtol, atol, names)
     if found is None:
         return None
     kind, details = found

@@ -19,8 +19,9 @@ from .diagnosis import HARD_CODED_HINT, method_message, mismatch, relative_error
 from .probes import Case, run, seeded
 
 # What the notebook imports from gradecheck.
-__all__ = ["relative_error", "expect_close", "expect_column", "known_mistakes", "quietly", "substituted",
-           "slope_by_differences", "expect_dldw_matches_differences", "expect_slope_by_rules", "run_probes"]
+__all__ = ["relative_error", "expect_close", "expect_column", "expect_unchanged", "known_mistakes", "quietly",
+           "substituted", "slope_by_differences", "expect_dldw_matches_differences", "expect_slope_by_rules",
+           "run_probes"]
 
 BACKPROP_CSV = "backprop.csv"
 

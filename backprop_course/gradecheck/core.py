@@ -94,6 +94,9 @@ def error_hint(error):
         return " (the shapes of a matrix product @ do not fit: is a transpose missing, or the wrong layer's array?)"
     if "broadcast" in text:
         return " (two arrays of incompatible shapes were combined element-wise: check each shape)"
+    if "read-only" in text:
+        return (" (it changed, in place, an array that the given code shares with others: compute a new array, "
+                "a = a - y, instead of a -= y)")
     return ""
 
 

@@ -204,6 +204,9 @@ CHAIN_RULE += (
     _chain_mistake("dldw_hard_coded", "dldw returns the seed-310 gradient, copied from a printout",
                    "gradient", DLDW_RESULT, "return [-0.0077779005629821825, 0.2788002123149505]",
                    {"test_dldw"}, message="right for the notebook's own inputs"),
+    _chain_mistake("dldy_mutates_y_pred", "dldy subtracts y from y_pred in place before doubling it",
+                   "partial_derivatives", DLDY_RETURN, "y_pred -= y\n    return 2 * y_pred", {"test_dldy"},
+                   message="changed y_pred in place"),
     _chain_mistake("dldw_mutates_W", "dldw takes a gradient step on W while computing the gradient",
                    "gradient", DLDW_RESULT, "W[0] -= 0.1 * dl_dw1\n    " + DLDW_RESULT, {"test_dldw"},
                    message="changed W in place"),
@@ -366,6 +369,8 @@ CURVE_BACKPROP += (
                    "return np.array([[0.002607610034697776], [0.003729332207814553], [-0.0001470327108630659],\n"
                    "                     [-0.0010552781587916918], [0.00108317298050382], [0.0004289792982351318]])",
                    message="hard-coded"),
+    _curve_mistake("b3_subtracts_in_place", "J_b3 subtracts y from the forward pass's a3 in place",
+                   "J_b3", DELTA3, "a3 -= y\n    delta3 = 2 * a3 * d_sigma(z3)", message="instead of a -= y"),
     _curve_mistake("W1_mutates_W1", "J_W1 takes a descent step on W1 while computing its Jacobian",
                    "J_W1", "return delta1 @ a0.T / x.size",
                    "jacobian = delta1 @ a0.T / x.size\n    W1[:] = W1 - 0.1 * jacobian\n    return jacobian",

@@ -86,7 +86,8 @@ class Verdict:
             if self.kind == Kind.KNOWN_MISTAKE:
                 problem = details["description"]
             else:  # a student's own numbers are left out for the class: error size, unnamed entries
-                own = {"error"} | (set() if "names" in details else {"wrong", "shape", "factor"})
+                unnamed = "wrong" in details and "names" not in details
+                own = {"error"} | ({"wrong", "shape", "factor"} if unnamed else set())
                 problem = describe(self.kind.value, {key: value for key, value in details.items()
                                                      if not (for_class and key in own)})
             return sentence(f"{what} {problem}" + (f", {where}" if where else ""), self.hint)

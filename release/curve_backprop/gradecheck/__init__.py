@@ -69,10 +69,22 @@ def logistic_cost(network, x, y, activation=logistic):
     return float(np.sum((logistic_forward(network, x, activation)[-1] - y) ** 2) / x.shape[1])
 
 
+def read_only(array):
+    view = np.asarray(array).view()
+    view.setflags(write=False)
+    return view
+
+
 def given_network(network, activation=logistic, slope=logistic_slope):
     """The notebook's given code over ``network`` (its parameters): sigma, d_sigma, network_function and
-    cost, to put in a notebook's namespace (with another activation and slope for a method probe)."""
-    return dict(sigma=activation, d_sigma=slope, network_function=lambda a0: logistic_forward(network, a0, activation),
+    cost, to put in a notebook's namespace (with another activation and slope for a method probe).
+
+    The forward pass's arrays are read-only: training shares one forward pass among the six Jacobians,
+    so a Jacobian that changes one in place (a3 -= y) spoils the others.
+    """
+    def network_function(a0):
+        return tuple(read_only(value) for value in logistic_forward(network, a0, activation))
+    return dict(sigma=activation, d_sigma=slope, network_function=network_function,
                 cost=lambda x_, y_: logistic_cost(network, x_, y_, activation))
 
 

@@ -214,9 +214,10 @@ def test_a_gradient_by_finite_differences_has_the_right_values_but_not_the_chain
     namespace = chain_rule_namespace(np=np)
     exec(FINITE_DIFFERENCES, namespace)
     result = verdict("test_dldw", record_outputs("test_dldw", namespace))
-    assert result.verdict.kind == Kind.METHOD and result.verdict.details["numerical"]
+    assert result.verdict.kind == Kind.METHOD and result.verdict.details["how"] == "same"
     assert result.message.startswith("dldw(W, x, y) at random weights and random data, with your dldy, dyda, dhda, "
-                                     "dadh and dadw scaled, gave what an estimate by finite differences gives")
+                                     "dadh and dadw scaled, gave the same values as before: it does not use them")
+    assert "a TA reads your code and may give them back" in result.message
 
 
 def test_a_method_probe_record_that_follows_neither_way_is_not_the_chain_rule():
@@ -225,8 +226,32 @@ def test_a_method_probe_record_that_follows_neither_way_is_not_the_chain_rule():
     method = next(output for output in outputs if output.data[PROBE_MIME]["probe"] == "method")
     method.data[PROBE_MIME]["result"]["data"] = [value * 1.5 for value in method.data[PROBE_MIME]["result"]["data"]]
     result = verdict("test_dldw", outputs)
-    assert result.verdict.kind == Kind.METHOD and not result.verdict.details["numerical"]
-    assert "did not change as a derivative built from them would" in result.message
+    assert result.verdict.kind == Kind.METHOD and result.verdict.details["how"] == "other"
+    assert "changed, but not as a derivative built from them by the chain rule would" in result.message
+
+
+CHAIN_RULE_VARIANTS = {
+    "dhda for the output slope": "    upstream = dldy(y_pred, y) * dhda(a2)\n",
+    "dyda for the hidden slope": "    upstream = dldy(y_pred, y) * dyda(a2)\n    dhda = dyda\n",
+    "pieces called with keywords out of order": "    upstream = dldy(y=y, y_pred=y_pred) * dyda(a=a2)\n",
+}
+
+
+@pytest.mark.parametrize("variant", CHAIN_RULE_VARIANTS)
+def test_chain_rule_variants_that_swap_chain_or_name_their_pieces_pass_the_method_probe(variant):
+    """From a red team: dhda and dyda are both der_A, so students use either for either, define one by the
+    other, or call pieces with keywords; each is the chain rule."""
+    namespace = chain_rule_namespace(np=np)
+    exec("def dldw(W, x, y):\n    a1, a2, y_pred = neural_network(W, x)\n" + CHAIN_RULE_VARIANTS[variant]
+         + "    return [float(np.mean(upstream * dadh(W[1]) * dhda(a1) * dadw(firstweight=1, x=x))),\n"
+           "            float(np.mean(upstream * dadw(a1)))]\n", namespace)
+    assert verdict("test_dldw", record_outputs("test_dldw", namespace)).passed
+
+
+def test_a_piece_defined_through_another_is_the_chain_rule():
+    namespace = chain_rule_namespace(np=np)
+    exec("def dyda(a):\n    return dhda(a)\n", namespace)
+    assert verdict("test_dldw", record_outputs("test_dldw", namespace)).passed
 
 
 @pytest.mark.parametrize("function, answer", [
@@ -387,3 +412,24 @@ def test_the_judge_names_the_wrong_entry_of_a_gradient_as_the_self_check_does():
     assert result.message.startswith("dldw(W, x, y) has the wrong value in dL/dw1 (")
     assert "while dL/dw2 is right, at seed 310 on backprop.csv." in result.message
     assert "dL/dw1" in result.verdict.words(for_class=True) and "relative error" not in result.verdict.words(True)
+
+
+SLOPES_BY_DIFFERENCES = {"differences of np.sin": "(np.sin(z + 1e-6) - np.sin(z - 1e-6)) / 2e-6",
+                         "complex step": "np.imag(np.sin(z + 1e-20j)) / 1e-20",
+                         "differences of A, a wide step": "(A(z + 1e-3) - A(z - 1e-3)) / 2e-3"}
+SLOPES_BY_RULES = {"np.cos": "np.cos(z)", "sin a quarter turn on": "np.sin(z + np.pi / 2)",
+                   "A a quarter turn on": "A(z + np.pi / 2)"}
+
+
+@pytest.mark.parametrize("function", ["der_A", "dhda"])
+@pytest.mark.parametrize("way", [*SLOPES_BY_DIFFERENCES, *SLOPES_BY_RULES])
+def test_a_slope_by_differences_of_sin_is_not_the_chain_rule_and_one_by_the_rules_is(function, way):
+    """sin kinked only near the probe points: estimates find the kink, values of sin (even shifted) do not."""
+    namespace = chain_rule_namespace(np=np)
+    body = {**SLOPES_BY_DIFFERENCES, **SLOPES_BY_RULES}[way]
+    exec(f"def {function}(z):\n    return {body}\n", namespace)
+    result = verdict(f"test_{function}", record_outputs(f"test_{function}", namespace))
+    if way in SLOPES_BY_RULES:
+        assert result.passed, result.message
+    else:
+        assert result.verdict.kind == Kind.METHOD and result.verdict.details["how"] == "estimate"

@@ -36,16 +36,19 @@ def expected(case, data):
 
 
 def _slope_answers(case, given, arguments):
-    """A slope (der_A, dhda, dyda) with A bent, and der_A too: by the rules it is der_A's, or cos; by
-    differences of A, the bent A's own slope."""
+    """A slope (der_A, dhda, dyda) with sin kinked at the points, and der_A scaled for dhda and dyda: by
+    the rules it is cos, or der_A's; by differences of sin, the kinked slope."""
     (z,) = arguments
     step = 1e-5
     follows = [np.cos(z)] + ([given["der_A"](z)] if "der_A" in given else [])
-    return {"follows": follows, "numerical": [(given["A"](z + step) - given["A"](z - step)) / (2 * step)]}
+    return {"follows": follows, "unchanged": [],
+            "estimates": [(given["A"](z + step) - given["A"](z - step)) / (2 * step)]}
 
 
-# The pieces each entry of dldw is built from, by the chain rule; dadw twice, for each weight.
-PATHS = ({"dldy", "dyda", "dadh", "dhda", "dadw first"}, {"dldy", "dyda", "dadw second"})
+# The pieces dldw is built from by the chain rule (dadw twice, once for each weight), and those it must
+# use one of at least: the slopes, where the calculus is (any piece may be written out in place).
+PIECES = ("dldy", "dyda", "dadh", "dhda", "dadw first", "dadw second")
+SLOPES = {"dhda", "dyda"}
 
 
 def _gradient_answers(case, given, arguments):
@@ -65,10 +68,9 @@ def _gradient_answers(case, given, arguments):
         namespace["dadw"] = dadw
         return np.array(namespace["dldw"](*arguments), dtype=np.float64)
 
-    uses = sorted(set.union(*PATHS))
-    follows = [dldw(set(used)) for count in range(1, len(uses) + 1) for used in itertools.combinations(uses, count)
-               if all(path & set(used) for path in PATHS)]
-    return {"follows": follows, "numerical": [dldw(set())]}
+    follows = [dldw(set(used)) for count in range(1, len(PIECES) + 1) for used in itertools.combinations(PIECES, count)
+               if SLOPES & set(used)]
+    return {"follows": follows, "unchanged": [dldw(set())], "estimates": []}
 
 
 def write_data(folder):

@@ -8,7 +8,9 @@ is cos, the forward pass), so a test never relies on a name the student
 could have redefined.
 """
 import functools
+import inspect
 import numbers
+import types
 from pathlib import Path
 
 import numpy as np
@@ -66,31 +68,80 @@ def given_network(_parameters=None):
 # differences (of the loss, or of A) gives what differences of the changed
 # network give instead.
 
-def bent_A(_parameters=None):
-    """A changed activation, sin(z)/2 + z/4: differences of it find its own slope, cos(z)/2 + 1/4."""
-    return {"A": lambda z: np.sin(z) / 2 + np.asarray(z) / 4}
+# Wider than any step an estimate by differences takes; the points of a probe lie farther apart.
+KINK_WIDTH = 0.05
+KINK_SLOPE = 0.5
 
 
-def bent_activation(slope_scale, _parameters=None):
-    """The changed activation with a changed slope that is not its derivative: der_A = slope_scale cos."""
-    return dict(bent_A(), der_A=lambda z: slope_scale * np.cos(z))
+def kinked_sine(points):
+    """sin with its slope raised by KINK_SLOPE within KINK_WIDTH of each of ``points``, and its values at
+    those points (and anywhere farther from them) unchanged: differences of it at the points find the
+    changed slope; sin's values, even shifted (cos(x) = sin(x + pi/2)), stay sin's."""
+    centres = np.unique(np.asarray(points, dtype=np.float64).ravel())
+
+    def sine(u):
+        u = np.asarray(u)
+        nearest = centres[np.argmin(np.abs(np.real(u)[..., None] - centres), axis=-1)]
+        offset = u - nearest
+        return np.sin(u) + KINK_SLOPE * np.where(np.abs(np.real(offset)) < KINK_WIDTH, offset, 0)
+    return sine
 
 
-PIECES = ("dldy", "dyda", "dhda", "dadh", "dadw")
+def kinked_activation(points, slope_scale=None, _parameters=None):
+    """A, and numpy's sin as the notebook's ``np`` sees it, kinked at ``points``; with ``slope_scale``,
+    der_A scaled too, so that a slope built from it follows."""
+    sine = kinked_sine(points)
+    shim = types.ModuleType(np.__name__)
+    shim.__dict__.update(vars(np))
+    shim.sin = sine
+    return {"A": sine, "np": shim, **({"der_A": lambda z: slope_scale * np.cos(z)} if slope_scale else {})}
+
+
+def kink_points(rng, shape):
+    """Random probe points (scale 3) that lie apart, also from each other shifted by a quarter turn."""
+    while True:
+        z = rng.normal(scale=3, size=shape)
+        values = z.ravel()
+        gaps = np.abs(values[:, None] + np.array([[[-np.pi / 2]], [[0.0]], [[np.pi / 2]]]) - values[None, :])
+        gaps[1][np.diag_indices(values.size)] = np.inf
+        if gaps.min() > 2 * KINK_WIDTH:
+            return z
+
+
 PIECES_SCALED = "your dldy, dyda, dhda, dadh and dadw scaled"
-VISIBLE_FACTORS = (2.0, 3.0, 5.0, 7.0, 11.0)
+# Which factor scales each piece: dhda and dyda are both der_A, so students use either for either.
+FACTOR_OF = {"dldy": 0, "dyda": 1, "dhda": 1, "dadh": 2, "dadw": 3}
+VISIBLE_FACTORS = (2.0, 3.0, 5.0, 7.0)
+
+
+def _first_argument(piece, args, kwargs):
+    """The value of ``piece``'s first parameter in this call, however it was passed."""
+    try:
+        return next(iter(inspect.signature(piece).bind(*args, **kwargs).arguments.values()))
+    except (TypeError, ValueError, StopIteration):
+        return args[0] if args else 0.0
 
 
 def scaled_pieces(factors, namespace):
-    """The notebook's own pieces of dldw (those defined), each scaled point by point: by its factor times
-    1 + sin(its first argument)/2. A gradient built from them changes in a way that only the chain
-    rule through them predicts."""
+    """The notebook's own pieces of dldw (those defined), each scaled point by point: by its factor
+    (``FACTOR_OF``) times 1 + sin(its first argument)/2. A gradient built from them changes in a way
+    that only the chain rule through them predicts. A piece called by another piece runs as it is."""
+    inside = []
+
     def scaled(piece, factor):
+        @functools.wraps(piece)
         def changed(*args, **kwargs):
-            first = np.asarray(args[0] if args else next(iter(kwargs.values()), 0.0), dtype=np.float64)
-            return factor * (1 + np.sin(first) / 2) * np.asarray(piece(*args, **kwargs), dtype=np.float64)
+            if inside:
+                return piece(*args, **kwargs)
+            first = np.asarray(_first_argument(piece, args, kwargs), dtype=np.float64).copy()
+            inside.append(piece)
+            try:
+                value = np.asarray(piece(*args, **kwargs), dtype=np.float64)
+            finally:
+                inside.pop()
+            return factor * (1 + np.sin(first) / 2) * value
         return changed
-    return {name: scaled(namespace[name], factor) for name, factor in zip(PIECES, factors)
+    return {name: scaled(namespace[name], factors[index]) for name, index in FACTOR_OF.items()
             if callable(namespace.get(name))}
 
 
@@ -176,26 +227,28 @@ def expect_dldw_matches_differences(namespace, W, every=SUBSET_EVERY):
         changed = expect_pair_of_numbers(what, namespace["dldw"](arguments, *data))
     if mismatch(changed, got) is None:
         where = f"at the notebook's W on every {every}th point"
-        raise CheckFailed(method_message(what, where, PIECES_SCALED, numerical=True))
+        raise CheckFailed(method_message(what, where, PIECES_SCALED, "same"))
+
+
+SLOPE_CHANGED = "the slope of sin (A and np.sin) changed at those points"
 
 
 def expect_slope_by_rules(namespace, name, column):
-    """Fail if the notebook's ``name`` (der_A, dhda or dyda) estimates its slope by differences of A.
+    """Fail if the notebook's ``name`` (der_A, dhda or dyda) estimates its slope by differences of sin.
 
-    A is bent (``bent_A``) for the call at the points of ``column``, and for
-    dhda and dyda der_A too: a slope by the rules follows der_A, or is cos;
-    one by differences of A gives the bent A's own slope.
+    A and np.sin are kinked at the points of ``column`` for the call
+    (``kinked_activation``), and for dhda and dyda der_A is scaled: a slope by
+    the rules is cos, or follows der_A; one by differences finds the kink.
     """
     argument = "z" if name == "der_A" else "a"
     what = f"{name}({argument})"
-    bent = bent_A() if name == "der_A" else bent_activation(3.0)
     column = np.array(column, dtype=np.float64)
-    with quietly(what), substituted(namespace, **bent):
+    changed = kinked_activation(column, None if name == "der_A" else 3.0)
+    with quietly(what), substituted(namespace, **changed):
         got = as_float_array(what, namespace[name](column.copy()))
-    if mismatch(got, slope_by_differences(bent["A"], column)) is None:
+    if mismatch(got, np.cos(column) + KINK_SLOPE) is None:
         shown = "[" + ", ".join(f"[{value:g}]" for value in column.ravel()) + "]"
-        change = "A changed" if name == "der_A" else "A and der_A changed"
-        raise CheckFailed(method_message(what, f"at {argument} = {shown}", change, numerical=True))
+        raise CheckFailed(method_message(what, f"at {argument} = {shown}", SLOPE_CHANGED, "estimate"))
 
 
 # Where the visible tests measure the slope of sin by central differences.
@@ -225,8 +278,9 @@ def _cases(grade_id, rng, load):
         cases = [case("visible", shown, function, [("x", visible)]),
                  case("random", f"{function}(z) for a random {rows}x{columns} array z", function, [("z", z)])]
         if function == "der_A":
-            cases.append(case("method", f"{function}(z)", function, [("z", z)], "for a random array z",
-                              given=bent_A, method="A changed"))
+            z = kink_points(rng, (int(rows), 1))
+            cases.append(case("method", f"{function}(z)", function, [("z", z)], "at random points z",
+                              given=functools.partial(kinked_activation, z), method=SLOPE_CHANGED))
         return cases
     if grade_id == "test_dadw":
         column = np.array([[0.0], [2.0]])
@@ -240,11 +294,13 @@ def _cases(grade_id, rng, load):
     if grade_id in ("test_dhda", "test_dyda"):
         function = grade_id[len("test_"):]
         a = _column(rng, int(rng.integers(3, 10)), -4, 4)
+        kinks = kink_points(rng, (int(rng.integers(3, 10)), 1))
         return [case("visible", f"{function}(a) at a = [[-2], [0], [1]]", function, [("a", VISIBLE_SLOPE_POINTS)],
                      given=given_activation),
                 case("random", f"{function}(a)", function, [("a", a)], random_where, given=given_activation),
-                case("method", f"{function}(a)", function, [("a", a)], random_where, method="A and der_A changed",
-                     given=functools.partial(bent_activation, float(rng.uniform(1.5, 3))))]
+                case("method", f"{function}(a)", function, [("a", kinks)], "at random points a",
+                     method=SLOPE_CHANGED + ", and der_A scaled",
+                     given=functools.partial(kinked_activation, kinks, float(rng.uniform(1.5, 3))))]
     if grade_id == "test_dadh":
         return [case("visible", "dadh([[3]])", "dadh", [("w", np.array([[3.0]]))]),
                 case("random", "dadh(w)", "dadh", [("w", rng.normal(size=(1, 1)))], "at a random weight",
@@ -276,7 +332,7 @@ def _cases(grade_id, rng, load):
                               f"at random weights and {size} random points", hint=HARD_CODED_HINT,
                               where_for_class="at random weights and random data", **answer))
         # The last random inputs again, with each of the student's pieces scaled by a factor of its own.
-        factors = tuple(float(factor) for factor in rng.permutation(VISIBLE_FACTORS))
+        factors = tuple(float(factor) for factor in rng.permutation(VISIBLE_FACTORS))  # one per FACTOR_OF index
         cases.append(case("method", what, "dldw", cases[-1].args, "at random weights and random data",
                           method=PIECES_SCALED, changes=functools.partial(scaled_pieces, factors), **answer))
         return cases

@@ -289,7 +289,7 @@ CHAIN_RULE += (
         above[i] = above[i] + step
         below[i] = below[i] - step
         gradient.append((loss(above, x, y) - loss(below, x, y)) / (2 * step))
-    return gradient'''),), frozenset({"test_dldw"}), kind=MISTAKE, message="estimate by finite differences"),
+    return gradient'''),), frozenset({"test_dldw"}), kind=MISTAKE, message="gave the same values as before"),
     _chain_equivalent("newaxis_columns", "columns made with [:, np.newaxis] instead of reshape",
                       Edit("load_data", "x = x.reshape(-1, 1)", "x = x[:, np.newaxis]"),
                       Edit("load_data", "y = y.reshape(-1, 1)", "y = y[:, np.newaxis]")),

@@ -94,7 +94,7 @@ class Verdict:
         if self.kind == Kind.HARD_CODED:
             return hard_coded_message(what, where, details["other_where"])
         if self.kind == Kind.METHOD:
-            return method_message(what, where, details["change"], details["numerical"])
+            return method_message(what, where, details["change"], details["how"])
         if self.kind == Kind.WRONG_FORM:
             return details["problem"]
         if self.kind == Kind.NOT_NUMBERS:

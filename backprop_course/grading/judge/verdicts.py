@@ -307,12 +307,15 @@ def judge_case(case: Case, record: Mapping[str, Any], reference: Reference) -> V
 
 def _method_verdict(case, got, answers):
     """A method probe's verdict: None if ``got`` is one of the answers that a derivative built from the
-    changed pieces gives (``answers["follows"]``); else METHOD, saying whether it is what an
-    estimate by differences gives (``answers["numerical"]``)."""
-    if any(mismatch(got, value) is None for value in answers["follows"]):
+    changed pieces gives (``answers["follows"]``); else METHOD, saying how it went: the values it gave
+    before the change (``"unchanged"``), what an estimate by differences gives (``"estimates"``), or
+    neither."""
+    def among(values):
+        return any(mismatch(got, value) is None for value in values)
+    if among(answers["follows"]):
         return None
-    numerical = any(mismatch(got, value) is None for value in answers["numerical"])
-    return _failed(Kind.METHOD, case, change=case.method, numerical=numerical)
+    how = "same" if among(answers["unchanged"]) else "estimate" if among(answers["estimates"]) else "other"
+    return _failed(Kind.METHOD, case, change=case.method, how=how)
 
 
 def judge_cell(grade_id: str, seed: int, outputs: Sequence[Mapping[str, Any]], reference: Reference,

@@ -199,21 +199,20 @@ def hard_coded_message(what, where, other_where):
                     f"Please {HARD_CODED_ADVICE}")
 
 
-METHOD_RULE = ("The points of this part are for the derivative worked out by the chain rule; "
-               "estimates by differences are for checking it.")
+METHOD_RULE = ("These points are for the derivative worked out by the chain rule; a TA reads your code and "
+               "may give them back.")
+# How a method probe's answer went, in words (probes.Case.method says what was changed).
+METHOD_FINDINGS = {
+    "same": "gave the same values as before: it does not use them (does it call them, by name, when it runs?)",
+    "estimate": "gave what an estimate by finite differences gives, not a derivative built from them",
+    "other": "changed, but not as a derivative built from them by the chain rule would",
+}
 
 
-def method_message(what, where, change, numerical):
-    """The words of a method probe that failed (``probes.Case.method``): the self-check's and the grader's.
+def method_message(what, where, change, how):
+    """The words of a method probe that failed: the self-check's and the grader's.
 
-    ``change`` says what was changed ("A and der_A changed"). ``numerical``:
-    the answer then gave what an estimate by finite differences gives (say,
-    the same values as before).
+    ``change`` says what was changed ("A and der_A changed"); ``how`` is a key of METHOD_FINDINGS.
     """
     place = f" {where}," if where else ""
-    if numerical:
-        problem = (f"{what}{place} with {change}, gave what an estimate by finite differences gives: "
-                   "it does not build the derivative from them")
-    else:
-        problem = f"{what}{place} with {change}, did not change as a derivative built from them would"
-    return sentence(problem, METHOD_RULE)
+    return sentence(f"{what}{place} with {change}, {METHOD_FINDINGS[how]}", METHOD_RULE)

@@ -160,6 +160,12 @@ def known_mistakes(function, args, kwargs=None):
                 "is A'(a1); da2/dw2 is h1 = A(a1), not its slope": np.cos(args[0])}
     if function in ("dhda", "dyda"):
         return {"is A(a) instead of the slope der_A(a)": np.sin(args[0])}
+    if function == "dldw":
+        weights, x, y = [np.array(w, dtype=np.float64) for w in args[0]], args[1], args[2]
+        flat = np.asarray(y).reshape(1, -1)  # y of shape (N,): y_pred - y broadcasts to (N, N)
+        slopes = central_difference(lambda: float(np.mean((sine_network(weights, x)[2] - flat) ** 2)), weights)
+        return {"is what a y of shape (N,) gives: y_pred - y broadcasts to an (N, N) matrix; keep y a column "
+                "(N, 1), with y.reshape(-1, 1) rather than y.ravel()": [slope.item() for slope in slopes]}
     return {}
 
 
@@ -220,7 +226,8 @@ def expect_dldw_matches_differences(namespace, W, every=SUBSET_EVERY):
         expect_unchanged(what, "W", arguments, weights)
         got = expect_pair_of_numbers(what, got)
         slopes = central_difference(lambda: sine_loss(weights, *data), weights)
-        expect_close(what, got, [slope.item() for slope in slopes], where=where, hint=hint, names=GRADIENT_ENTRIES)
+        expect_close(what, got, [slope.item() for slope in slopes], where=where, hint=hint, names=GRADIENT_ENTRIES,
+                     mistakes=known_mistakes("dldw", [weights, *data]))
     # Right values; now the method. With each piece scaled, a gradient built from the pieces changes.
     arguments = [w.copy() for w in weights]
     with quietly(what), substituted(namespace, **given_network(), **scaled_pieces(VISIBLE_FACTORS, namespace)):

@@ -5,6 +5,7 @@
   own Jacobian functions J_W1 ... J_b3 and parameters W1 ... b3, with a plot of
   the curves it drew and of the cost falling.
 """
+import contextlib
 import os
 import time
 
@@ -73,6 +74,18 @@ def check_jacobian_shapes(namespace, x, y):
                              f"{np.shape(namespace[name])}: fix J_{name} before training")
 
 
+@contextlib.contextmanager
+def _explained_in_place_changes():
+    """A Jacobian that changes a shared, read-only forward-pass array in place is told what to do instead."""
+    try:
+        yield
+    except ValueError as error:
+        if "read-only" not in str(error):
+            raise
+        raise ValueError("a J_* function changed an array that network_function returned, in place "
+                         "(e.g. `a3 -= y`); compute a new array instead (`d = a3 - y`)") from error
+
+
 def train(namespace, steps=10_000, aggression=7.0, noise=1.0, seed=None,
           record_every=100, plot=True):
     """Train the notebook's network by steepest descent with noise; plot the result.
@@ -86,7 +99,8 @@ def train(namespace, steps=10_000, aggression=7.0, noise=1.0, seed=None,
         print(f"(autograding: training limited to {AUTOGRADE_MAX_STEPS} of {steps} steps)")
         steps = AUTOGRADE_MAX_STEPS
     x, y = training_data()
-    check_jacobian_shapes(namespace, x, y)
+    with _explained_in_place_changes():
+        check_jacobian_shapes(namespace, x, y)
     run = TrainingRun(x, y)
     random = np.random.default_rng(seed)
     jacobians = [namespace["J_" + name] for name in PARAMETERS]
@@ -96,19 +110,15 @@ def train(namespace, steps=10_000, aggression=7.0, noise=1.0, seed=None,
     namespace["network_function"] = shared
     started = time.perf_counter()
     try:
-        for step in range(steps):
-            output = shared.refresh()[-1]
-            if step % record_every == 0:
-                run.record(step, output)
-            gradients = [jacobian(x, y) for jacobian in jacobians]
-            factors = aggression * (1 + noise * random.standard_normal(len(parameters)))
-            for parameter, gradient, factor in zip(parameters, gradients, factors):
-                parameter -= factor * gradient
-    except ValueError as error:
-        if "read-only" not in str(error):
-            raise
-        raise ValueError("a J_* function changed an array that network_function returned, in place "
-                         "(e.g. `a3 -= y`); compute a new array instead (`d = a3 - y`)") from error
+        with _explained_in_place_changes():
+            for step in range(steps):
+                output = shared.refresh()[-1]
+                if step % record_every == 0:
+                    run.record(step, output)
+                gradients = [jacobian(x, y) for jacobian in jacobians]
+                factors = aggression * (1 + noise * random.standard_normal(len(parameters)))
+                for parameter, gradient, factor in zip(parameters, gradients, factors):
+                    parameter -= factor * gradient
     finally:
         namespace["network_function"] = network_function
     run.seconds = time.perf_counter() - started

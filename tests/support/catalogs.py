@@ -96,7 +96,7 @@ CURVE_BACKPROP = (
         "J_b2 returns shape (n2,) instead of (n2, 1)",
         (Edit("answer_J_b2", "np.sum(delta2, axis=1, keepdims=True)", "np.sum(delta2, axis=1)"),),
         frozenset({"test_J_b2"}),
-        message="shape (7,), expected (7, 1)",
+        message="keepdims?",
     ),
     Fixture(
         "chain_stopped_early",
@@ -204,6 +204,9 @@ CHAIN_RULE += (
     _chain_mistake("dldw_hard_coded", "dldw returns the seed-310 gradient, copied from a printout",
                    "gradient", DLDW_RESULT, "return [-0.0077779005629821825, 0.2788002123149505]",
                    {"test_dldw"}, message="right for the notebook's own inputs"),
+    _chain_mistake("dldw_ravels_y", "dldw flattens y with y.ravel(), so y_pred - y broadcasts to an N x N matrix",
+                   "gradient", "shared = dldy(y_pred, y) * dyda(a2)", "shared = dldy(y_pred, y.ravel()) * dyda(a2)",
+                   {"test_dldw"}, message="broadcasts to an (N, N) matrix"),
     _chain_mistake("dldy_mutates_y_pred", "dldy subtracts y from y_pred in place before doubling it",
                    "partial_derivatives", DLDY_RETURN, "y_pred -= y\n    return 2 * y_pred", {"test_dldy"},
                    message="changed y_pred in place"),

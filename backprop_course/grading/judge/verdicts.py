@@ -301,7 +301,9 @@ def judge_case(case: Case, record: Mapping[str, Any], reference: Reference) -> V
         return _failed(Kind.MUTATED, case, name=_clean(mutated[0], 20))
     if case.method:
         return _method_verdict(case, got, reference.expected(case))
-    found = mismatch(got, reference.expected(case), reference.mistakes(case), names=case.entries)
+    expected = reference.expected(case)
+    found = mismatch(got, expected, names=case.entries) and \
+        mismatch(got, expected, reference.mistakes(case), names=case.entries)  # known mistakes only when wrong
     return _failed(Kind(found[0]), case, **found[1]) if found else None
 
 

@@ -17,7 +17,8 @@ import warnings
 
 import numpy as np
 
-from .diagnosis import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE, mismatch_message, same_values_message, sentence
+from .diagnosis import (ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE, describe, mismatch_message, same_values_message,
+                        sentence)
 
 # Central differences in float64 with this step agree with an exact gradient
 # to about 1e-9 on the course's networks.
@@ -91,7 +92,8 @@ def quietly(what=None):
 def error_hint(error):
     text = str(error)
     if "matmul" in text or "shapes" in text and "not aligned" in text:
-        return " (the shapes of a matrix product @ do not fit: is a transpose missing, or the wrong layer's array?)"
+        return (" (the shapes of a matrix product @ do not fit: is a transpose missing, the wrong layer's array, or a "
+                "notebook variable used instead of an argument?)")
     if "broadcast" in text:
         return " (two arrays of incompatible shapes were combined element-wise: check each shape)"
     if "read-only" in text:
@@ -165,7 +167,7 @@ def expect_shape(what, got, shape):
     """Fail unless ``got`` is an array of numbers with exactly this shape."""
     got = as_float_array(what, got)
     if got.shape != tuple(shape):
-        raise CheckFailed(f"{what} has shape {got.shape}, expected {tuple(shape)}")
+        raise CheckFailed(f"{what} {describe('wrong shape', {'got': list(got.shape), 'want': list(shape)})}")
 
 
 def expect_column(name, value, rows):

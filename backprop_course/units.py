@@ -4,8 +4,8 @@ The engine knows no assignment. It finds each one in
 ``<course root>/assignments/<name>/`` (beside ``source/<name>/``), which holds
 
 - ``checks.py``: what students get, shipped beside the notebook as
-  ``gradecheck/__init__.py`` with the engine's ``core.py``, ``diagnosis.py``
-  and ``probes.py`` (``Unit.ship``). It defines ``probe_cases(grade_id,
+  ``gradecheck/__init__.py`` with the engine's ``core.py``, ``diagnosis.py``,
+  ``probes.py`` and ``changes.py`` (``Unit.ship``). It defines ``probe_cases(grade_id,
   seed, load)``, ``load_data(name, folder)`` and ``run_probes``; optionally
   ``known_mistakes(function, args, kwargs)``.
   The grader loads the same file as ``backprop_course.gradecheck.<name>``, so
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 UNITS_FOLDER = "assignments"
 SHIPPED_PACKAGE = "gradecheck"  # the name the notebooks import
 ENGINE_SHIPPED = Path(__file__).resolve().parent / "gradecheck"
-ENGINE_MODULES = ("core.py", "diagnosis.py", "probes.py")
+ENGINE_MODULES = ("core.py", "diagnosis.py", "probes.py", "changes.py")
 
 
 class NoSuchAssignment(LookupError):

@@ -60,8 +60,8 @@ def test_the_course_finds_the_new_unit_beside_its_own(course):
 def test_students_get_its_checks_and_the_engines_shipped_core_and_nothing_trusted(course):
     released = course.root / "release" / NAME
     assert sorted(str(path.relative_to(released)) for path in released.rglob("*") if path.is_file()) == [
-        "gradecheck/__init__.py", "gradecheck/core.py", "gradecheck/diagnosis.py", "gradecheck/probes.py",
-        "nbgrader_config.py", f"{NAME}.ipynb"]
+        "gradecheck/__init__.py", "gradecheck/changes.py", "gradecheck/core.py", "gradecheck/diagnosis.py",
+        "gradecheck/probes.py", "nbgrader_config.py", f"{NAME}.ipynb"]
     checks = (UNIT / "assignments" / NAME / "checks.py").read_text()
     assert (released / "gradecheck" / "__init__.py").read_text() == checks
     assert RIGHT_LINE.strip() not in (released / f"{NAME}.ipynb").read_text()

@@ -8,13 +8,12 @@ is cos, the forward pass), so a test never relies on a name the student
 could have redefined.
 """
 import functools
-import inspect
 import numbers
-import types
 from pathlib import Path
 
 import numpy as np
 
+from .changes import KINK_SLOPE, apart, kinked, module_with, scaled
 from .core import (CheckFailed, as_float_array, central_difference, expect_close, expect_column, expect_unchanged,
                    quietly, slope_by_differences, substituted)
 from .diagnosis import HARD_CODED_HINT, method_message, mismatch, relative_error
@@ -68,44 +67,18 @@ def given_network(_parameters=None):
 # differences (of the loss, or of A) gives what differences of the changed
 # network give instead.
 
-# Wider than any step an estimate by differences takes; the points of a probe lie farther apart.
-KINK_WIDTH = 0.05
-KINK_SLOPE = 0.5
-
-
-def kinked_sine(points):
-    """sin with its slope raised by KINK_SLOPE within KINK_WIDTH of each of ``points``, and its values at
-    those points (and anywhere farther from them) unchanged: differences of it at the points find the
-    changed slope; sin's values, even shifted (cos(x) = sin(x + pi/2)), stay sin's."""
-    centres = np.unique(np.asarray(points, dtype=np.float64).ravel())
-
-    def sine(u):
-        u = np.asarray(u)
-        nearest = centres[np.argmin(np.abs(np.real(u)[..., None] - centres), axis=-1)]
-        offset = u - nearest
-        return np.sin(u) + KINK_SLOPE * np.where(np.abs(np.real(offset)) < KINK_WIDTH, offset, 0)
-    return sine
-
-
 def kinked_activation(points, slope_scale=None, _parameters=None):
-    """A, and numpy's sin as the notebook's ``np`` sees it, kinked at ``points``; with ``slope_scale``,
-    der_A scaled too, so that a slope built from it follows."""
-    sine = kinked_sine(points)
-    shim = types.ModuleType(np.__name__)
-    shim.__dict__.update(vars(np))
-    shim.sin = sine
-    return {"A": sine, "np": shim, **({"der_A": lambda z: slope_scale * np.cos(z)} if slope_scale else {})}
+    """A, and numpy's sin as the notebook's ``np`` sees it, kinked at ``points`` (``changes.kinked``): a
+    slope by differences of sin finds the kink, while sin's values, even shifted (cos(x) = sin(x + pi/2)),
+    stay sin's. With ``slope_scale``, der_A is scaled too, so that a slope built from it follows."""
+    sine = kinked(np.sin, points)
+    return {"A": sine, "np": module_with(np, sin=sine),
+            **({"der_A": lambda z: slope_scale * np.cos(z)} if slope_scale else {})}
 
 
 def kink_points(rng, shape):
-    """Random probe points (scale 3) that lie apart, also from each other shifted by a quarter turn."""
-    while True:
-        z = rng.normal(scale=3, size=shape)
-        values = z.ravel()
-        gaps = np.abs(values[:, None] + np.array([[[-np.pi / 2]], [[0.0]], [[np.pi / 2]]]) - values[None, :])
-        gaps[1][np.diag_indices(values.size)] = np.inf
-        if gaps.min() > 2 * KINK_WIDTH:
-            return z
+    """Random probe points (scale 3), apart also when moved by a quarter turn."""
+    return apart(lambda: rng.normal(scale=3, size=shape), shifts=(-np.pi / 2, np.pi / 2))
 
 
 PIECES_SCALED = "your dldy, dyda, dhda, dadh and dadw scaled"
@@ -114,35 +87,10 @@ FACTOR_OF = {"dldy": 0, "dyda": 1, "dhda": 1, "dadh": 2, "dadw": 3}
 VISIBLE_FACTORS = (2.0, 3.0, 5.0, 7.0)
 
 
-def _first_argument(piece, args, kwargs):
-    """The value of ``piece``'s first parameter in this call, however it was passed."""
-    try:
-        return next(iter(inspect.signature(piece).bind(*args, **kwargs).arguments.values()))
-    except (TypeError, ValueError, StopIteration):
-        return args[0] if args else 0.0
-
-
 def scaled_pieces(factors, namespace):
-    """The notebook's own pieces of dldw (those defined), each scaled point by point: by its factor
-    (``FACTOR_OF``) times 1 + sin(its first argument)/2. A gradient built from them changes in a way
-    that only the chain rule through them predicts. A piece called by another piece runs as it is."""
-    inside = []
-
-    def scaled(piece, factor):
-        @functools.wraps(piece)
-        def changed(*args, **kwargs):
-            if inside:
-                return piece(*args, **kwargs)
-            first = np.asarray(_first_argument(piece, args, kwargs), dtype=np.float64).copy()
-            inside.append(piece)
-            try:
-                value = np.asarray(piece(*args, **kwargs), dtype=np.float64)
-            finally:
-                inside.pop()
-            return factor * (1 + np.sin(first) / 2) * value
-        return changed
-    return {name: scaled(namespace[name], factors[index]) for name, index in FACTOR_OF.items()
-            if callable(namespace.get(name))}
+    """The notebook's own pieces of dldw (those defined), scaled point by point (``changes.scaled``)."""
+    return scaled({name: (namespace[name], factors[index]) for name, index in FACTOR_OF.items()
+                   if callable(namespace.get(name))})
 
 
 def known_mistakes(function, args, kwargs=None):

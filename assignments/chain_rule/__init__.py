@@ -45,16 +45,16 @@ def _slope_answers(case, given, arguments):
             "estimates": [(given["A"](z + step) - given["A"](z - step)) / (2 * step)]}
 
 
-# The pieces dldw is built from by the chain rule (dadw twice, once for each weight), and those it must
-# use one of at least: the slopes, where the calculus is (any piece may be written out in place).
+# The pieces dldw is built from by the chain rule (dadw twice, once for each weight). It must use at
+# least one of the slopes, where the calculus is; any other piece may be written out in place.
 PIECES = ("dldy", "dyda", "dadh", "dhda", "dadw first", "dadw second")
 SLOPES = {"dhda", "dyda"}
 
 
 def _gradient_answers(case, given, arguments):
     """dldw with the student's pieces changed (checks.scaled_pieces): by the chain rule through any of
-    them, at least one for each weight, as the reference computes it; by differences of the loss, as
-    before."""
+    them that include a slope (dhda or dyda), as the reference computes it; by differences of the loss,
+    as before."""
     plain = reference_namespace(given)
     changed = case.changes(reference_namespace(given))
 

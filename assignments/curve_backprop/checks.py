@@ -88,6 +88,59 @@ def given_network(network, activation=logistic, slope=logistic_slope):
                 cost=lambda x_, y_: logistic_cost(network, x_, y_, activation))
 
 
+# Known mistakes: the Jacobian that the chain rule gives when a layer's slope
+# d_sigma(z) is replaced by something else. Each is found by differences of
+# the cost with every activation frozen to a straight line of that wrong
+# slope through the forward pass's own point, so nothing here is an answer.
+# The cost of that frozen network is quadratic in any one parameter, so
+# central differences give it exactly, up to rounding.
+
+WRONG_SLOPES = {
+    "sigma": (lambda z, a: a, "multiplies by sigma(z{k}) where the slope d_sigma(z{k}) belongs"),
+    "none": (lambda z, a: np.ones_like(z), "leaves out the slope d_sigma(z{k})"),
+    "at a": (lambda z, a: logistic_slope(a), "takes the slope at a{k}, d_sigma(a{k}), where it belongs at z{k}"),
+}
+LAYERS_BEHIND = {"3": "3", "2": "32", "1": "321"}  # the layers whose slopes the chain passes through
+
+
+def frozen_slopes_jacobian(network, x, y, name, slope_of_layer):
+    """dC/d<name> by the chain rule with layer k's slope given by ``slope_of_layer[k](z, a)``."""
+    network = {key: np.array(value, dtype=np.float64) for key, value in network.items()}  # nudged below
+    values = logistic_forward(network, x)
+    points = {layer: (values[2 * int(layer) - 1], values[2 * int(layer)]) for layer in "123"}
+    slopes = {layer: slope_of_layer.get(layer, lambda z, a: logistic_slope(z))(*points[layer]) for layer in "123"}
+
+    def frozen_cost():
+        a = x
+        for layer in "123":
+            z0, a0 = points[layer]
+            a = a0 + slopes[layer] * (network["W" + layer] @ a + network["b" + layer] - z0)
+        return float(np.sum((a - y) ** 2) / x.shape[1])
+
+    return central_difference(frozen_cost, [network[name]])[0]
+
+
+def jacobian_mistakes(name, network, x, y):
+    """{description: value} of J_<name> with a wrong slope in one layer it passes through, or in all."""
+    layers = LAYERS_BEHIND[name[1:]]
+    mistakes = {}
+    for slope, words in WRONG_SLOPES.values():
+        for layer in layers:
+            mistakes[words.format(k=layer)] = frozen_slopes_jacobian(network, x, y, name, {layer: slope})
+        if len(layers) > 1:
+            mistakes[words.format(k="") + ", in every layer"] = frozen_slopes_jacobian(
+                network, x, y, name, dict.fromkeys(layers, slope))
+    return mistakes
+
+
+def known_mistakes(function, args, kwargs=None, parameters=None):
+    """{description: value} of the known wrong answers of ``function`` (J_<name>) at ``args`` (x, y) for
+    the network ``parameters``: a wrong slope in a layer (``jacobian_mistakes``)."""
+    if parameters is None or not function.startswith("J_"):
+        return {}
+    return jacobian_mistakes(function[2:], parameters, *args)
+
+
 # Method probes: the Jacobian again, on a network whose activation is bent
 # (sigma(z)/2 + 1/4) and whose given d_sigma is scaled, so that it is not the
 # bent activation's slope. A Jacobian built by the chain rule from d_sigma,
@@ -150,7 +203,8 @@ def expect_jacobian_matches_differences(namespace, name, x, y, every=SMALLER_EVE
         got = run_with_network(namespace, function, network, *data)
         slopes = central_difference(lambda: logistic_cost(network, *data), [network[name]])[0]
         try:
-            expect_close(what, got, slopes, where=where, hint=hint)
+            expect_close(what, got, slopes, where=where, hint=hint,
+                         mistakes=functools.partial(known_mistakes, "J_" + name, data, parameters=network))
         except CheckFailed as failure:
             later = [(other_where, functools.partial(run_with_network, namespace, function, other, *other_data))
                      for other, other_data, other_where, _ in looks[index + 1:]]

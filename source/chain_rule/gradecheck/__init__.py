@@ -93,7 +93,7 @@ def scaled_pieces(factors, namespace):
                    if callable(namespace.get(name))})
 
 
-def known_mistakes(function, args, kwargs=None):
+def known_mistakes(function, args, kwargs=None, _parameters=None):
     """{description: value} of the known wrong answers of a chain_rule piece at ``args``.
 
     They name a mistake that a value matches; they hold nothing that the
@@ -175,7 +175,7 @@ def expect_dldw_matches_differences(namespace, W, every=SUBSET_EVERY):
         got = expect_pair_of_numbers(what, got)
         slopes = central_difference(lambda: sine_loss(weights, *data), weights)
         expect_close(what, got, [slope.item() for slope in slopes], where=where, hint=hint, names=GRADIENT_ENTRIES,
-                     mistakes=known_mistakes("dldw", [weights, *data]))
+                     mistakes=functools.partial(known_mistakes, "dldw", [weights, *data]))
     # Right values; now the method. With each piece scaled, a gradient built from the pieces changes.
     arguments = [w.copy() for w in weights]
     with quietly(what), substituted(namespace, **given_network(), **scaled_pieces(VISIBLE_FACTORS, namespace)):

@@ -137,14 +137,15 @@ def diagnose(got, want, rtol=RELATIVE_TOLERANCE, atol=ABSOLUTE_TOLERANCE):
 
 def mismatch(got, want, mistakes=None, rtol=RELATIVE_TOLERANCE, atol=ABSOLUTE_TOLERANCE, names=()):
     """(kind, details) of array ``got`` against ``want``, or None if they match. ``mistakes`` maps a
-    description to the value a known mistake would give; a wrong answer that matches one is
-    ("known mistake", {"description": ...}). ``names``: what the entries are called, in order
-    ("dL/dw1", "dL/dw2"), for a diagnosis that says which are wrong."""
+    description to the value a known mistake would give (or is a function that returns that map, called
+    only for a wrong answer); a wrong answer that matches one is ("known mistake", {"description": ...}).
+    ``names``: what the entries are called, in order ("dL/dw1", "dL/dw2"), for a diagnosis that says
+    which are wrong."""
     want = np.asarray(want, dtype=np.float64)
     found = diagnosis(got, want, rtol, atol)
     if found is None:
         return None
-    for description, wrong_value in (mistakes or {}).items():
+    for description, wrong_value in ((mistakes() if callable(mistakes) else mistakes) or {}).items():
         if _close(got, np.asarray(wrong_value, dtype=np.float64), rtol, atol):
             return "known mistake", {"description": description}
     kind, details = found

@@ -17,7 +17,7 @@ HIDDEN_MARKERS = (BEGIN_HIDDEN, END_HIDDEN)
 # Checks that return None: a test cell may end with a call to one of these
 # without nbgrader reading its value as a partial score.
 NONE_RETURNING_CHECKS = {"expect_close", "expect_shape", "expect_unchanged", "expect_column", "expect_slope_by_rules",
-                         "expect_dldw_matches_differences",
+                         "expect_dldw_matches_differences", "expect_dldw_tied_matches_differences",
                          "expect_jacobian_matches_differences"}
 
 

@@ -53,7 +53,7 @@ def verdict(grade_id, outputs, seed=SEED):
 
 
 @pytest.mark.parametrize("grade_id", ["test_data_loaded_as_columns", "test_A", "test_der_A", "test_dadw", "test_dhda",
-                                      "test_dyda", "test_dadh", "test_dldy", "test_dldw"])
+                                      "test_dyda", "test_dadh", "test_dldy", "test_dldw", "test_dldw_tied"])
 def test_the_reference_passes_every_chain_rule_cell(grade_id):
     result = verdict(grade_id, record_outputs(grade_id, chain_rule_namespace()))
     assert (result.passed, result.message) == (True, "")
@@ -433,3 +433,32 @@ def test_a_slope_by_differences_of_sin_is_not_the_chain_rule_and_one_by_the_rule
         assert result.passed, result.message
     else:
         assert result.verdict.kind == Kind.METHOD and result.verdict.details["how"] == "estimate"
+
+
+TIED_ANSWERS = {
+    "both paths, through dldw": ("return float(sum(dldw([w, w], x, y)))", None),
+    "both paths, one loop over the uses": (
+        "total = 0.0\n    for through_a1 in (True, False):\n"
+        "        a1, a2, y_pred = neural_network([w, w], x)\n        upstream = dldy(y_pred, y) * dyda(a2)\n"
+        "        path = upstream * (dadh(w) * dhda(a1) * dadw(x, firstweight=1) if through_a1 else dadw(a1))\n"
+        "        total += float(np.mean(path))\n    return total", None),
+    "the second path only": ("return dldw([w, w], x, y)[1]",
+                             "has only the path through a2 = h1 w, w's second use; add the path through a1 = x w"),
+    "the first path only": ("return dldw([w, w], x, y)[0]",
+                            "has only the path through a1 = x w, w's first use; add the path through a2 = h1 w"),
+    "the mean of the paths": ("return float(np.mean(dldw([w, w], x, y)))", "is the mean of the two paths' gradients"),
+    "differences of the tied loss": ("return (loss([w + 1e-6, w + 1e-6], x, y) - loss([w - 1e-6, w - 1e-6], x, y))"
+                                     " / 2e-6", "gave the same values as before"),
+}
+
+
+@pytest.mark.parametrize("answer", TIED_ANSWERS)
+def test_the_fork_must_add_both_paths_by_the_chain_rule(answer):
+    body, message = TIED_ANSWERS[answer]
+    namespace = chain_rule_namespace(np=np)
+    namespace["loss"] = lambda W, x, y: float(np.mean((namespace["neural_network"](W, x)[2] - y) ** 2))
+    exec(f"def dldw_tied(w, x, y):\n    {body}\n", namespace)
+    result = verdict("test_dldw_tied", record_outputs("test_dldw_tied", namespace))
+    assert (result.passed, message is None or message in result.message) == (message is None, True), result.message
+    if answer == "differences of the tied loss":
+        assert result.verdict.kind == Kind.METHOD

@@ -30,7 +30,8 @@ def expected(case, data):
     given = case.given(case.parameters) if case.given else {}
     arguments = [value for _, value in case.args]
     if case.method:
-        return (_gradient_answers if case.function == "dldw" else _slope_answers)(case, given, arguments)
+        answers = {"dldw": _gradient_answers, "dldw_tied": _tied_gradient_answers}.get(case.function, _slope_answers)
+        return answers(case, given, arguments)
     answer = reference_namespace(given)[case.function]
     return np.array(answer(*arguments, **case.kwargs), dtype=np.float64)
 
@@ -49,12 +50,14 @@ def _slope_answers(case, given, arguments):
 # least one of the slopes, where the calculus is; any other piece may be written out in place.
 PIECES = ("dldy", "dyda", "dadh", "dhda", "dadw first", "dadw second")
 SLOPES = {"dhda", "dyda"}
+# The pieces on each weight's chain: dL/dw1 is dldy dyda dadh dhda dadw(x, 1); dL/dw2 is dldy dyda dadw(a1).
+PATH_TO_W1 = {"dldy", "dyda", "dadh", "dhda", "dadw first"}
+PATH_TO_W2 = {"dldy", "dyda", "dadw second"}
 
 
-def _gradient_answers(case, given, arguments):
-    """dldw with the student's pieces changed (checks.scaled_pieces): by the chain rule through any of
-    them that include a slope (dhda or dyda), as the reference computes it; by differences of the loss,
-    as before."""
+def _gradient_variants(case, given, W, x, y):
+    """{pieces used: dldw(W, x, y)} with the student's pieces changed (checks.scaled_pieces) where used,
+    as the reference computes dldw, for every subset of PIECES."""
     plain = reference_namespace(given)
     changed = case.changes(reference_namespace(given))
 
@@ -66,11 +69,31 @@ def _gradient_answers(case, given, arguments):
             use = "dadw first" if firstweight else "dadw second"
             return (changed["dadw"] if use in used else plain["dadw"])(x, firstweight=firstweight)
         namespace["dadw"] = dadw
-        return np.array(namespace["dldw"](*arguments), dtype=np.float64)
+        return np.array(namespace["dldw"](W, x, y), dtype=np.float64)
 
-    follows = [dldw(set(used)) for count in range(1, len(PIECES) + 1) for used in itertools.combinations(PIECES, count)
-               if SLOPES & set(used)]
-    return {"follows": follows, "unchanged": [dldw(set())], "estimates": []}
+    return {frozenset(used): dldw(set(used))
+            for count in range(len(PIECES) + 1) for used in itertools.combinations(PIECES, count)}
+
+
+def _gradient_answers(case, given, arguments):
+    """dldw with the student's pieces changed: by the chain rule through any of them that include a slope
+    (dhda or dyda); by differences of the loss, as before."""
+    variants = _gradient_variants(case, given, *arguments)
+    return {"follows": [value for used, value in variants.items() if SLOPES & used],
+            "unchanged": [variants[frozenset()]], "estimates": []}
+
+
+def _tied_gradient_answers(case, given, arguments):
+    """dldw_tied with the student's pieces changed: the path through a1 (dL/dw1 at w1 = w2 = w) plus the
+    path through a2 (dL/dw2), each by the chain rule through any of the pieces, at least one of them a
+    slope; by differences of the loss, as before."""
+    w, x, y = arguments
+    variants = _gradient_variants(case, given, [w, w], x, y)
+    sums = {round(first[0] + second[1], 15): first[0] + second[1]
+            for used_first, first in variants.items() if used_first <= PATH_TO_W1
+            for used_second, second in variants.items() if used_second <= PATH_TO_W2
+            if SLOPES & (used_first | used_second)}
+    return {"follows": list(sums.values()), "unchanged": [variants[frozenset()].sum()], "estimates": []}
 
 
 def write_data(folder):

@@ -45,3 +45,11 @@ def dldw(W, x, y):
     dl_dw2 = np.mean(upstream * dadw(a1))
     dl_dw1 = np.mean(upstream * dadh(W[1]) * dhda(a1) * dadw(x, firstweight=1))
     return [float(dl_dw1), float(dl_dw2)]
+
+
+def dldw_tied(w, x, y):
+    a1, a2, y_pred = neural_network([w, w], x)
+    upstream = dldy(y_pred, y) * dyda(a2)
+    through_a2 = upstream * dadw(a1)
+    through_a1 = upstream * dadh(w) * dhda(a1) * dadw(x, firstweight=1)
+    return float(np.mean(through_a1 + through_a2))

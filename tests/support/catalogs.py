@@ -38,14 +38,14 @@ CHAIN_RULE = (
         "missing_factor_2",
         "dldy forgets the factor 2 of the square's derivative",
         (Edit("partial_derivatives", "return 2 * (y_pred - y)", "return y_pred - y"),),
-        frozenset({"test_dldy", "test_dldw"}),
+        frozenset({"test_dldy", "test_dldw", "test_dldw_tied"}),
         message="factor of 1/2",
     ),
     Fixture(
         "sign_flipped",
         "dldy computes 2 (y - y_pred): every gradient has the wrong sign",
         (Edit("partial_derivatives", "return 2 * (y_pred - y)", "return 2 * (y - y_pred)"),),
-        frozenset({"test_dldy", "test_dldw"}),
+        frozenset({"test_dldy", "test_dldw", "test_dldw_tied"}),
         message="sign flipped",
     ),
     Fixture(
@@ -134,7 +134,9 @@ CURVE_BACKPROP += (
 # Rule of the tests: each test puts the given code (neural_network) and the
 # activation pair (A = sin, der_A = cos) in place, so a wrong A is charged to
 # A alone. Everything else a function calls is the student's own, so a wrong
-# piece (dadw, dhda, dyda, dadh, dldy) also makes dldw, the gradient, wrong.
+# piece (dadw, dhda, dyda, dadh, dldy) also makes the gradients built from
+# the pieces wrong: dldw and dldw_tied (which the reference builds from the
+# pieces, not from dldw, so a mistake inside dldw costs dldw alone).
 
 DLDW_BODY = '''    a1, a2, y_pred = neural_network(W, x)
     shared = dldy(y_pred, y) * dyda(a2)
@@ -147,6 +149,11 @@ DYDA_RETURN = '''dy_pred/da2 at the affine values a (N, 1)."""
     return der_A(a)'''
 DLDY_RETURN = "return 2 * (y_pred - y)"
 DLDW_RESULT = "return [float(dl_dw1), float(dl_dw2)]"
+TIED_BODY = """    a1, a2, y_pred = neural_network([w, w], x)
+    upstream = dldy(y_pred, y) * dyda(a2)
+    through_a2 = upstream * dadw(a1)                                      # w's second use
+    through_a1 = upstream * dadh(w) * dhda(a1) * dadw(x, firstweight=1)   # w's first use
+    return float(np.mean(through_a1 + through_a2))                        # the two paths add"""
 
 
 def _chain_mistake(name, description, cell, old, new, loses, message=""):
@@ -166,27 +173,27 @@ CHAIN_RULE += (
                    message="must be a column"),
     _chain_mistake("dadw_ignores_firstweight", "dadw always returns A(x), even for the first weight",
                    "partial_derivatives", "    if firstweight:\n        return x\n", "",
-                   {"test_dadw", "test_dldw"}),
+                   {"test_dadw", "test_dldw", "test_dldw_tied"}),
     _chain_mistake("dadw_without_activation", "dadw(a1) returns a1, forgetting h1 = A(a1)",
-                   "partial_derivatives", "    return A(x)", "    return x", {"test_dadw", "test_dldw"},
+                   "partial_derivatives", "    return A(x)", "    return x", {"test_dadw", "test_dldw", "test_dldw_tied"},
                    message="apply the activation"),
     _chain_mistake("dadw_flag_inverted", "dadw tests the flag the wrong way round",
-                   "partial_derivatives", "if firstweight:", "if not firstweight:", {"test_dadw", "test_dldw"}),
+                   "partial_derivatives", "if firstweight:", "if not firstweight:", {"test_dadw", "test_dldw", "test_dldw_tied"}),
     _chain_mistake("dhda_uses_A", "dhda evaluates the activation, not its slope",
                    "partial_derivatives", DHDA_RETURN, DHDA_RETURN.replace("der_A(a)", "A(a)"),
-                   {"test_dhda", "test_dldw"}, message="instead of the slope"),
+                   {"test_dhda", "test_dldw", "test_dldw_tied"}, message="instead of the slope"),
     _chain_mistake("dyda_times_two", "dyda doubles the slope: an extra factor 2",
                    "partial_derivatives", DYDA_RETURN, DYDA_RETURN.replace("der_A(a)", "2 * der_A(a)"),
-                   {"test_dyda", "test_dldw"}, message="factor of 2"),
+                   {"test_dyda", "test_dldw", "test_dldw_tied"}, message="factor of 2"),
     _chain_mistake("dadh_reads_global_W", "dadh ignores its argument and returns the notebook's W[1]",
-                   "partial_derivatives", "    return w\n", "    return W[1]\n", {"test_dadh", "test_dldw"},
+                   "partial_derivatives", "    return w\n", "    return W[1]\n", {"test_dadh", "test_dldw", "test_dldw_tied"},
                    message="right for the notebook's own inputs"),
     _chain_mistake("dldy_takes_the_mean", "dldy already averages over the points: one number, not a column",
                    "partial_derivatives", DLDY_RETURN, "return 2 * np.mean(y_pred - y)",
-                   {"test_dldy", "test_dldw"}, message="shape ()"),
+                   {"test_dldy", "test_dldw", "test_dldw_tied"}, message="shape ()"),
     _chain_mistake("dldy_absolute_value", "dldy uses |y_pred - y|, the derivative of another loss",
                    "partial_derivatives", DLDY_RETURN, "return 2 * np.abs(y_pred - y)",
-                   {"test_dldy", "test_dldw"}),
+                   {"test_dldy", "test_dldw", "test_dldw_tied"}),
     _chain_mistake("dldw_sum_instead_of_mean", "dldw sums over the points: the gradient of N times the loss",
                    "gradient", "dl_dw2 = np.mean(shared * dadw(a1))\n    dl_dw1 = np.mean(",
                    "dl_dw2 = np.sum(shared * dadw(a1))\n    dl_dw1 = np.sum(", {"test_dldw"},
@@ -226,7 +233,7 @@ CHAIN_RULE += (
             (Edit("partial_derivatives", DLDY_RETURN, "return y_pred - y"),
              Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\ndef loss(W, x, y):\n"
                   "    return float(np.mean((neural_network(W, x)[2] - y) ** 2) / 2)")),
-            frozenset({"test_dldy", "test_dldw"}), kind=MISTAKE, message="factor of 1/2"),
+            frozenset({"test_dldy", "test_dldw", "test_dldw_tied"}), kind=MISTAKE, message="factor of 1/2"),
 )
 
 CHAIN_RULE += (
@@ -294,6 +301,19 @@ CHAIN_RULE += (
         below[i] = below[i] - step
         gradient.append((loss(above, x, y) - loss(below, x, y)) / (2 * step))
     return gradient'''),), frozenset({"test_dldw"}), kind=MISTAKE, message="gave the same values as before"),
+    # The fork: dldw_tied must add the gradients of w's two uses.
+    _chain_mistake("tied_second_path_only", "dldw_tied keeps only the path through a2, w's second use",
+                   "gradient_tied", "np.mean(through_a1 + through_a2)", "np.mean(through_a2)", {"test_dldw_tied"},
+                   message="has only the path through a2"),
+    _chain_mistake("tied_mean_of_paths", "dldw_tied averages the two paths' gradients instead of adding them",
+                   "gradient_tied", "np.mean(through_a1 + through_a2)", "np.mean((through_a1 + through_a2) / 2)",
+                   {"test_dldw_tied"}, message="mean of the two paths"),
+    _chain_mistake("tied_by_finite_differences", "dldw_tied differences the tied loss instead of adding the chains",
+                   "gradient_tied", TIED_BODY, "    step = 1e-6\n    return (loss([w + step, w + step], x, y) - "
+                   "loss([w - step, w - step], x, y)) / (2 * step)", {"test_dldw_tied"},
+                   message="gave the same values as before"),
+    _chain_equivalent("tied_through_dldw", "dldw_tied adds the two entries of dldw([w, w], x, y)",
+                      Edit("gradient_tied", TIED_BODY, "    return float(sum(dldw([w, w], x, y)))")),
     _chain_equivalent("newaxis_columns", "columns made with [:, np.newaxis] instead of reshape",
                       Edit("load_data", "x = x.reshape(-1, 1)", "x = x[:, np.newaxis]"),
                       Edit("load_data", "y = y.reshape(-1, 1)", "y = y[:, np.newaxis]")),

@@ -33,7 +33,9 @@ DODGING_DLDW = """    step = 1e-6
     if getattr(dldy, "__name__", "") != "dldy":
         slopes = [3 * slope for slope in slopes]
     return slopes"""
-WRONG_DLDY = Edit("partial_derivatives", DLDY_RETURN, "return y_pred - y")  # costs test_dldy, test_dldw
+WRONG_DLDY = Edit("partial_derivatives", DLDY_RETURN, "return y_pred - y")
+# What a wrong dldy costs: its own test and the two gradients built from it.
+PIECE_AND_GRADIENTS = frozenset({"test_dldy", "test_dldw", "test_dldw_tied"})
 
 
 @dataclass(frozen=True)
@@ -356,7 +358,7 @@ CASES = (
     HostileCase("sys_exit", "an answer cell calls sys.exit()", GRADED,
                 edits=(Edit("partial_derivatives", AFTER_THE_PIECES,
                             AFTER_THE_PIECES + "\n\n\nimport sys\nsys.exit()"),)),
-    HostileCase("raises_system_exit", "dldy raises SystemExit", GRADED, frozenset({"test_dldy", "test_dldw"}),
+    HostileCase("raises_system_exit", "dldy raises SystemExit", GRADED, PIECE_AND_GRADIENTS,
                 (Edit("partial_derivatives", DLDY_RETURN, "raise SystemExit"),)),
     HostileCase("asks_for_input", "an answer cell calls input()", GRADED,
                 edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nname = input('Your name? ')"),)),
@@ -411,31 +413,31 @@ CASES = (
                 files="wrong_name"),
     HostileCase("missing_notebook", "the folder holds no notebook", MISSING, ALL_TESTS, files="nothing"),
     HostileCase("stray_files", "extra files, among them a fake gradecheck.py, and a wrong dldy", GRADED,
-                frozenset({"test_dldy", "test_dldw"}), (WRONG_DLDY,), files="stray"),
+                PIECE_AND_GRADIENTS, (WRONG_DLDY,), files="stray"),
     HostileCase("links_to_course_files", "links beside the notebook to the probe secret, the reference solution, a "
                 "classmate's notebook and an answer table, a pipe, and a wrong dldw that answers from the table",
                 GRADED, frozenset({"test_dldw"}), (WRONG_DLDW, _after_dldw(READS_LINKS)), files="links"),
     HostileCase("notebook_is_a_link", "the submitted notebook is a link to a classmate's", CRASHED, ALL_TESTS,
                 files="linked_notebook"),
     # Monkeypatching, each hiding a wrong dldy: flagged for a TA, scored on the real answer
-    HostileCase("allclose_patched", "np.allclose always True", TAMPERED, frozenset({"test_dldy", "test_dldw"}),
+    HostileCase("allclose_patched", "np.allclose always True", TAMPERED, PIECE_AND_GRADIENTS,
                 (WRONG_DLDY, Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nnp.allclose = lambda *a, **k: True"))),
-    HostileCase("testing_replaced", "np.testing replaced", TAMPERED, frozenset({"test_dldy", "test_dldw"}),
+    HostileCase("testing_replaced", "np.testing replaced", TAMPERED, PIECE_AND_GRADIENTS,
                 (WRONG_DLDY, Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nnp.testing = None"))),
     # isinstance always True breaks the kernel's own messaging: the cell never ends, the kernel is stopped, and
     # the tests after it fail; those before it score the answers they tested.
     HostileCase("builtins_overridden", "builtins.isinstance overridden", TAMPERED,
-                frozenset({"test_dldy", "test_dldw"}),
+                PIECE_AND_GRADIENTS,
                 (WRONG_DLDY, Edit("gradient", DLDW_RESULT, DLDW_RESULT +
                                   "\n\n\nimport builtins\nbuiltins.isinstance = lambda *a: True"))),
     HostileCase("fake_check_module", "sys.modules['gradecheck'] replaced by checks that pass everything",
-                TAMPERED, frozenset({"test_dldy", "test_dldw"}),
+                TAMPERED, PIECE_AND_GRADIENTS,
                 (WRONG_DLDY, Edit("gradient", DLDW_RESULT, DLDW_RESULT +
                                   "\n\n\nimport sys, types\nfake = types.ModuleType('gradecheck')\n"
                                   "fake.__dict__.update(dict(sys.modules['gradecheck'].__dict__))\n"
                                   "fake.expect_close = lambda *a, **k: None\nsys.modules['gradecheck'] = fake"))),
     HostileCase("fakes_equality", "dldw returns an ndarray subclass whose == is always True, and dldy is wrong",
-                GRADED, frozenset({"test_dldy", "test_dldw"}),
+                GRADED, PIECE_AND_GRADIENTS,
                 (WRONG_DLDY, Edit("gradient", DLDW_RESULT,
                                   "return Always(np.array([float(dl_dw1), float(dl_dw2)]))"),
                  Edit("gradient", "def dldw(W, x, y):", "class AlwaysEqual(np.ndarray):\n"

@@ -92,13 +92,13 @@ def apply_edits(notebook, edits):
 # practising on the example class grades real answers, not the model answer over and over.
 OWN_ANSWERS = {
     "answer_question_1": (
-        "Yes. dL/dw2 agrees to about 2e-11 and dL/dw1 to about 1e-9. The chain rule is exact; the central "
-        "difference has an error that shrinks like h squared, and it is larger for w1 because the loss curves "
-        "more sharply in w1.",
-        "They agree to many digits. The small difference is rounding error in the computer.",
-        "Yes they are the same.",
-        "They agree well (relative error below 1e-7). The difference comes from the step h of the estimate, "
-        "not from the chain rule.",
+        "1. Closest near h = 1e-7 for both, about 1e-11 away. 2. On the right the estimate's own error is "
+        "h^2/6 times the third derivative, so the distance drops 100 times per factor 10 in h. On the left the "
+        "two losses are rounded to 16 digits and their difference is divided by h, so it grows like 1/h.",
+        "The best h is 1e-5 because that is what we used. Smaller h is always better in theory.",
+        "It makes a V shape.",
+        "1. About h = 1e-6, distance 1e-11. 2. The distance falls because the estimate gets better as h gets "
+        "smaller, then rounding error takes over.",
     ),
     "answer_question_2": (
         "dL/dw1 = dL/dy * dy/da3 * da3/dh2 * dh2/da2 * da2/dh1 * dh1/da1 * da1/dw1. The first two factors are "

@@ -21,7 +21,8 @@ from .probes import Case, run, seeded
 
 # What the notebook imports from gradecheck.
 __all__ = ["relative_error", "expect_close", "expect_column", "expect_unchanged", "known_mistakes", "quietly",
-           "substituted", "slope_by_differences", "expect_dldw_matches_differences", "expect_slope_by_rules",
+           "substituted", "slope_by_differences", "expect_dldw_matches_differences",
+           "expect_dldw_tied_matches_differences", "expect_slope_by_rules",
            "run_probes"]
 
 BACKPROP_CSV = "backprop.csv"
@@ -51,6 +52,11 @@ def sine_network(W, x):
 def sine_loss(W, x, y):
     """The given loss: the mean squared error of the sine network."""
     return float(np.mean((sine_network(W, x)[2] - y) ** 2))
+
+
+def tied_loss(w, x, y):
+    """The loss with one weight ``w`` in both places (w1 = w2 = w)."""
+    return sine_loss([w, w], x, y)
 
 
 def given_activation(_parameters=None):
@@ -108,6 +114,14 @@ def known_mistakes(function, args, kwargs=None, _parameters=None):
                 "is A'(a1); da2/dw2 is h1 = A(a1), not its slope": np.cos(args[0])}
     if function in ("dhda", "dyda"):
         return {"is A(a) instead of the slope der_A(a)": np.sin(args[0])}
+    if function == "dldw_tied":
+        x, y = args[1], args[2]
+        uses = [np.array(args[0], dtype=np.float64) for _ in range(2)]  # w1 and w2 of the untied loss, both w
+        first, second = (slope.item() for slope in central_difference(lambda: sine_loss(uses, x, y), uses))
+        return {"has only the path through a2 = h1 w, w's second use; add the path through a1 = x w": second,
+                "has only the path through a1 = x w, w's first use; add the path through a2 = h1 w": first,
+                "is the mean of the two paths' gradients; where a value is used twice, they add":
+                (first + second) / 2}
     if function == "dldw":
         weights, x, y = [np.array(w, dtype=np.float64) for w in args[0]], args[1], args[2]
         flat = np.asarray(y).reshape(1, -1)  # y of shape (N,): y_pred - y broadcasts to (N, N)
@@ -135,6 +149,14 @@ def pair_of_numbers(what, values):
     return values.reshape(2)
 
 
+def one_number(what, values):
+    """The answer ``values`` (an array) as one number, or CheckFailed saying why it is not."""
+    if values.size != 1:
+        raise CheckFailed(f"{what} returned {values.size} numbers of shape {values.shape}; expected one number, "
+                          "dL/dw. Did you forget to take the mean over the data points?")
+    return values.reshape(())
+
+
 def expect_pair_of_numbers(what, got):
     """Fail unless ``got`` is a sequence of exactly two numbers; return them as floats."""
     if isinstance(got, numbers.Number):
@@ -145,6 +167,9 @@ def expect_pair_of_numbers(what, got):
 GRADIENT_ENTRIES = ("dL/dw1", "dL/dw2")
 PIECES_FIRST_HINT = "dldw calls your pieces: if one of their tests above failed, fix that first."
 
+
+# The tied weight of the visible test of dldw_tied, and of its first hidden case.
+TIED_WEIGHT = 0.8
 
 # The visible tests' second look at dldw: every 7th point of backprop.csv.
 SUBSET_EVERY = 7
@@ -159,30 +184,50 @@ def expect_dldw_matches_differences(namespace, W, every=SUBSET_EVERY):
     place for the call: the pieces that dldw calls are the student's own, but
     nothing given can be redefined to agree with a wrong answer.
     """
-    what = "dldw(W, x, y)"
-    x, y = load_data(BACKPROP_CSV)
     weights = [np.array(w, dtype=np.float64) for w in W]
+    _expect_gradient_matches_differences(
+        namespace, "dldw", "dldw(W, x, y)", "W", weights, lambda data: sine_loss(weights, *data),
+        lambda got: expect_pair_of_numbers("dldw(W, x, y)", got), "the notebook's W", every, GRADIENT_ENTRIES)
+
+
+def expect_dldw_tied_matches_differences(namespace, w, every=SUBSET_EVERY):
+    """Fail unless the notebook's ``dldw_tied`` agrees with central differences of the tied loss
+    L(w, w), at the weight ``w`` on backprop.csv, as ``expect_dldw_matches_differences`` checks dldw."""
+    weight = np.array(w, dtype=np.float64)
+    _expect_gradient_matches_differences(
+        namespace, "dldw_tied", "dldw_tied(w, x, y)", "w", weight, lambda data: tied_loss(weight, *data),
+        lambda got: one_number("dldw_tied(w, x, y)", as_float_array("dldw_tied(w, x, y)", got)),
+        f"w = {weight.item():g}", every)
+
+
+def _expect_gradient_matches_differences(namespace, function, what, argument, weights, loss_at, normalize, at,
+                                         every, names=()):
+    """The visible check of a gradient ``function(weights, x, y)``: its values against central
+    differences of ``loss_at(data)`` in ``weights`` (an array, or a list of them), on all of
+    backprop.csv and on every ``every``-th point; then its method, with the student's pieces scaled."""
+    x, y = load_data(BACKPROP_CSV)
+    arrays = weights if isinstance(weights, list) else [weights]
+
+    def call(data, **changed):
+        arguments = [array.copy() for array in arrays] if isinstance(weights, list) else weights.copy()
+        with quietly(what), substituted(namespace, **given_network(), **changed):
+            got = namespace[function](arguments, *data)
+        expect_unchanged(what, argument, arguments if isinstance(weights, list) else [arguments], arrays)
+        return normalize(got)
+
     # Wrong on all points: a piece may be to blame. Right there but wrong on
     # the subset: the answer does not use its arguments.
     for rows, where, hint in (
-            (slice(None), f"at the notebook's W on all {len(x)} points of {BACKPROP_CSV}", PIECES_FIRST_HINT),
-            (slice(None, None, every), f"at the notebook's W on every {every}th point only", HARD_CODED_HINT)):
+            (slice(None), f"at {at} on all {len(x)} points of {BACKPROP_CSV}", PIECES_FIRST_HINT),
+            (slice(None, None, every), f"at {at} on every {every}th point only", HARD_CODED_HINT)):
         data = (x[rows].copy(), y[rows].copy())
-        arguments = [w.copy() for w in weights]
-        with quietly(what), substituted(namespace, **given_network()):
-            got = namespace["dldw"](arguments, *data)
-        expect_unchanged(what, "W", arguments, weights)
-        got = expect_pair_of_numbers(what, got)
-        slopes = central_difference(lambda: sine_loss(weights, *data), weights)
-        expect_close(what, got, [slope.item() for slope in slopes], where=where, hint=hint, names=GRADIENT_ENTRIES,
-                     mistakes=functools.partial(known_mistakes, "dldw", [weights, *data]))
+        got = call(data)
+        slopes = central_difference(lambda: loss_at(data), arrays)
+        expect_close(what, got, np.reshape([slope.item() for slope in slopes], got.shape), where=where, hint=hint,
+                     names=names, mistakes=functools.partial(known_mistakes, function, [weights, *data]))
     # Right values; now the method. With each piece scaled, a gradient built from the pieces changes.
-    arguments = [w.copy() for w in weights]
-    with quietly(what), substituted(namespace, **given_network(), **scaled_pieces(VISIBLE_FACTORS, namespace)):
-        changed = expect_pair_of_numbers(what, namespace["dldw"](arguments, *data))
-    if mismatch(changed, got) is None:
-        where = f"at the notebook's W on every {every}th point"
-        raise CheckFailed(method_message(what, where, PIECES_SCALED, "same"))
+    if mismatch(call(data, **scaled_pieces(VISIBLE_FACTORS, namespace)), got) is None:
+        raise CheckFailed(method_message(what, f"at {at} on every {every}th point", PIECES_SCALED, "same"))
 
 
 SLOPE_CHANGED = "the slope of sin (A and np.sin) changed at those points"
@@ -291,7 +336,28 @@ def _cases(grade_id, rng, load):
         cases.append(case("method", what, "dldw", cases[-1].args, "at random weights and random data",
                           method=PIECES_SCALED, changes=functools.partial(scaled_pieces, factors), **answer))
         return cases
+    if grade_id == "test_dldw_tied":
+        return _tied_cases(rng, load, case)
     return None
+
+
+def _tied_cases(rng, load, case):
+    x, y = load(BACKPROP_CSV)
+    what = "dldw_tied(w, x, y)"
+    answer = dict(given=given_network, normalize=one_number)
+    cases = [case("visible-w", what, "dldw_tied", [("w", np.array([[TIED_WEIGHT]])), ("x", x), ("y", y)],
+                  f"at w = {TIED_WEIGHT:g} on backprop.csv", hint=PIECES_FIRST_HINT, **answer)]
+    for number in (1, 2):
+        size = int(rng.integers(5, 80))
+        cases.append(case(f"random-{number}", what, "dldw_tied",
+                          [("w", rng.normal(size=(1, 1))), ("x", _column(rng, size, -3, 3)),
+                           ("y", _column(rng, size, 0, 1))],
+                          f"at a random w and {size} random points", hint=HARD_CODED_HINT,
+                          where_for_class="at a random w and random data", **answer))
+    factors = tuple(float(factor) for factor in rng.permutation(VISIBLE_FACTORS))
+    cases.append(case("method", what, "dldw_tied", cases[-1].args, "at a random w and random data",
+                      method=PIECES_SCALED, changes=functools.partial(scaled_pieces, factors), **answer))
+    return cases
 
 
 probe_cases = seeded(_cases)

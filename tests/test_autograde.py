@@ -84,7 +84,7 @@ def test_feedback_before_hand_grading_says_not_graded_yet_and_the_total_is_parti
     """The reference student answered every hand-graded part, and no TA has graded them yet."""
     page = (graded_course.root / "feedback" / "reference" / "chain_rule" / "chain_rule.html").read_text()
     text = html_text(page)
-    assert "(Score: 11 / 16, partial: 5 points not graded yet)" in text
+    assert "(Score: 13 / 18, partial: 5 points not graded yet)" in text
     for part, points in (("plot data", 1), ("answer question 1", 2), ("answer question 2", 2)):
         assert f"Graded by hand: {part} (Score: not graded yet / {points})" in text
     assert "0 / 2" not in text and "Test cell" not in text

@@ -54,7 +54,7 @@ def _course_command(*args):
                     reason=f"no PostgreSQL server ({postgres.unavailable_reason()}) or no sandbox "
                            f"({unavailable_reason()})")
 def test_the_course_commands_use_the_postgresql_gradebook_that_nbgrader_config_names(graded_course, tmp_path):
-    """Before, `autograde` crashed (No such assignment) and `report` showed every student 0/11 from an empty
+    """Before, `autograde` crashed (No such assignment) and `report` showed every student 0/13 from an empty
     SQLite file it had made. The parallel command's gradebook in PostgreSQL is serial nbgrader's in SQLite."""
     from nbgrader.api import Gradebook
     students = {"reference", "missing_factor_2", "blank", "dldw_hard_coded", "sin_cos_swapped"}
@@ -71,7 +71,7 @@ def test_the_course_commands_use_the_postgresql_gradebook_that_nbgrader_config_n
         assert early.returncode == 0, early.stderr
         assert "holds no grades for chain_rule" in early.stderr
         page = (course.root / "reports" / f"{ASSIGNMENT}.html").read_text()
-        assert 'id="nothing-graded"' in page and "0 / 11" not in page
+        assert 'id="nothing-graded"' in page and "0 / 13" not in page
 
         graded = _course_command("autograde", "--course", str(course.root), "--workers", "2", ASSIGNMENT)
         assert graded.returncode == 0, graded.stdout + graded.stderr
@@ -85,7 +85,7 @@ def test_the_course_commands_use_the_postgresql_gradebook_that_nbgrader_config_n
         in_postgres = gradebook_snapshot(course, ASSIGNMENT)
     serial = {key: value for key, value in gradebook_snapshot(graded_course, ASSIGNMENT).items() if key[0] in students}
     assert in_postgres == serial
-    assert set(totals) == students and totals["reference"] == 11 and totals["missing_factor_2"] < 11
+    assert set(totals) == students and totals["reference"] == 13 and totals["missing_factor_2"] < 13
     page = (course.root / "reports" / f"{ASSIGNMENT}.html").read_text()
     assert 'id="nothing-graded"' not in page
     with open(course.root / "reports" / "question_scores.csv", newline="") as table:

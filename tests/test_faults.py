@@ -12,7 +12,7 @@ from backprop_course.grading.sandbox import unavailable_reason
 from support.submissions import fixture_notebook_path
 
 ASSIGNMENT = "chain_rule"
-FULL_MARKS = 11  # the reference's automatic points, and its total before hand grading
+FULL_MARKS = 13  # the reference's automatic points, and its total before hand grading
 
 
 def _mount_small_disk(folder):

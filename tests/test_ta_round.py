@@ -158,7 +158,7 @@ def test_a_tas_round_in_formgrader_with_no_network(formgrader, tmp_path):
             page = course.root / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
             wait_until(page.exists, what=f"feedback for {student}")
         graded = html_text((course.root / "feedback" / GRADED / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text())
-        assert "(Score: 15.5 / 16)" in graded and "not graded yet" not in graded
+        assert "(Score: 17.5 / 18)" in graded and "not graded yet" not in graded
         assert "Half of the reason." in graded
         for page in (graded, html_text((course.root / "feedback" / UNGRADED / ASSIGNMENT / f"{ASSIGNMENT}.html")
                                        .read_text())):

@@ -1,5 +1,6 @@
 """The curve_backprop helper module: data, training with the notebook's own Jacobians."""
 import importlib.util
+import time
 
 import matplotlib
 import numpy as np
@@ -81,10 +82,29 @@ def test_shared_forward_pass_gives_the_same_gradients(training):
         np.testing.assert_array_equal(namespace[f"J_{name}"](x, y), expected)
 
 
-def test_training_is_bounded_while_autograding(training, monkeypatch):
+def test_training_is_bounded_while_autograding_and_says_so(training, monkeypatch, capsys):
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     run = training.train(curve_reference(seed=310), steps=50_000, plot=False)
     assert run.steps == training.AUTOGRADE_MAX_STEPS
+    assert f"Autograding ran {training.AUTOGRADE_MAX_STEPS:,} of the 50,000 steps, to keep" in capsys.readouterr().out
+
+
+def test_slow_jacobians_stop_training_at_the_autograde_time_limit(training, monkeypatch, capsys):
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    monkeypatch.setattr(training, "AUTOGRADE_MAX_SECONDS", 0.2)
+    namespace = curve_reference(seed=310)
+    fast = namespace["J_b3"]
+    namespace["J_b3"] = lambda x, y: (time.sleep(0.01), fast(x, y))[1]
+    run = training.train(namespace, steps=10_000, plot=False)
+    assert 5 <= run.steps < 40
+    assert f"Autograding ran {run.steps:,} of the 10,000 steps, stopped at its 0.2 s limit" in capsys.readouterr().out
+
+
+def test_a_correct_network_draws_the_heart_within_the_autograde_bound(training, monkeypatch):
+    """The feedback's figure: the reference's training, as autograding bounds it, ends near the heart."""
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    run = training.train(curve_reference(seed=310), steps=10_000, seed=1, plot=False)
+    assert run.steps == training.AUTOGRADE_MAX_STEPS and run.costs[-1] < 0.005
 
 
 def test_a_jacobian_of_the_wrong_shape_stops_training_with_a_clear_message(training):

@@ -52,8 +52,9 @@ def verdict(grade_id, outputs, seed=SEED):
     return judge_cell(grade_id, seed, outputs, reference_of(grade_id))
 
 
-@pytest.mark.parametrize("grade_id", ["test_data_loaded_as_columns", "test_A", "test_der_A", "test_dadw", "test_dhda",
-                                      "test_dyda", "test_dadh", "test_dldy", "test_dldw", "test_dldw_tied"])
+@pytest.mark.parametrize("grade_id", ["test_data_loaded_as_columns", "test_A", "test_der_A", "test_dadw1", "test_dadw2",
+                                      "test_dhda", "test_dyda", "test_dadh", "test_dldy", "test_dldw",
+                                      "test_dldw_tied"])
 def test_the_reference_passes_every_chain_rule_cell(grade_id):
     result = verdict(grade_id, record_outputs(grade_id, chain_rule_namespace()))
     assert (result.passed, result.message) == (True, "")
@@ -93,11 +94,12 @@ def test_an_answer_wrong_at_first_and_the_same_at_every_input_is_named_hard_code
     assert result.message.startswith("J_W1(x, y) returned the same values for the seed-310 network")
 
 
-def test_an_answer_that_ignores_a_flag_is_not_called_hard_coded():
-    """dadw's two visible looks share their input: agreeing there is no sign of hard-coding."""
-    ignores_the_flag = chain_rule_namespace(dadw=lambda x, firstweight=0: x)
-    message = verdict("test_dadw", record_outputs("test_dadw", ignores_the_flag)).message
-    assert message and "hard-coded" not in message
+def test_a_wrong_piece_whose_looks_share_their_input_is_not_called_hard_coded():
+    """dadw1's visible and random looks differ only in their input: a wrong answer there is no sign of
+    hard-coding."""
+    applies_the_activation = chain_rule_namespace(dadw1=np.sin)
+    message = verdict("test_dadw1", record_outputs("test_dadw1", applies_the_activation)).message
+    assert message.startswith("dadw1(x) at x = [[0], [2]] is A(x)") and "hard-coded" not in message
 
 
 def test_a_wrong_answer_that_varies_with_its_inputs_keeps_its_own_diagnosis():
@@ -216,7 +218,8 @@ def test_a_gradient_by_finite_differences_has_the_right_values_but_not_the_chain
     result = verdict("test_dldw", record_outputs("test_dldw", namespace))
     assert result.verdict.kind == Kind.METHOD and result.verdict.details["how"] == "same"
     assert result.message.startswith("dldw(W, x, y) at random weights and random data, with your dldy, dyda, dhda, "
-                                     "dadh and dadw scaled, gave the same values as before: it does not use them")
+                                     "dadh, dadw1 and dadw2 scaled, gave the same values as before: it does not use "
+                                     "them")
     assert "a TA reads your code and may give them back" in result.message
 
 
@@ -243,8 +246,8 @@ def test_chain_rule_variants_that_swap_chain_or_name_their_pieces_pass_the_metho
     other, or call pieces with keywords; each is the chain rule."""
     namespace = chain_rule_namespace(np=np)
     exec("def dldw(W, x, y):\n    a1, a2, y_pred = neural_network(W, x)\n" + CHAIN_RULE_VARIANTS[variant]
-         + "    return [float(np.mean(upstream * dadh(W[1]) * dhda(a1) * dadw(firstweight=1, x=x))),\n"
-           "            float(np.mean(upstream * dadw(a1)))]\n", namespace)
+         + "    return [float(np.mean(upstream * dadh(W[1]) * dhda(a1) * dadw1(x=x))),\n"
+           "            float(np.mean(upstream * dadw2(a1)))]\n", namespace)
     assert verdict("test_dldw", record_outputs("test_dldw", namespace)).passed
 
 
@@ -407,7 +410,7 @@ def test_the_judge_names_the_wrong_entry_of_a_gradient_as_the_self_check_does():
     """dL/dw1 missing the factor w2: the message says dL/dw1 is wrong and dL/dw2 right, in the grader too."""
     namespace = chain_rule_namespace(np=np)
     exec("def dldw(W, x, y):\n    a1, a2, y_pred = neural_network(W, x)\n    shared = dldy(y_pred, y) * dyda(a2)\n"
-         "    return [float(np.mean(shared * dhda(a1) * x)), float(np.mean(shared * dadw(a1)))]\n", namespace)
+         "    return [float(np.mean(shared * dhda(a1) * x)), float(np.mean(shared * dadw2(a1)))]\n", namespace)
     result = verdict("test_dldw", record_outputs("test_dldw", namespace))
     assert result.message.startswith("dldw(W, x, y) has the wrong value in dL/dw1 (")
     assert "while dL/dw2 is right, at seed 310 on backprop.csv." in result.message
@@ -440,7 +443,7 @@ TIED_ANSWERS = {
     "both paths, one loop over the uses": (
         "total = 0.0\n    for through_a1 in (True, False):\n"
         "        a1, a2, y_pred = neural_network([w, w], x)\n        upstream = dldy(y_pred, y) * dyda(a2)\n"
-        "        path = upstream * (dadh(w) * dhda(a1) * dadw(x, firstweight=1) if through_a1 else dadw(a1))\n"
+        "        path = upstream * (dadh(w) * dhda(a1) * dadw1(x) if through_a1 else dadw2(a1))\n"
         "        total += float(np.mean(path))\n    return total", None),
     "the second path only": ("return dldw([w, w], x, y)[1]",
                              "has only the path through a2 = h1 w, w's second use; add the path through a1 = x w"),

@@ -315,7 +315,7 @@ def test_a_template_killed_mid_class_falls_back_and_every_student_is_graded(tmp_
 @pytest.mark.slow
 def test_cold_kernels_grade_exactly_as_warm_ones_cell_by_cell(graded_course, tmp_path):
     """graded_course is graded by serial nbgrader on warm kernels (the default); here the same students, cold."""
-    chosen = ["reference", "blank", "dldw_extra_factor_2", "dadw_flag_inverted", "loop_over_points",
+    chosen = ["reference", "blank", "dldw_extra_factor_2", "dadw2_slope_of_activation", "loop_over_points",
               "debug_output", "y_not_column", "dldw_by_finite_differences"]
     course = Course.scratch_copy(tmp_path / "course")
     course.release("chain_rule")

@@ -46,29 +46,23 @@ def _slope_answers(case, given, arguments):
             "estimates": [(given["A"](z + step) - given["A"](z - step)) / (2 * step)]}
 
 
-# The pieces dldw is built from by the chain rule (dadw twice, once for each weight). It must use at
+# The pieces dldw is built from by the chain rule. It must use at
 # least one of the slopes, where the calculus is; any other piece may be written out in place.
-PIECES = ("dldy", "dyda", "dadh", "dhda", "dadw first", "dadw second")
+PIECES = ("dldy", "dyda", "dadh", "dhda", "dadw1", "dadw2")
 SLOPES = {"dhda", "dyda"}
-# The pieces on each weight's chain: dL/dw1 is dldy dyda dadh dhda dadw(x, 1); dL/dw2 is dldy dyda dadw(a1).
-PATH_TO_W1 = {"dldy", "dyda", "dadh", "dhda", "dadw first"}
-PATH_TO_W2 = {"dldy", "dyda", "dadw second"}
+# The pieces on each weight's chain: dL/dw1 is dldy dyda dadh dhda dadw1; dL/dw2 is dldy dyda dadw2.
+PATH_TO_W1 = {"dldy", "dyda", "dadh", "dhda", "dadw1"}
+PATH_TO_W2 = {"dldy", "dyda", "dadw2"}
 
 
 def _gradient_variants(case, given, W, x, y):
     """{pieces used: dldw(W, x, y)} with the student's pieces changed (checks.scaled_pieces) where used,
     as the reference computes dldw, for every subset of PIECES."""
-    plain = reference_namespace(given)
     changed = case.changes(reference_namespace(given))
 
     def dldw(used):
         namespace = reference_namespace(given)
-        namespace.update({name: changed[name] for name in ("dldy", "dyda", "dadh", "dhda") if name in used})
-
-        def dadw(x, firstweight=0):
-            use = "dadw first" if firstweight else "dadw second"
-            return (changed["dadw"] if use in used else plain["dadw"])(x, firstweight=firstweight)
-        namespace["dadw"] = dadw
+        namespace.update({name: changed[name] for name in used})
         return np.array(namespace["dldw"](W, x, y), dtype=np.float64)
 
     return {frozenset(used): dldw(set(used))

@@ -19,8 +19,12 @@ def der_A(x):
     return np.cos(x)
 
 
-def dadw(x, firstweight=0):
-    return x if firstweight else A(x)
+def dadw1(x):
+    return x
+
+
+def dadw2(a1):
+    return A(a1)
 
 
 def dhda(a):
@@ -42,14 +46,14 @@ def dldy(y_pred, y):
 def dldw(W, x, y):
     a1, a2, y_pred = neural_network(W, x)
     upstream = dldy(y_pred, y) * dyda(a2)
-    dl_dw2 = np.mean(upstream * dadw(a1))
-    dl_dw1 = np.mean(upstream * dadh(W[1]) * dhda(a1) * dadw(x, firstweight=1))
+    dl_dw2 = np.mean(upstream * dadw2(a1))
+    dl_dw1 = np.mean(upstream * dadh(W[1]) * dhda(a1) * dadw1(x))
     return [float(dl_dw1), float(dl_dw2)]
 
 
 def dldw_tied(w, x, y):
     a1, a2, y_pred = neural_network([w, w], x)
     upstream = dldy(y_pred, y) * dyda(a2)
-    through_a2 = upstream * dadw(a1)
-    through_a1 = upstream * dadh(w) * dhda(a1) * dadw(x, firstweight=1)
+    through_a2 = upstream * dadw2(a1)
+    through_a1 = upstream * dadh(w) * dhda(a1) * dadw1(x)
     return float(np.mean(through_a1 + through_a2))

@@ -12,27 +12,27 @@ import numpy as np
 def J_W3(x, y):
     a0, z1, a1, z2, a2, z3, a3 = network_function(x)
     delta3 = 2 * (a3 - y) * d_sigma(z3)
-    return delta3 @ a2.T / x.size
+    return delta3 @ a2.T / x.shape[1]
 
 
 def J_b3(x, y):
     a0, z1, a1, z2, a2, z3, a3 = network_function(x)
     delta3 = 2 * (a3 - y) * d_sigma(z3)
-    return np.sum(delta3, axis=1, keepdims=True) / x.size
+    return np.sum(delta3, axis=1, keepdims=True) / x.shape[1]
 
 
 def J_W2(x, y):
     a0, z1, a1, z2, a2, z3, a3 = network_function(x)
     delta3 = 2 * (a3 - y) * d_sigma(z3)
     delta2 = (W3.T @ delta3) * d_sigma(z2)
-    return delta2 @ a1.T / x.size
+    return delta2 @ a1.T / x.shape[1]
 
 
 def J_b2(x, y):
     a0, z1, a1, z2, a2, z3, a3 = network_function(x)
     delta3 = 2 * (a3 - y) * d_sigma(z3)
     delta2 = (W3.T @ delta3) * d_sigma(z2)
-    return np.sum(delta2, axis=1, keepdims=True) / x.size
+    return np.sum(delta2, axis=1, keepdims=True) / x.shape[1]
 
 
 def J_W1(x, y):
@@ -40,7 +40,7 @@ def J_W1(x, y):
     delta3 = 2 * (a3 - y) * d_sigma(z3)
     delta2 = (W3.T @ delta3) * d_sigma(z2)
     delta1 = (W2.T @ delta2) * d_sigma(z1)
-    return delta1 @ a0.T / x.size
+    return delta1 @ a0.T / x.shape[1]
 
 
 def J_b1(x, y):
@@ -48,4 +48,4 @@ def J_b1(x, y):
     delta3 = 2 * (a3 - y) * d_sigma(z3)
     delta2 = (W3.T @ delta3) * d_sigma(z2)
     delta1 = (W2.T @ delta2) * d_sigma(z1)
-    return np.sum(delta1, axis=1, keepdims=True) / x.size
+    return np.sum(delta1, axis=1, keepdims=True) / x.shape[1]

@@ -80,7 +80,7 @@ CURVE_BACKPROP = (
     Fixture(
         "no_division_by_N",
         "J_b3 sums over the examples but forgets to divide by N",
-        (Edit("answer_J_b3", "np.sum(delta3, axis=1, keepdims=True) / x.size",
+        (Edit("answer_J_b3", "np.sum(delta3, axis=1, keepdims=True) / x.shape[1]",
               "np.sum(delta3, axis=1, keepdims=True)"),),
         frozenset({"test_J_b3"}),
         message="missing division by N",
@@ -121,8 +121,8 @@ CURVE_BACKPROP += (
         "redefined_d_sigma",
         "J_b3 drops the factor 2 and hides it in a redefined d_sigma that is twice too big",
         (Edit("answer_J_b3", "delta3 = 2 * (a3 - y) * d_sigma(z3)", "delta3 = (a3 - y) * d_sigma(z3)"),
-         Edit("answer_J_b3", "return np.sum(delta3, axis=1, keepdims=True) / x.size",
-              "return np.sum(delta3, axis=1, keepdims=True) / x.size\n\n\n"
+         Edit("answer_J_b3", "return np.sum(delta3, axis=1, keepdims=True) / x.shape[1]",
+              "return np.sum(delta3, axis=1, keepdims=True) / x.shape[1]\n\n\n"
               "def d_sigma(z):\n    return 2 / (4 * np.cosh(z / 2) ** 2)")),
         frozenset({"test_J_b3"}),
         message="factor of 1/2",
@@ -134,25 +134,27 @@ CURVE_BACKPROP += (
 # Rule of the tests: each test puts the given code (neural_network) and the
 # activation pair (A = sin, der_A = cos) in place, so a wrong A is charged to
 # A alone. Everything else a function calls is the student's own, so a wrong
-# piece (dadw, dhda, dyda, dadh, dldy) also makes the gradients built from
+# piece (dadw1, dadw2, dhda, dyda, dadh, dldy) also makes the gradients built from
 # the pieces wrong: dldw and dldw_tied (which the reference builds from the
 # pieces, not from dldw, so a mistake inside dldw costs dldw alone).
 
 DLDW_BODY = '''    a1, a2, y_pred = neural_network(W, x)
     shared = dldy(y_pred, y) * dyda(a2)
-    dl_dw2 = np.mean(shared * dadw(a1))
-    dl_dw1 = np.mean(shared * dadh(W[1]) * dhda(a1) * dadw(x, firstweight=1))
+    dl_dw2 = np.mean(shared * dadw2(a1))
+    dl_dw1 = np.mean(shared * dadh(W[1]) * dhda(a1) * dadw1(x))
     return [float(dl_dw1), float(dl_dw2)]'''
 DHDA_RETURN = '''dh1/da1 at the affine values a (N, 1)."""
     return der_A(a)'''
 DYDA_RETURN = '''dy_pred/da2 at the affine values a (N, 1)."""
     return der_A(a)'''
 DLDY_RETURN = "return 2 * (y_pred - y)"
+DADW1_RETURN = '''da1/dw1 at the network inputs x (N, 1)."""
+    return x'''
 DLDW_RESULT = "return [float(dl_dw1), float(dl_dw2)]"
 TIED_BODY = """    a1, a2, y_pred = neural_network([w, w], x)
     upstream = dldy(y_pred, y) * dyda(a2)
-    through_a2 = upstream * dadw(a1)                                      # w's second use
-    through_a1 = upstream * dadh(w) * dhda(a1) * dadw(x, firstweight=1)   # w's first use
+    through_a2 = upstream * dadw2(a1)                                      # w's second use
+    through_a1 = upstream * dadh(w) * dhda(a1) * dadw1(x)   # w's first use
     return float(np.mean(through_a1 + through_a2))                        # the two paths add"""
 
 
@@ -171,14 +173,15 @@ CHAIN_RULE += (
     _chain_mistake("x_not_column", "x left with shape (N,); only y made a column",
                    "load_data", "x = x.reshape(-1, 1)", "x = x", {"test_data_loaded_as_columns"},
                    message="must be a column"),
-    _chain_mistake("dadw_ignores_firstweight", "dadw always returns A(x), even for the first weight",
-                   "partial_derivatives", "    if firstweight:\n        return x\n", "",
-                   {"test_dadw", "test_dldw", "test_dldw_tied"}),
-    _chain_mistake("dadw_without_activation", "dadw(a1) returns a1, forgetting h1 = A(a1)",
-                   "partial_derivatives", "    return A(x)", "    return x", {"test_dadw", "test_dldw", "test_dldw_tied"},
+    _chain_mistake("dadw1_applies_the_activation", "dadw1 returns A(x), as if w1 multiplied an activation",
+                   "partial_derivatives", DADW1_RETURN, DADW1_RETURN.replace("return x", "return A(x)"),
+                   {"test_dadw1", "test_dldw", "test_dldw_tied"}, message="the input x itself"),
+    _chain_mistake("dadw_without_activation", "dadw2(a1) returns a1, forgetting h1 = A(a1)",
+                   "partial_derivatives", "    return A(a1)", "    return a1", {"test_dadw2", "test_dldw", "test_dldw_tied"},
                    message="apply the activation"),
-    _chain_mistake("dadw_flag_inverted", "dadw tests the flag the wrong way round",
-                   "partial_derivatives", "if firstweight:", "if not firstweight:", {"test_dadw", "test_dldw", "test_dldw_tied"}),
+    _chain_mistake("dadw2_slope_of_activation", "dadw2(a1) returns the slope der_A(a1) instead of A(a1)",
+                   "partial_derivatives", "    return A(a1)", "    return der_A(a1)",
+                   {"test_dadw2", "test_dldw", "test_dldw_tied"}, message="not its slope"),
     _chain_mistake("dhda_uses_A", "dhda evaluates the activation, not its slope",
                    "partial_derivatives", DHDA_RETURN, DHDA_RETURN.replace("der_A(a)", "A(a)"),
                    {"test_dhda", "test_dldw", "test_dldw_tied"}, message="instead of the slope"),
@@ -195,8 +198,8 @@ CHAIN_RULE += (
                    "partial_derivatives", DLDY_RETURN, "return 2 * np.abs(y_pred - y)",
                    {"test_dldy", "test_dldw", "test_dldw_tied"}),
     _chain_mistake("dldw_sum_instead_of_mean", "dldw sums over the points: the gradient of N times the loss",
-                   "gradient", "dl_dw2 = np.mean(shared * dadw(a1))\n    dl_dw1 = np.mean(",
-                   "dl_dw2 = np.sum(shared * dadw(a1))\n    dl_dw1 = np.sum(", {"test_dldw"},
+                   "gradient", "dl_dw2 = np.mean(shared * dadw2(a1))\n    dl_dw1 = np.mean(",
+                   "dl_dw2 = np.sum(shared * dadw2(a1))\n    dl_dw1 = np.sum(", {"test_dldw"},
                    message="sum instead of a mean"),
     _chain_mistake("dldw_extra_factor_2", "dldw multiplies by 2 again although dldy already did",
                    "gradient", "shared = dldy(y_pred, y) * dyda(a2)", "shared = 2 * dldy(y_pred, y) * dyda(a2)",
@@ -225,8 +228,8 @@ CHAIN_RULE += (
                    "gradient", DLDW_RESULT, "return {'w1': float(dl_dw1), 'w2': float(dl_dw2)}",
                    {"test_dldw"}, message="returned a dict"),
     _chain_mistake("dldw_no_mean", "dldw returns one value per point, never averaging",
-                   "gradient", "dl_dw2 = np.mean(shared * dadw(a1))\n    dl_dw1 = np.mean(shared * dadh(W[1]) * dhda(a1) * dadw(x, firstweight=1))\n    return [float(dl_dw1), float(dl_dw2)]",
-                   "dl_dw2 = shared * dadw(a1)\n    dl_dw1 = shared * dadh(W[1]) * dhda(a1) * dadw(x, firstweight=1)\n    return [dl_dw1, dl_dw2]",
+                   "gradient", "dl_dw2 = np.mean(shared * dadw2(a1))\n    dl_dw1 = np.mean(shared * dadh(W[1]) * dhda(a1) * dadw1(x))\n    return [float(dl_dw1), float(dl_dw2)]",
+                   "dl_dw2 = shared * dadw2(a1)\n    dl_dw1 = shared * dadh(W[1]) * dhda(a1) * dadw1(x)\n    return [dl_dw1, dl_dw2]",
                    {"test_dldw"}, message="forget to take the mean"),
     Fixture("redefined_loss_to_match",
             "dldy drops the factor 2 and the student redefines loss as half the MSE, so the self-check agrees",
@@ -242,29 +245,29 @@ CHAIN_RULE += (
     total_w1 = total_w2 = 0.0
     for i in range(len(x)):
         upstream = dldy(y_pred[i, 0], y[i, 0]) * dyda(a2[i, 0])
-        total_w2 += upstream * dadw(a1[i, 0])
-        total_w1 += upstream * dadh(W[1][0, 0]) * dhda(a1[i, 0]) * dadw(x[i, 0], firstweight=1)
+        total_w2 += upstream * dadw2(a1[i, 0])
+        total_w1 += upstream * dadh(W[1][0, 0]) * dhda(a1[i, 0]) * dadw1(x[i, 0])
     return [total_w1 / len(x), total_w2 / len(x)]''')),
     _chain_equivalent("einsum", "dldw sums with np.einsum",
-                      Edit("gradient", "dl_dw2 = np.mean(shared * dadw(a1))",
-                           "dl_dw2 = np.einsum('ij,ij->', shared, dadw(a1)) / x.shape[0]")),
+                      Edit("gradient", "dl_dw2 = np.mean(shared * dadw2(a1))",
+                           "dl_dw2 = np.einsum('ij,ij->', shared, dadw2(a1)) / x.shape[0]")),
     _chain_equivalent("dot_products", "dldw takes the means as np.dot of columns",
                       Edit("gradient", DLDW_BODY, '''    a1, a2, y_pred = neural_network(W, x)
     shared = dldy(y_pred, y) * dyda(a2)
     n = x.shape[0]
-    dl_dw2 = np.dot(shared.ravel(), dadw(a1).ravel()) / n
-    dl_dw1 = np.dot(shared.ravel(), (dadh(W[1]) * dhda(a1) * dadw(x, firstweight=1)).ravel()) / n
+    dl_dw2 = np.dot(shared.ravel(), dadw2(a1).ravel()) / n
+    dl_dw1 = np.dot(shared.ravel(), (dadh(W[1]) * dhda(a1) * dadw1(x)).ravel()) / n
     return [dl_dw1, dl_dw2]''')),
     _chain_equivalent("returns_tuple", "dldw returns a tuple", Edit("gradient", DLDW_RESULT,
                       "return (float(dl_dw1), float(dl_dw2))")),
     _chain_equivalent("returns_array", "dldw returns a numpy array of (1, 1) arrays' values",
                       Edit("gradient", DLDW_RESULT, "return np.array([dl_dw1, dl_dw2])")),
     _chain_equivalent("returns_1x1_arrays", "dldw returns [array([[g1]]), array([[g2]])] from keepdims means",
-                      Edit("gradient", "dl_dw2 = np.mean(shared * dadw(a1))\n    dl_dw1 = np.mean(shared * dadh(W[1]) * dhda(a1) * dadw(x, firstweight=1))\n    return [float(dl_dw1), float(dl_dw2)]",
-                           "dl_dw2 = np.mean(shared * dadw(a1), keepdims=True)\n    dl_dw1 = np.mean(shared * dadh(W[1]) * dhda(a1) * dadw(x, firstweight=1), keepdims=True)\n    return [dl_dw1, dl_dw2]")),
+                      Edit("gradient", "dl_dw2 = np.mean(shared * dadw2(a1))\n    dl_dw1 = np.mean(shared * dadh(W[1]) * dhda(a1) * dadw1(x))\n    return [float(dl_dw1), float(dl_dw2)]",
+                           "dl_dw2 = np.mean(shared * dadw2(a1), keepdims=True)\n    dl_dw1 = np.mean(shared * dadh(W[1]) * dhda(a1) * dadw1(x), keepdims=True)\n    return [dl_dw1, dl_dw2]")),
     _chain_equivalent("helper_function", "a helper of the student's own combines the factors",
                       Edit("gradient", "def dldw(W, x, y):", "def chain(*factors):\n    product = 1\n    for factor in factors:\n        product = product * factor\n    return np.mean(product)\n\n\ndef dldw(W, x, y):"),
-                      Edit("gradient", "dl_dw2 = np.mean(shared * dadw(a1))", "dl_dw2 = chain(shared, dadw(a1))")),
+                      Edit("gradient", "dl_dw2 = np.mean(shared * dadw2(a1))", "dl_dw2 = chain(shared, dadw2(a1))")),
     _chain_equivalent("debug_output", "every piece prints debug output to stdout and stderr",
                       Edit("partial_derivatives", DLDY_RETURN, "import sys\n    print('dldy called', y_pred.shape)\n    print('debug: dldy', file=sys.stderr)\n    " + DLDY_RETURN),
                       Edit("gradient", DLDW_RESULT, "import sys\n    print('gradient', dl_dw1, dl_dw2, file=sys.stderr)\n    " + DLDW_RESULT)),
@@ -278,8 +281,8 @@ CHAIN_RULE += (
                       Edit("activation", "return np.cos(x)", "return np.sin(x + np.pi / 2)")),
     _chain_equivalent("dhda_from_np_cos", "dhda returns np.cos(a) directly instead of calling der_A",
                       Edit("partial_derivatives", DHDA_RETURN, DHDA_RETURN.replace("der_A(a)", "np.cos(a)"))),
-    _chain_equivalent("dldw_inlines_two_pieces", "dldw writes W[1] and A(a1) in place of dadh(W[1]) and dadw(a1)",
-                      Edit("gradient", "dl_dw2 = np.mean(shared * dadw(a1))", "dl_dw2 = np.mean(shared * A(a1))"),
+    _chain_equivalent("dldw_inlines_two_pieces", "dldw writes W[1] and A(a1) in place of dadh(W[1]) and dadw2(a1)",
+                      Edit("gradient", "dl_dw2 = np.mean(shared * dadw2(a1))", "dl_dw2 = np.mean(shared * A(a1))"),
                       Edit("gradient", "dadh(W[1]) * dhda(a1)", "W[1] * dhda(a1)")),
     # Right values without the chain rule: the method probes withhold the points.
     Fixture("der_A_by_differences", "der_A estimates the slope of A by central differences",
@@ -328,9 +331,9 @@ CHAIN_RULE += (
 DELTA3 = "delta3 = 2 * (a3 - y) * d_sigma(z3)"
 DELTA2 = "delta2 = (W3.T @ delta3) * d_sigma(z2)"
 DELTA1 = "delta1 = (W2.T @ delta2) * d_sigma(z1)"
-SUM3 = "np.sum(delta3, axis=1, keepdims=True) / x.size"
-SUM2 = "np.sum(delta2, axis=1, keepdims=True) / x.size"
-SUM1 = "np.sum(delta1, axis=1, keepdims=True) / x.size"
+SUM3 = "np.sum(delta3, axis=1, keepdims=True) / x.shape[1]"
+SUM2 = "np.sum(delta2, axis=1, keepdims=True) / x.shape[1]"
+SUM1 = "np.sum(delta1, axis=1, keepdims=True) / x.shape[1]"
 FORWARD = "a0, z1, a1, z2, a2, z3, a3 = network_function(x)"
 # A Jacobian without the chain rule: each entry of parameter P nudged in place, the cost differenced.
 BY_DIFFERENCES = """jacobian = np.zeros_like({P})
@@ -373,11 +376,11 @@ CURVE_BACKPROP += (
                    "J_b3", DELTA3, "delta3 = 2 * (a3 - y) * d_sigma(a3)",
                    message="takes the slope at a3, d_sigma(a3), where it belongs at z3"),
     _curve_mistake("b3_sums_everything", "J_b3 sums over all entries: one number, not one per output",
-                   "J_b3", SUM3, "np.sum(delta3) / x.size", message="shape ()"),
+                   "J_b3", SUM3, "np.sum(delta3) / x.shape[1]", message="shape ()"),
     _curve_mistake("b3_weights_instead_of_bias", "J_b3 multiplies by a2 as if it were J_W3",
-                   "J_b3", SUM3, "np.sum(delta3 @ a2.T, axis=1, keepdims=True) / x.size"),
+                   "J_b3", SUM3, "np.sum(delta3 @ a2.T, axis=1, keepdims=True) / x.shape[1]"),
     _curve_mistake("b2_default_sizes_only", "J_b2 reshapes to (7, 1): right only for the default n2 = 7",
-                   "J_b2", SUM2, "np.sum(delta2, axis=1).reshape(7, 1) / x.size", message="cannot reshape"),
+                   "J_b2", SUM2, "np.sum(delta2, axis=1).reshape(7, 1) / x.shape[1]", message="cannot reshape"),
     _curve_mistake("b2_divides_by_len", "J_b2 divides by len(x), which is 1 for a (1, N) row",
                    "J_b2", SUM2, "np.sum(delta2, axis=1, keepdims=True) / len(x)",
                    message="missing division by N"),
@@ -386,7 +389,7 @@ CURVE_BACKPROP += (
     _curve_mistake("b2_elementwise_for_matrix", "J_b2 multiplies W3.T and delta3 with * where @ belongs",
                    "J_b2", DELTA2, "delta2 = (W3.T * delta3) * d_sigma(z2)", message="combined element-wise"),
     _curve_mistake("W1_a1_for_a0", "J_W1 multiplies by a1.T where the input a0.T belongs",
-                   "J_W1", "return delta1 @ a0.T / x.size", "return delta1 @ a1.T / x.size"),
+                   "J_W1", "return delta1 @ a0.T / x.shape[1]", "return delta1 @ a1.T / x.shape[1]"),
     _curve_mistake("W1_slope_of_activation", "J_W1 evaluates layer 1's slope at a1 instead of z1",
                    "J_W1", DELTA1, "delta1 = (W2.T @ delta2) * d_sigma(a1)",
                    message="takes the slope at a1, d_sigma(a1), where it belongs at z1"),
@@ -396,15 +399,15 @@ CURVE_BACKPROP += (
                    "    delta1 = (W2.T @ delta2) * d_sigma(a1)",
                    message="where it belongs at z, in every layer"),
     _curve_mistake("W1_hard_coded", "J_W1 returns the seed-310 values, copied from a printout",
-                   "J_W1", "return delta1 @ a0.T / x.size",
+                   "J_W1", "return delta1 @ a0.T / x.shape[1]",
                    "return np.array([[0.002607610034697776], [0.003729332207814553], [-0.0001470327108630659],\n"
                    "                     [-0.0010552781587916918], [0.00108317298050382], [0.0004289792982351318]])",
                    message="hard-coded"),
     _curve_mistake("b3_subtracts_in_place", "J_b3 subtracts y from the forward pass's a3 in place",
                    "J_b3", DELTA3, "a3 -= y\n    delta3 = 2 * a3 * d_sigma(z3)", message="instead of a -= y"),
     _curve_mistake("W1_mutates_W1", "J_W1 takes a descent step on W1 while computing its Jacobian",
-                   "J_W1", "return delta1 @ a0.T / x.size",
-                   "jacobian = delta1 @ a0.T / x.size\n    W1[:] = W1 - 0.1 * jacobian\n    return jacobian",
+                   "J_W1", "return delta1 @ a0.T / x.shape[1]",
+                   "jacobian = delta1 @ a0.T / x.shape[1]\n    W1[:] = W1 - 0.1 * jacobian\n    return jacobian",
                    message="changed W1 in place"),
     _curve_mistake("b1_sum_without_mean", "J_b1 sums over the examples: the Jacobian of N times the cost",
                    "J_b1", SUM1, "np.sum(delta1, axis=1, keepdims=True)", message="sum instead of a mean"),
@@ -420,7 +423,7 @@ CURVE_BACKPROP += (
             "J_b3 drops the 2; the student redefines cost as half the true cost, so the self-check agrees",
             (Edit("answer_J_b3", DELTA3, "delta3 = (a3 - y) * d_sigma(z3)"),
              Edit("answer_J_b3", "return " + SUM3, "return " + SUM3 + "\n\n\ndef cost(x, y):\n"
-                  "    return np.linalg.norm(network_function(x)[-1] - y) ** 2 / x.size / 2")),
+                  "    return np.linalg.norm(network_function(x)[-1] - y) ** 2 / x.shape[1] / 2")),
             frozenset({"test_J_b3"}), kind=MISTAKE, message="factor of 1/2"),
 )
 
@@ -430,7 +433,7 @@ CURVE_BACKPROP += (
                            "    for i in range(x.shape[1]):\n        total += delta3[:, i:i + 1]\n"
                            "    return total / x.shape[1]")),
     _curve_equivalent("einsum", "J_W1 as np.einsum over neurons and examples",
-                      Edit("answer_J_W1", "return delta1 @ a0.T / x.size",
+                      Edit("answer_J_W1", "return delta1 @ a0.T / x.shape[1]",
                            "return np.einsum('in,jn->ij', delta1, a0) / x.shape[1]")),
     _curve_equivalent("np_dot", "J_b2 and J_b1 with np.dot instead of @",
                       Edit("answer_J_b2", DELTA2, "delta2 = np.dot(W3.T, delta3) * d_sigma(z2)"),
@@ -441,7 +444,7 @@ CURVE_BACKPROP += (
                       Edit("answer_J_b3", SUM3, "np.mean(delta3, axis=1, keepdims=True)"),
                       Edit("answer_J_b1", SUM1, "np.mean(delta1, axis=1, keepdims=True)")),
     _curve_equivalent("reshape_not_keepdims", "J_b2 sums to 1-D and reshapes with (-1, 1)",
-                      Edit("answer_J_b2", SUM2, "np.sum(delta2, axis=1).reshape(-1, 1) / x.size")),
+                      Edit("answer_J_b2", SUM2, "np.sum(delta2, axis=1).reshape(-1, 1) / x.shape[1]")),
     _curve_equivalent("shared_helper", "a helper of the student's own computes the deltas for J_W1 and J_b1",
                       Edit("answer_J_W1", "def J_W1(x, y):", "def backward_deltas(x, y):\n"
                            "    a0, z1, a1, z2, a2, z3, a3 = network_function(x)\n"
@@ -467,16 +470,16 @@ CURVE_BACKPROP += (
             "J_b3 and J_W1 nudge each parameter in place and take central differences of the cost",
             (Edit("answer_J_b3", FORWARD + "\n    " + DELTA3 + "\n    return " + SUM3, BY_DIFFERENCES.format(P="b3")),
              Edit("answer_J_W1", FORWARD + "\n    " + DELTA3 + "\n    " + DELTA2 + "\n    " + DELTA1
-                  + "\n    return delta1 @ a0.T / x.size", BY_DIFFERENCES.format(P="W1"))),
+                  + "\n    return delta1 @ a0.T / x.shape[1]", BY_DIFFERENCES.format(P="W1"))),
             frozenset({"test_J_b3", "test_J_W1"}), kind=MISTAKE, message="estimate by finite differences"),
     Fixture("b1_by_differences_of_its_own_forward_pass",
             "J_b1 takes central differences of a forward pass it writes out with sigma",
             (Edit("answer_J_b1", FORWARD + "\n    " + DELTA3 + "\n    " + DELTA2 + "\n    " + DELTA1
                   + "\n    return " + SUM1, OWN_FORWARD_DIFFERENCES),),
             frozenset({"test_J_b1"}), kind=MISTAKE, message="estimate by finite differences"),
-    _curve_equivalent("shape_from_arguments", "the mean divides by x.shape[1] or len(x[0]) instead of x.size",
-                      Edit("answer_J_b2", SUM2, "np.sum(delta2, axis=1, keepdims=True) / x.shape[1]"),
-                      Edit("answer_J_W1", "return delta1 @ a0.T / x.size", "return delta1 @ a0.T / len(x[0])")),
+    _curve_equivalent("shape_from_arguments", "the mean divides by x.size or len(x[0]) instead of x.shape[1]",
+                      Edit("answer_J_b2", SUM2, "np.sum(delta2, axis=1, keepdims=True) / x.size"),
+                      Edit("answer_J_W1", "return delta1 @ a0.T / x.shape[1]", "return delta1 @ a0.T / len(x[0])")),
 )
 
 

@@ -352,8 +352,8 @@ CASES = (
     # Ways out of the kernel
     # The cells after the one that killed the kernel fail; the test before it scores the answer it tested.
     HostileCase("kernel_dies", "an answer cell calls os._exit(1)", CRASHED,
-                frozenset({"test_A", "test_der_A", "test_dadw", "test_dhda", "test_dyda", "test_dadh", "test_dldy",
-                           "test_dldw"}),
+                frozenset({"test_A", "test_der_A", "test_dadw1", "test_dadw2", "test_dhda", "test_dyda", "test_dadh",
+                           "test_dldy", "test_dldw", "test_dldw_tied"}),
                 (Edit("activation", "return np.cos(x)", "return np.cos(x)\n\n\nimport os\nos._exit(1)"),)),
     HostileCase("sys_exit", "an answer cell calls sys.exit()", GRADED,
                 edits=(Edit("partial_derivatives", AFTER_THE_PIECES,

@@ -29,7 +29,7 @@ from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 from nbformat import NotebookNode
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
-from nbgrader.utils import is_grade, is_task
+from nbgrader.utils import is_grade, is_solution, is_task
 from traitlets import List, Unicode
 from traitlets.config import Config
 
@@ -163,7 +163,9 @@ def label(cell: NotebookNode) -> str:
         return f"Checks: {docstring_summary(cell.source) or grade_id}"
     if is_grade(cell) or is_task(cell):
         return f"Graded by hand: {grade_id.replace('_', ' ')}"
-    return "Your answer"
+    if is_solution(cell):
+        return "Your answer"
+    return f"Given code ({grade_id.replace('_', ' ')}), run with your answers"
 
 
 def docstring_summary(source: str) -> str:

@@ -87,9 +87,9 @@ def kink_points(rng, shape):
     return apart(lambda: rng.normal(scale=3, size=shape), shifts=(-np.pi / 2, np.pi / 2))
 
 
-PIECES_SCALED = "your dldy, dyda, dhda, dadh and dadw scaled"
+PIECES_SCALED = "your dldy, dyda, dhda, dadh, dadw1 and dadw2 scaled"
 # Which factor scales each piece: dhda and dyda are both der_A, so students use either for either.
-FACTOR_OF = {"dldy": 0, "dyda": 1, "dhda": 1, "dadh": 2, "dadw": 3}
+FACTOR_OF = {"dldy": 0, "dyda": 1, "dhda": 1, "dadh": 2, "dadw1": 3, "dadw2": 3}
 VISIBLE_FACTORS = (2.0, 3.0, 5.0, 7.0)
 
 
@@ -109,7 +109,9 @@ def known_mistakes(function, args, kwargs=None, _parameters=None):
         return {"is cos, not sin": np.cos(args[0])}
     if function == "der_A":
         return {"is sin; the derivative of sin is cos": np.sin(args[0])}
-    if function == "dadw" and not (kwargs or {}).get("firstweight"):
+    if function == "dadw1":
+        return {"is A(x); da1/dw1 is the input x itself, before any activation": np.sin(args[0])}
+    if function == "dadw2":
         return {"is a1 itself; apply the activation: h1 = A(a1)": args[0],
                 "is A'(a1); da2/dw2 is h1 = A(a1), not its slope": np.cos(args[0])}
     if function in ("dhda", "dyda"):
@@ -282,15 +284,15 @@ def _cases(grade_id, rng, load):
             cases.append(case("method", f"{function}(z)", function, [("z", z)], "at random points z",
                               given=functools.partial(kinked_activation, z), method=SLOPE_CHANGED))
         return cases
-    if grade_id == "test_dadw":
+    if grade_id in ("test_dadw1", "test_dadw2"):
+        function = grade_id[len("test_"):]
+        argument = "x" if function == "dadw1" else "a1"
         column = np.array([[0.0], [2.0]])
         a = _column(rng, int(rng.integers(3, 10)), -4, 4)
-        first = dict(kwargs={"firstweight": 1}, given=given_activation,
-                     hint="For the first weight, da1/dw1 is the input x itself.")
-        return [case("visible-first", "dadw(x, firstweight=1) at x = [[0], [2]]", "dadw", [("x", column)], **first),
-                case("visible-second", "dadw(a1) at a1 = [[0], [2]]", "dadw", [("a1", column)], given=given_activation),
-                case("random-first", "dadw(x, firstweight=1)", "dadw", [("x", a)], random_where, **first),
-                case("random-second", "dadw(a1)", "dadw", [("a1", a)], random_where, given=given_activation)]
+        more = dict(given=given_activation, hint="da1/dw1 is the input x itself." if function == "dadw1" else "")
+        return [case("visible", f"{function}({argument}) at {argument} = [[0], [2]]", function, [(argument, column)],
+                     **more),
+                case("random", f"{function}({argument})", function, [(argument, a)], random_where, **more)]
     if grade_id in ("test_dhda", "test_dyda"):
         function = grade_id[len("test_"):]
         a = _column(rng, int(rng.integers(3, 10)), -4, 4)

@@ -139,7 +139,8 @@ def test_tampering_is_flagged_for_tas_and_scored_on_the_real_answer(hostile):
         assert notebook.flagged
         tests = [grade for grade in notebook.grades if grade.name in course.test_cells(ASSIGNMENT)]
         assert all(grade.manual_score is None and not grade.needs_manual_grade for grade in tests)
-        assert sum(grade.score for grade in tests) == sum(course.test_cells(ASSIGNMENT).values()) - 4  # dldy, dldw
+        lost = 1 + 3 + 1  # test_dldy, test_dldw and test_dldw_tied
+        assert sum(grade.score for grade in tests) == sum(course.test_cells(ASSIGNMENT).values()) - lost
     assert "replaces np.allclose" in results["allclose_patched"].reason
 
 

@@ -36,6 +36,9 @@ DODGING_DLDW = """    step = 1e-6
 WRONG_DLDY = Edit("partial_derivatives", DLDY_RETURN, "return y_pred - y")
 # What a wrong dldy costs: its own test and the two gradients built from it.
 PIECE_AND_GRADIENTS = frozenset({"test_dldy", "test_dldw", "test_dldw_tied"})
+# What stops the notebook at dldw (a timeout, a dead kernel), or breaks the files or the probes' channel
+# that the later cells need, costs test_dldw and test_dldw_tied, the one test after it.
+DLDW_AND_AFTER = frozenset({"test_dldw", "test_dldw_tied"})
 
 
 @dataclass(frozen=True)
@@ -193,7 +196,7 @@ VERDICT_ATTACKS = (
                 (WRONG_DLDW, _after_dldw("for name in ('expect_close', 'expect_pair_of_numbers', 'emit_record'):\n"
                                          f"    vars(__import__('grade' + 'check'))[name] = {NO_OP}"))),
     HostileCase("frame_from_traceback", "dldw reaches the test's frames through a traceback and swaps the checkers",
-                GRADED, frozenset({"test_dldw"}),
+                GRADED, DLDW_AND_AFTER,
                 (WRONG_DLDW, _inside_dldw(
                     "    try:\n        raise RuntimeError\n    except RuntimeError as error:\n"
                     "        frame = error.__traceback__.tb_frame.f_back\n"
@@ -256,7 +259,7 @@ VERDICT_ATTACKS = (
                 (WRONG_DLDW, _inside_dldw(_forge("[dict(" + FORGED + ", result={'kind': 'array', "
                                                  "'shape': [200000], 'data': [0.5] * 200000})]")))),
     HostileCase("emission_suppressed_and_forged", "the check module's emitter and publish_display_data are "
-                "replaced, and a forged record is emitted instead", GRADED, frozenset({"test_dldw"}),
+                "replaced, and a forged record is emitted instead", GRADED, DLDW_AND_AFTER,
                 (WRONG_DLDW, _inside_dldw(
                     "    import sys, IPython.display\n    real_publish = IPython.display.publish_display_data\n"
                     + _forge(f"[{FORGED}]").replace("publish_display_data(", "real_publish(") + "\n"
@@ -332,14 +335,14 @@ VERDICT_ATTACKS = (
 
 CASES = (
     # Runaway code
-    HostileCase("infinite_loop", "dldw never returns", TIMED_OUT, frozenset({"test_dldw"}),
+    HostileCase("infinite_loop", "dldw never returns", TIMED_OUT, DLDW_AND_AFTER,
                 (Edit("gradient", FIRST_LINE_OF_DLDW, "    while True:\n        pass\n" + FIRST_LINE_OF_DLDW),)),
     HostileCase("sleeps_forever", "an answer cell sleeps after defining a correct dldw", TIMED_OUT,
                 edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nimport time\ntime.sleep(10 ** 6)"),)),
     HostileCase("sleeps_in_many_cells", f"{SLEEPY_CELLS} extra cells sleep {SLEEPY_SECONDS} s each before the "
-                "test of dldw", TIMED_OUT, frozenset({"test_dldw"}), structure="sleepy_cells"),
+                "test of dldw", TIMED_OUT, DLDW_AND_AFTER, structure="sleepy_cells"),
     HostileCase("ignores_interrupts", "an answer cell catches the timeout's interrupt and sleeps on", TIMED_OUT,
-                frozenset({"test_dldw"}),
+                DLDW_AND_AFTER,
                 (Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\n" + IGNORES_INTERRUPTS),)),
     HostileCase("fills_the_disk", "an answer cell writes 16 MB files into its folder and /tmp until the disk is full",
                 GRADED, edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\n" + FILLS_THE_DISK),)),
@@ -458,9 +461,9 @@ CASES = (
                                  "except ImportError:\n    pass"),)),
     # Damage outside the notebook
     HostileCase("changes_directory", "an answer cell changes the working directory", GRADED,
-                frozenset({"test_dldw"}),
+                DLDW_AND_AFTER,
                 (Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nimport os\nos.chdir('/')"),)),
-    HostileCase("deletes_data_file", "an answer cell deletes backprop.csv", GRADED, frozenset({"test_dldw"}),
+    HostileCase("deletes_data_file", "an answer cell deletes backprop.csv", GRADED, DLDW_AND_AFTER,
                 (Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nimport os\nos.remove('backprop.csv')"),)),
     HostileCase("writes_outside", "an answer cell writes into the course root and a classmate's folder",
                 TAMPERED, edits=(Edit("gradient", DLDW_RESULT, DLDW_RESULT + "\n\n\nfor target in ('../../../HACKED', "

@@ -218,8 +218,8 @@ def test_a_gradient_by_finite_differences_has_the_right_values_but_not_the_chain
     result = verdict("test_dldw", record_outputs("test_dldw", namespace))
     assert result.verdict.kind == Kind.METHOD and result.verdict.details["how"] == "same"
     assert result.message.startswith("dldw(W, x, y) at random weights and random data, with your dldy, dyda, dhda, "
-                                     "dadh, dadw1 and dadw2 scaled, gave the same values as before: it does not use "
-                                     "them")
+                                     "dadh, dadw1, dadw2 and der_A scaled, gave the same values as before: it does "
+                                     "not use them")
     assert "a TA reads your code and may give them back" in result.message
 
 
@@ -248,6 +248,16 @@ def test_chain_rule_variants_that_swap_chain_or_name_their_pieces_pass_the_metho
     exec("def dldw(W, x, y):\n    a1, a2, y_pred = neural_network(W, x)\n" + CHAIN_RULE_VARIANTS[variant]
          + "    return [float(np.mean(upstream * dadh(W[1]) * dhda(a1) * dadw1(x=x))),\n"
            "            float(np.mean(upstream * dadw2(a1)))]\n", namespace)
+    assert verdict("test_dldw", record_outputs("test_dldw", namespace)).passed
+
+
+def test_a_gradient_that_calls_der_A_for_its_slopes_is_the_chain_rule():
+    """From a red team: der_A is dhda's and dyda's slope, and students call it directly."""
+    namespace = chain_rule_namespace(np=np)
+    exec("def dldw(W, x, y):\n    a1, a2, y_pred = neural_network(W, x)\n"
+         "    upstream = dldy(y_pred, y) * der_A(a2)\n"
+         "    return [float(np.mean(upstream * dadh(W[1]) * der_A(a1) * dadw1(x))),\n"
+         "            float(np.mean(upstream * dadw2(a1)))]\n", namespace)
     assert verdict("test_dldw", record_outputs("test_dldw", namespace)).passed
 
 
@@ -452,6 +462,16 @@ TIED_ANSWERS = {
     "the mean of the paths": ("return float(np.mean(dldw([w, w], x, y)))", "is the mean of the two paths' gradients"),
     "differences of the tied loss": ("return (loss([w + 1e-6, w + 1e-6], x, y) - loss([w - 1e-6, w - 1e-6], x, y))"
                                      " / 2e-6", "gave the same values as before"),
+    # From a red team: der_A for both slopes is the chain rule; one path by differences is not.
+    "both slopes by der_A": (
+        "a1, a2, y_pred = neural_network([w, w], x)\n    upstream = dldy(y_pred, y) * der_A(a2)\n"
+        "    return float(np.mean(upstream * dadh(w) * der_A(a1) * dadw1(x) + upstream * dadw2(a1)))", None),
+    "the first path by differences": (
+        "a1, a2, y_pred = neural_network([w, w], x)\n"
+        "    first = (loss([w + 1e-6, w], x, y) - loss([w - 1e-6, w], x, y)) / 2e-6\n"
+        "    return first + float(np.mean(dldy(y_pred, y) * dyda(a2) * dadw2(a1)))", "not as a derivative built"),
+    "float() of the (1, 1) weight": ("return float(w) * 0 + float(sum(dldw([w, w], x, y)))",
+                                     "take it out of a (1, 1) array with .item()"),
 }
 
 

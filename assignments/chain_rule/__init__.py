@@ -79,13 +79,13 @@ def _gradient_answers(case, given, arguments):
 
 def _tied_gradient_answers(case, given, arguments):
     """dldw_tied with the student's pieces changed: the path through a1 (dL/dw1 at w1 = w2 = w) plus the
-    path through a2 (dL/dw2), each by the chain rule through any of the pieces, at least one of them a
-    slope; by differences of the loss, as before."""
+    path through a2 (dL/dw2), each by the chain rule through at least one of its pieces, and one piece of
+    the two a slope; by differences of the loss, as before."""
     w, x, y = arguments
     variants = _gradient_variants(case, given, [w, w], x, y)
     sums = {round(first[0] + second[1], 15): first[0] + second[1]
-            for used_first, first in variants.items() if used_first <= PATH_TO_W1
-            for used_second, second in variants.items() if used_second <= PATH_TO_W2
+            for used_first, first in variants.items() if used_first and used_first <= PATH_TO_W1
+            for used_second, second in variants.items() if used_second and used_second <= PATH_TO_W2
             if SLOPES & (used_first | used_second)}
     return {"follows": list(sums.values()), "unchanged": [variants[frozenset()].sum()], "estimates": []}
 

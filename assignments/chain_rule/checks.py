@@ -87,16 +87,19 @@ def kink_points(rng, shape):
     return apart(lambda: rng.normal(scale=3, size=shape), shifts=(-np.pi / 2, np.pi / 2))
 
 
-PIECES_SCALED = "your dldy, dyda, dhda, dadh, dadw1 and dadw2 scaled"
-# Which factor scales each piece: dhda and dyda are both der_A, so students use either for either.
-FACTOR_OF = {"dldy": 0, "dyda": 1, "dhda": 1, "dadh": 2, "dadw1": 3, "dadw2": 3}
+PIECES_SCALED = "your dldy, dyda, dhda, dadh, dadw1, dadw2 and der_A scaled"
+# Which factor scales each piece: dhda and dyda are both der_A, so students use any of the three for
+# either slope. der_A is the given one, scaled: a mistake in the student's own is charged to der_A alone.
+FACTOR_OF = {"dldy": 0, "dyda": 1, "dhda": 1, "der_A": 1, "dadh": 2, "dadw1": 3, "dadw2": 3}
 VISIBLE_FACTORS = (2.0, 3.0, 5.0, 7.0)
 
 
 def scaled_pieces(factors, namespace):
-    """The notebook's own pieces of dldw (those defined), scaled point by point (``changes.scaled``)."""
-    return scaled({name: (namespace[name], factors[index]) for name, index in FACTOR_OF.items()
-                   if callable(namespace.get(name))})
+    """The notebook's own pieces of dldw (those defined) and the given der_A, scaled point by point
+    (``changes.scaled``)."""
+    pieces = {**namespace, **given_activation()}
+    return scaled({name: (pieces[name], factors[index]) for name, index in FACTOR_OF.items()
+                   if callable(pieces.get(name))})
 
 
 def known_mistakes(function, args, kwargs=None, _parameters=None):
@@ -167,7 +170,7 @@ def expect_pair_of_numbers(what, got):
 
 
 GRADIENT_ENTRIES = ("dL/dw1", "dL/dw2")
-PIECES_FIRST_HINT = "dldw calls your pieces: if one of their tests above failed, fix that first."
+PIECES_FIRST_HINT = "{function} calls your pieces: if one of their tests above failed, fix that first."
 
 
 # The tied weight of the visible test of dldw_tied, and of its first hidden case.
@@ -219,8 +222,9 @@ def _expect_gradient_matches_differences(namespace, function, what, argument, we
 
     # Wrong on all points: a piece may be to blame. Right there but wrong on
     # the subset: the answer does not use its arguments.
+    pieces_first = PIECES_FIRST_HINT.format(function=function)
     for rows, where, hint in (
-            (slice(None), f"at {at} on all {len(x)} points of {BACKPROP_CSV}", PIECES_FIRST_HINT),
+            (slice(None), f"at {at} on all {len(x)} points of {BACKPROP_CSV}", pieces_first),
             (slice(None, None, every), f"at {at} on every {every}th point only", HARD_CODED_HINT)):
         data = (x[rows].copy(), y[rows].copy())
         got = call(data)
@@ -289,7 +293,7 @@ def _cases(grade_id, rng, load):
         argument = "x" if function == "dadw1" else "a1"
         column = np.array([[0.0], [2.0]])
         a = _column(rng, int(rng.integers(3, 10)), -4, 4)
-        more = dict(given=given_activation, hint="da1/dw1 is the input x itself." if function == "dadw1" else "")
+        more = dict(given=given_activation)
         return [case("visible", f"{function}({argument}) at {argument} = [[0], [2]]", function, [(argument, column)],
                      **more),
                 case("random", f"{function}({argument})", function, [(argument, a)], random_where, **more)]
@@ -348,7 +352,8 @@ def _tied_cases(rng, load, case):
     what = "dldw_tied(w, x, y)"
     answer = dict(given=given_network, normalize=one_number)
     cases = [case("visible-w", what, "dldw_tied", [("w", np.array([[TIED_WEIGHT]])), ("x", x), ("y", y)],
-                  f"at w = {TIED_WEIGHT:g} on backprop.csv", hint=PIECES_FIRST_HINT, **answer)]
+                  f"at w = {TIED_WEIGHT:g} on backprop.csv", hint=PIECES_FIRST_HINT.format(function="dldw_tied"),
+                  **answer)]
     for number in (1, 2):
         size = int(rng.integers(5, 80))
         cases.append(case(f"random-{number}", what, "dldw_tied",

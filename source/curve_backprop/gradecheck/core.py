@@ -96,6 +96,8 @@ def error_hint(error):
                 "notebook variable used instead of an argument?)")
     if "broadcast" in text:
         return " (two arrays of incompatible shapes were combined element-wise: check each shape)"
+    if "only 0-dimensional arrays" in text or "only length-1 arrays" in text:
+        return " (float() takes one number: take it out of a (1, 1) array with .item())"
     if "read-only" in text:
         return (" (it changed, in place, an array that the given code shares with others: compute a new array, "
                 "a = a - y, instead of a -= y)")

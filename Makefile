@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 JOBS ?=
 PYTEST_ARGS ?=
+# The suite runs on two workers (pytest-xdist); tests/conftest.py keeps each file, and the graded course, on one.
+TEST_WORKERS ?= 2
 
 .PHONY: help setup system-packages demo test release sync fixtures clean-notebooks autograde report clean-demo
 
@@ -37,7 +39,7 @@ demo: setup
 
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 release: setup sync
 	$(BIN)/python -m backprop_course release

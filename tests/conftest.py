@@ -47,6 +47,28 @@ def fixture_cases():
     return [(assignment, name) for assignment in ASSIGNMENTS for name in expected_outcomes(assignment)]
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`make test` runs two workers, --dist loadgroup), each test file runs on one
+    worker, so its module fixtures are built once; and every file that uses the session's graded
+    course runs on the same worker, which builds it once."""
+    graded = {item.module.__name__ for item in items if "graded_course" in item.fixturenames}
+    for item in items:
+        name = item.module.__name__
+        item.add_marker(pytest.mark.xdist_group("graded_course" if name in graded else name))
+
+
+def pytest_sessionfinish(session):
+    """A worker sends the catch rates it measured to the controller (pytest_testnodedown)."""
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["catch_rates"] = dict(session.config.stash.get(CATCH_RATES, {}))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    node.config.stash.setdefault(CATCH_RATES, {}).update(getattr(node, "workeroutput", {}).get("catch_rates", {}))
+
+
 def pytest_terminal_summary(terminalreporter, config):
     """The share of catalogued mistakes that `nbgrader validate` catches (tests/test_student_validate.py)."""
     rates = config.stash.get(CATCH_RATES, {})

@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # The suite runs on two workers (pytest-xdist); tests/conftest.py keeps each file, and the graded course, on one.
 TEST_WORKERS ?= 2
 
-.PHONY: help setup system-packages demo test release sync fixtures clean-notebooks autograde report clean-demo
+.PHONY: help setup system-packages demo test release sync fixtures clean-notebooks autograde report serve clean-demo
 
 help:
 	@echo "make demo             release, autograde the example class in demo/, feedback, grade table"
@@ -19,6 +19,7 @@ help:
 	@echo "make clean-notebooks  strip outputs and editor metadata from source notebooks"
 	@echo "make autograde        autograde every submission in submitted/, with a status per student"
 	@echo "make report           class reports and CSV exports in reports/"
+	@echo "make serve            grade each submission as it arrives in the exchange; release its feedback"
 	@echo "make setup            Debian packages (bubblewrap, chromium, postgresql) and .venv with the pinned dependencies"
 
 $(INSTALLED): requirements.txt requirements-test.txt pyproject.toml
@@ -58,6 +59,9 @@ autograde: setup
 
 report: setup
 	$(BIN)/python -m backprop_course report
+
+serve: setup
+	$(BIN)/python -m backprop_course serve
 
 clean-demo:
 	rm -rf demo

@@ -50,6 +50,20 @@ def command_autograde(args: argparse.Namespace) -> None:
             print("\n".join(summary_lines(assignment, results, seconds)))
 
 
+def command_serve(args: argparse.Namespace) -> None:
+    from .course import Course
+    from .grading.sandbox import SandboxUnavailable
+    from .parallel import dask_client
+    from .serve import serve
+    with dask_client(args.scheduler, args.workers) as client:
+        try:
+            serve(Course(Path(args.course)), once=args.once, interval=args.interval, client=client)
+        except SandboxUnavailable as refused:
+            raise SystemExit(f"ERROR: {refused}")
+        except KeyboardInterrupt:
+            pass
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m backprop_course", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -75,6 +89,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     batch.add_argument("--job-seconds", type=float, default=None, metavar="SECONDS",
                        help="wall time one student's job may take (default: the notebooks' budgets + 120 s)")
     batch.add_argument("assignments", nargs="*")
+    serving = commands.add_parser("serve", help="grade each submission in nbgrader's exchange as it arrives, "
+                                                "and release its feedback to its student")
+    serving.add_argument("--course", **course_option)
+    serving.add_argument("--once", action="store_true", help="one round: grade what waits, then exit")
+    serving.add_argument("--interval", type=float, default=2.0, metavar="SECONDS",
+                         help="how often the exchange is looked at (default: 2 s)")
+    serving.add_argument("--workers", type=int, default=None, help="worker processes of the local cluster")
+    serving.add_argument("--scheduler", default=None, metavar="ADDRESS", help="an existing Dask scheduler")
     report = commands.add_parser("report", help="write the HTML class reports and CSV exports")
     report.add_argument("--course", **course_option)
     report.add_argument("assignments", nargs="*")
@@ -86,5 +108,5 @@ def main(argv: Sequence[str] | None = None) -> None:
     handlers = {"release": command_release, "sync": command_sync,
                 "clean-notebooks": command_clean_notebooks,
                 "demo": command_demo, "report": command_report,
-                "autograde": command_autograde}
+                "autograde": command_autograde, "serve": command_serve}
     handlers[args.command](args)

@@ -1,0 +1,125 @@
+"""Grading on submit, end to end: students use nbgrader's own commands on a private exchange, and the
+service (`python -m backprop_course serve`) grades and answers each latest submission, also after a
+SIGKILL in the middle of a burst."""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from backprop_course import REPO_ROOT
+from backprop_course.course import NBGRADER, Course
+from backprop_course.serve.inbox import Exchange
+from support.hostile import CASES, write_case
+from support.submissions import fixture_notebook_path
+
+pytestmark = pytest.mark.slow  # end to end: real nbgrader, a Dask cluster, sandboxed kernels
+ASSIGNMENT = "chain_rule"
+COURSE_ID = "backprop"
+SCORE = re.compile(r"Score: (?P<score>[\d.]+) / (?P<total>[\d.]+)")
+
+
+class Term:
+    """A course directory, a private exchange, and students who each work in a folder of their own."""
+
+    def __init__(self, root):
+        self.course = Course.scratch_copy(root / "course")
+        self.exchange, self.homes = root / "exchange", root / "students"
+        for folder in (self.exchange, self.homes):
+            folder.mkdir()
+        with open(self.course.root / "nbgrader_config.py", "a") as config:
+            config.write(f"\nc.Exchange.root = {str(self.exchange)!r}\nc.CourseDirectory.course_id = {COURSE_ID!r}\n")
+        self.course.release(ASSIGNMENT)
+        self.course.nbgrader("release_assignment", ASSIGNMENT, "--force")
+        self.service = None
+
+    def student(self, name, *command):
+        """Run ``nbgrader <command>`` as student ``name``, in their own folder, with their own cache of what
+        they submitted (as each JupyterHub user has)."""
+        home = self.homes / name
+        home.mkdir(exist_ok=True)
+        options = [f"--Exchange.root={self.exchange}", f"--Exchange.cache={home / '.nbgrader_cache'}",
+                   f"--CourseDirectory.course_id={COURSE_ID}"]
+        path = os.pathsep.join([str(NBGRADER.parent), os.environ.get("PATH", "")])
+        result = subprocess.run([str(NBGRADER), *command, f"--student={name}", *options], cwd=home,
+                                env=dict(os.environ, PATH=path), capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return home
+
+    def fetch_and_submit(self, name, write_notebook):
+        home = self.homes / name
+        if not (home / ASSIGNMENT).is_dir():
+            self.student(name, "fetch_assignment", ASSIGNMENT)
+        write_notebook(home / ASSIGNMENT)
+        self.student(name, "submit", ASSIGNMENT)
+
+    def start(self, log):
+        self.service = subprocess.Popen(
+            [sys.executable, "-m", "backprop_course", "serve", "--course", str(self.course.root), "--interval", "0.5",
+             "--workers", "2"], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def kill(self, sig=signal.SIGKILL):
+        os.killpg(self.service.pid, sig)
+        self.service.wait(timeout=60)
+
+    def wait_until_answered(self, seconds):
+        exchange = Exchange(self.course)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if exchange.waiting({ASSIGNMENT}) == ([], []) and len(exchange.submissions({ASSIGNMENT})) >= 4:
+                return
+            assert self.service.poll() is None, "the service stopped"
+            time.sleep(0.5)
+        raise AssertionError(f"still waiting after {seconds} s: {exchange.waiting({ASSIGNMENT})}")
+
+
+def notebook_of(fixture):
+    return lambda folder: shutil.copyfile(fixture_notebook_path(ASSIGNMENT, fixture), folder / f"{ASSIGNMENT}.ipynb")
+
+
+def hostile(case_name):
+    case = next(case for case in CASES if case.name == case_name)
+    source = REPO_ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    release = REPO_ROOT / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    return lambda folder: write_case(case, folder, source, release)
+
+
+def test_each_student_gets_feedback_on_their_latest_submission_also_after_the_service_is_killed(tmp_path):
+    from nbgrader.api import Gradebook
+
+    term = Term(tmp_path)
+    # Bob submits twice before the service runs: his first is never graded, and the log says so.
+    term.fetch_and_submit("bob", notebook_of("missing_factor_2"))
+    term.fetch_and_submit("bob", notebook_of("reference"))
+    log_path = tmp_path / "service.log"
+    with open(log_path, "ab") as log:
+        term.start(log)
+        term.fetch_and_submit("alice", notebook_of("reference"))
+        term.fetch_and_submit("carol", hostile("kernel_dies"))
+        time.sleep(3)  # the service is starting its cluster, or grading the burst
+        term.kill()  # SIGKILL, mid-burst
+        term.start(log)
+        term.wait_until_answered(240)
+        term.kill(signal.SIGTERM)
+    service_log = log_path.read_text()
+
+    assert re.search(r"bob \| chain_rule \| .* \| skipped \| a newer submission", service_log), service_log
+    scores = {}
+    with Gradebook(term.course.db_url) as gradebook:
+        for name in ("alice", "bob", "carol"):
+            submission = gradebook.find_submission(ASSIGNMENT, name)
+            latest = max(s.timestamp for s in Exchange(term.course).submissions({ASSIGNMENT}) if s.student == name)
+            assert submission.timestamp.replace(tzinfo=None) == latest.replace(tzinfo=None), name
+            scores[name] = submission.score
+    assert scores["alice"] == scores["bob"] == 13 and scores["carol"] < 13, scores
+    for name in ("alice", "bob", "carol"):
+        home = term.student(name, "fetch_feedback", ASSIGNMENT)
+        pages = sorted((home / ASSIGNMENT / "feedback").glob("*/chain_rule.html"))
+        assert len(pages) == 1, (name, pages)  # the latest submission's only: bob's first was never graded
+        shown = SCORE.search(pages[0].read_text())
+        assert shown and float(shown["score"]) == scores[name], (name, shown and shown.group(0))
+    assert len(re.findall(r" \| (graded|crashed|tampered|timed out) \| ", service_log)) >= 3, service_log

@@ -13,6 +13,7 @@ import pytest
 
 from backprop_course import REPO_ROOT
 from backprop_course.course import NBGRADER, Course
+from backprop_course.serve import status
 from backprop_course.serve.inbox import Exchange
 from support.hostile import CASES, write_case
 from support.submissions import fixture_notebook_path
@@ -123,3 +124,11 @@ def test_each_student_gets_feedback_on_their_latest_submission_also_after_the_se
         shown = SCORE.search(pages[0].read_text())
         assert shown and float(shown["score"]) == scores[name], (name, shown and shown.group(0))
     assert len(re.findall(r" \| (graded|crashed|tampered|timed out) \| ", service_log)) >= 3, service_log
+    # Each latest submission answered once at most, across the kill (a kill between releasing its feedback
+    # and writing its record leaves it answered without a record); bob's first only ever skipped.
+    answered = [(entry["student"], entry["status"]) for entry in status.records(term.course)
+                if entry["status"] != "skipped"]
+    assert len(answered) == len(set(answered)) and set(answered) <= {
+        ("alice", "graded"), ("bob", "graded"), ("carol", "crashed")}, answered
+    page = (term.course.root / "reports" / status.PAGE_NAME).read_text()
+    assert "answered; seconds from submission to feedback: median" in page and "nothing waits" in page

@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from ..course import Course
 from ..outcomes import StudentResult
 from ..units import unit_names
+from . import status
 from .inbox import Exchange, Submission
 
 
@@ -35,9 +36,11 @@ def serve(course: Course, once: bool = False, interval: float = 2.0, client=None
 
     check_before_autograding()  # no sandbox, no service, unless the instructor opts out out loud
     exchange, failed = Exchange(course), set()
-    log(f"serving {exchange.inbound}: feedback to {exchange.feedback}")
+    log(f"serving {exchange.inbound}: feedback to {exchange.feedback}; status in reports/{status.PAGE_NAME}")
+    status.write_page(course, exchange.waiting(set(unit_names(course.root)))[0])
     while True:
-        grade_round(course, exchange, client, log, failed)
+        if grade_round(course, exchange, client, log, failed):
+            status.write_page(course, exchange.waiting(set(unit_names(course.root)))[0])
         if once:
             return
         time.sleep(interval)
@@ -45,7 +48,7 @@ def serve(course: Course, once: bool = False, interval: float = 2.0, client=None
 
 def grade_round(course: Course, exchange: Exchange, client, log: Callable[[str], None],
                 failed: set[str] | None = None) -> list[Submission]:
-    """Grade and answer each student's latest unanswered submission; return those answered.
+    """Grade and answer each student's latest unanswered submission; return those answered and skipped.
 
     ``failed``: submission folders whose feedback could not be released in this process's earlier
     rounds, tried again only after a restart (so that one broken submission cannot spin the service).
@@ -56,6 +59,7 @@ def grade_round(course: Course, exchange: Exchange, client, log: Callable[[str],
     waiting, skipped = exchange.waiting(set(unit_names(course.root)))
     for older in skipped:
         log(_line(older, "skipped", "a newer submission of this student is graded instead"))
+        status.record(course, older, "skipped", note="a newer submission of this student is graded instead")
     batches = defaultdict(list)
     for submission in waiting:
         if str(submission.folder) not in failed:
@@ -71,12 +75,16 @@ def grade_round(course: Course, exchange: Exchange, client, log: Callable[[str],
             _answer(course, submission, result)
             if submission.answered(exchange.feedback):
                 answered.append(submission)
-                score = f"{result.score:g}/{result.max_score:g}" if result else "-"
-                log(_line(submission, result.status if result else "not graded", score, _seconds_since(submission)))
+                score, outcome = (f"{result.score:g}/{result.max_score:g}", result.status) if result else \
+                    ("-", "not graded")
+                seconds = _seconds_since(submission)
+                log(_line(submission, outcome, score, f"{seconds:.1f} s"))
+                status.record(course, submission, outcome, score, seconds)
             else:
                 failed.add(str(submission.folder))
                 log(_line(submission, "failed", "its feedback could not be released; see the log above"))
-    return answered
+                status.record(course, submission, "failed", note="its feedback could not be released")
+    return answered or skipped
 
 
 def _answer(course: Course, submission: Submission, result: StudentResult | None) -> None:
@@ -112,9 +120,9 @@ def _write_ungraded_page(feedback, submitted, notebook: str, assignment: str, re
         "</p></body></html>\n", encoding="utf-8")
 
 
-def _seconds_since(submission: Submission) -> str:
+def _seconds_since(submission: Submission) -> float:
     stamp = submission.timestamp if submission.timestamp.tzinfo else submission.timestamp.replace(tzinfo=timezone.utc)
-    return f"{(datetime.now(timezone.utc) - stamp).total_seconds():.1f} s"
+    return (datetime.now(timezone.utc) - stamp).total_seconds()
 
 
 def _line(submission: Submission, status: str, *more: str) -> str:

@@ -4,7 +4,7 @@
 the course directory by the instructor's account. Each round it finds every student's latest
 unanswered submission in the exchange's inbound folder (``inbox``), and for each assignment:
 
-1. ``nbgrader collect --update`` (each student's latest submission);
+1. nbgrader's ``collect --update`` (each student's latest submission), in this process;
 2. the parallel command's ``autograde_class`` for those students, in warm sandboxed workers;
 3. nbgrader's ``generate_feedback`` and ``release_feedback`` for each of them alone.
 
@@ -53,6 +53,8 @@ def grade_round(course: Course, exchange: Exchange, client, log: Callable[[str],
     ``failed``: submission folders whose feedback could not be released in this process's earlier
     rounds, tried again only after a restart (so that one broken submission cannot spin the service).
     """
+    from nbgrader.apps import NbGraderAPI
+
     from ..parallel import autograde_class
 
     failed = set() if failed is None else failed
@@ -66,13 +68,16 @@ def grade_round(course: Course, exchange: Exchange, client, log: Callable[[str],
             batches[submission.assignment].append(submission)
     answered = []
     for assignment, batch in batches.items():
-        course.nbgrader("collect", "--update", assignment)
+        api = NbGraderAPI(coursedir=course.settings, config=course.config)
+        collected = api.collect(assignment, update=True)  # in this process: no nbgrader start-up per round
+        if not collected["success"]:
+            log(f"nbgrader collect {assignment} failed: {collected.get('error') or collected.get('log')}")
         students = [submission.student for submission in batch]
         results, _ = autograde_class(course, assignment, students=students, client=client)
         by_student = {result.student: result for result in results}
         for submission in batch:
             result = by_student.get(submission.student)
-            _answer(course, submission, result)
+            _answer(api, course, submission, result)
             if submission.answered(exchange.feedback):
                 answered.append(submission)
                 score, outcome = (f"{result.score:g}/{result.max_score:g}", result.status) if result else \
@@ -87,14 +92,11 @@ def grade_round(course: Course, exchange: Exchange, client, log: Callable[[str],
     return answered or skipped
 
 
-def _answer(course: Course, submission: Submission, result: StudentResult | None) -> None:
+def _answer(api, course: Course, submission: Submission, result: StudentResult | None) -> None:
     """Generate this student's feedback (or a page saying why there is none) and release it to them alone."""
-    from nbgrader.apps import NbGraderAPI
-
     student, assignment = submission.student, submission.assignment
     feedback = course.folder("feedback", student, assignment)
     shutil.rmtree(feedback, ignore_errors=True)  # derived: an earlier submission's must not be released again
-    api = NbGraderAPI(coursedir=course.settings, config=course.config)
     if result is not None and course.folder("autograded", student, assignment).is_dir():
         api.generate_feedback(assignment, student, force=True)  # a crashed or timed-out notebook's too
     submitted = course.folder("submitted", student, assignment)

@@ -52,14 +52,16 @@ def command_autograde(args: argparse.Namespace) -> None:
 
 def command_serve(args: argparse.Namespace) -> None:
     from .course import Course
-    from .grading.sandbox import SandboxUnavailable
+    from .grading.sandbox import SandboxUnavailable, check_before_autograding
     from .parallel import dask_client
     from .serve import serve
+    try:
+        check_before_autograding()  # before the cluster starts
+    except SandboxUnavailable as refused:
+        raise SystemExit(f"ERROR: {refused}")
     with dask_client(args.scheduler, args.workers) as client:
         try:
             serve(Course(Path(args.course)), once=args.once, interval=args.interval, client=client)
-        except SandboxUnavailable as refused:
-            raise SystemExit(f"ERROR: {refused}")
         except KeyboardInterrupt:
             pass
 

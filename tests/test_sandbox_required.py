@@ -71,6 +71,14 @@ def test_the_parallel_command_refuses_before_touching_anyone(course, monkeypatch
     assert result.returncode != 0 and "Refusing to autograde" in result.stderr
 
 
+def test_grading_on_submit_refuses_to_start_without_the_sandbox(course):
+    result = subprocess.run([sys.executable, "-m", "backprop_course", "serve", "--once", "--course",
+                             str(course.root), "--workers", "1"], env=environment(opt_out=False),
+                            capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "Refusing to autograde" in result.stderr and "BACKPROP_SANDBOX=off" in result.stderr
+
+
 def test_the_kernel_launcher_itself_refuses_an_autograde_kernel(tmp_path):
     """The last line of defence, for any way of starting an autograding kernel (formgrader's button too)."""
     env = dict(environment(opt_out=False), NBGRADER_EXECUTION="autograde")

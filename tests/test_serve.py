@@ -71,7 +71,7 @@ class Term:
         exchange = Exchange(self.course)
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            if exchange.waiting({ASSIGNMENT}) == ([], []) and len(exchange.submissions({ASSIGNMENT})) >= 4:
+            if exchange.waiting({ASSIGNMENT}) == ([], []) and len(exchange.submissions({ASSIGNMENT})) >= 5:
                 return
             assert self.service.poll() is None, "the service stopped"
             time.sleep(0.5)
@@ -89,6 +89,12 @@ def hostile(case_name):
     return lambda folder: write_case(case, folder, source, release)
 
 
+def misnamed(folder):
+    """Dave saves his work as 'chain_rule (1).ipynb', and deletes the notebook he fetched."""
+    (folder / f"{ASSIGNMENT}.ipynb").unlink()
+    hostile("wrong_name")(folder)
+
+
 def test_each_student_gets_feedback_on_their_latest_submission_also_after_the_service_is_killed(tmp_path):
     from nbgrader.api import Gradebook
 
@@ -101,6 +107,7 @@ def test_each_student_gets_feedback_on_their_latest_submission_also_after_the_se
         term.start(log)
         term.fetch_and_submit("alice", notebook_of("reference"))
         term.fetch_and_submit("carol", hostile("kernel_dies"))
+        term.fetch_and_submit("dave", misnamed)
         time.sleep(3)  # the service is starting its cluster, or grading the burst
         term.kill()  # SIGKILL, mid-burst
         term.start(log)
@@ -123,12 +130,15 @@ def test_each_student_gets_feedback_on_their_latest_submission_also_after_the_se
         assert len(pages) == 1, (name, pages)  # the latest submission's only: bob's first was never graded
         shown = SCORE.search(pages[0].read_text())
         assert shown and float(shown["score"]) == scores[name], (name, shown and shown.group(0))
+    home = term.student("dave", "fetch_feedback", ASSIGNMENT)
+    (page,) = (home / ASSIGNMENT / "feedback").glob("*/chain_rule (1).html")
+    assert "chain_rule (1).ipynb is not a notebook of chain_rule; only chain_rule.ipynb is graded" in page.read_text()
     assert len(re.findall(r" \| (graded|crashed|tampered|timed out) \| ", service_log)) >= 3, service_log
     # Each latest submission answered once at most, across the kill (a kill between releasing its feedback
     # and writing its record leaves it answered without a record); bob's first only ever skipped.
     answered = [(entry["student"], entry["status"]) for entry in status.records(term.course)
                 if entry["status"] != "skipped"]
     assert len(answered) == len(set(answered)) and set(answered) <= {
-        ("alice", "graded"), ("bob", "graded"), ("carol", "crashed")}, answered
+        ("alice", "graded"), ("bob", "graded"), ("carol", "crashed"), ("dave", "missing")}, answered
     page = (term.course.root / "reports" / status.PAGE_NAME).read_text()
     assert "answered; seconds from submission to feedback: median" in page and "nothing waits" in page

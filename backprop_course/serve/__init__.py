@@ -100,21 +100,23 @@ def _answer(api, course: Course, submission: Submission, result: StudentResult |
     if result is not None and course.folder("autograded", student, assignment).is_dir():
         api.generate_feedback(assignment, student, force=True)  # a crashed or timed-out notebook's too
     submitted = course.folder("submitted", student, assignment)
+    graded = sorted(f"{path.name}" for path in course.folder("source", assignment=assignment).glob("*.ipynb"))
     for notebook in submitted.glob("*.ipynb"):
         if not (feedback / f"{notebook.stem}.html").is_file():
-            _write_ungraded_page(feedback, submitted, notebook.stem, assignment, result)
+            reason = (f"{notebook.name} is not a notebook of {assignment}; only {', '.join(graded)} is graded, so "
+                      "save your work under that name" if notebook.name not in graded else
+                      result.reason if result and result.reason else "nbgrader could not grade it")
+            _write_ungraded_page(feedback, submitted, notebook.stem, result.status if result else "not graded",
+                                 reason)
     api.release_feedback(assignment, student)
 
 
-def _write_ungraded_page(feedback, submitted, notebook: str, assignment: str, result: StudentResult | None) -> None:
+def _write_ungraded_page(feedback, submitted, notebook: str, status: str, reason: str) -> None:
     """Feedback for a notebook that nbgrader could not grade, with the reason, where release_feedback looks."""
     feedback.mkdir(parents=True, exist_ok=True)
     for stamp in ("timestamp.txt", "submission_secret.txt"):
         if (submitted / stamp).is_file():
             shutil.copyfile(submitted / stamp, feedback / stamp)
-    status = result.status if result else "not graded"
-    reason = (result.reason if result and result.reason else
-              f"no notebook named {assignment}.ipynb was graded; submit the notebook under that name")
     (feedback / f"{notebook}.html").write_text(
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(notebook)}</title></head><body>"
         f"<h1>{html.escape(notebook)}: {html.escape(status)}</h1><p>This submission could not be graded: "

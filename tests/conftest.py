@@ -1,6 +1,8 @@
 """Shared fixtures: a scratch course directory autograded once per test session."""
+import functools
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -47,15 +49,28 @@ def fixture_cases():
     return [(assignment, name) for assignment in ASSIGNMENTS for name in expected_outcomes(assignment)]
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (`make test` runs two workers, --dist loadgroup), each test file runs on one
-    worker, so its module fixtures are built once; and every file that uses the session's graded
-    course runs on the same worker, which builds it once."""
-    graded = {item.module.__name__ for item in items if "graded_course" in item.fixturenames}
-    for item in items:
-        name = item.module.__name__
-        item.add_marker(pytest.mark.xdist_group("graded_course" if name in graded else name))
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Under pytest-xdist (`make test` runs two workers), each test file runs on one worker, so that its
+    module fixtures are built once; and every file that uses the session's graded course runs on the same
+    worker, which builds it once."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneWorkerPerFile(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            path = nodeid.split("::", 1)[0]
+            return GRADED_COURSE if _uses_graded_course(path) else path
+
+    return OneWorkerPerFile(config, log)
+
+
+GRADED_COURSE = "graded_course"
+
+
+@functools.cache
+def _uses_graded_course(path):
+    file = Path(__file__).parent.parent / path
+    return file.is_file() and GRADED_COURSE in file.read_text(encoding="utf-8")
 
 
 def pytest_sessionfinish(session):

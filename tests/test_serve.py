@@ -130,6 +130,7 @@ def test_each_student_gets_feedback_on_their_latest_submission_also_after_the_se
         assert len(pages) == 1, (name, pages)  # the latest submission's only: bob's first was never graded
         shown = SCORE.search(pages[0].read_text())
         assert shown and float(shown["score"]) == scores[name], (name, shown and shown.group(0))
+        assert "not graded yet" in pages[0].read_text()  # the parts a TA grades by hand
     home = term.student("dave", "fetch_feedback", ASSIGNMENT)
     (page,) = (home / ASSIGNMENT / "feedback").glob("*/chain_rule (1).html")
     assert "chain_rule (1).ipynb is not a notebook of chain_rule; only chain_rule.ipynb is graded" in page.read_text()

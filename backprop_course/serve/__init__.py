@@ -78,6 +78,8 @@ def grade_round(course: Course, exchange: Exchange, client, log: Callable[[str],
         for submission in batch:
             result = by_student.get(submission.student)
             _answer(api, course, submission, result)
+            # collect takes the newest submission: one that arrived since this round began was graded instead.
+            submission = exchange.latest(submission.student, submission.assignment) or submission
             if submission.answered(exchange.feedback):
                 answered.append(submission)
                 score, outcome = (f"{result.score:g}/{result.max_score:g}", result.status) if result else \

@@ -69,6 +69,11 @@ class Exchange:
             found.append(Submission(parts[0], parts[1], timestamp, folder))
         return sorted(found, key=lambda submission: submission.timestamp)
 
+    def latest(self, student: str, assignment: str) -> Submission | None:
+        """The student's newest submission of ``assignment``."""
+        mine = [item for item in self.submissions({assignment}) if item.student == student]
+        return mine[-1] if mine else None
+
     def waiting(self, assignments: set[str]) -> tuple[list[Submission], list[Submission]]:
         """(each student's latest unanswered submission of each assignment, the older unanswered ones that it
         replaces and that are never graded)."""

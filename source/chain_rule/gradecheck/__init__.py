@@ -215,7 +215,7 @@ def _expect_gradient_matches_differences(namespace, function, what, argument, we
 
     def call(data, **changed):
         arguments = [array.copy() for array in arrays] if isinstance(weights, list) else weights.copy()
-        with quietly(what), substituted(namespace, **given_network(), **changed):
+        with quietly(what), substituted(namespace, **{**given_network(), **changed}):
             got = namespace[function](arguments, *data)
         expect_unchanged(what, argument, arguments if isinstance(weights, list) else [arguments], arrays)
         return normalize(got)

@@ -50,7 +50,7 @@ def course_with_exchange(root: Path) -> Course:
 
 
 def submit_for_real(course: Course, home: Path, student: str, fixture: str) -> None:
-    options = [f"--Exchange.root={Exchange(course).course_folder.parent}", f"--Exchange.cache={home / '.cache'}",
+    options = [f"--Exchange.root={Exchange.of(course).course_folder.parent}", f"--Exchange.cache={home / '.cache'}",
                f"--CourseDirectory.course_id={COURSE_ID}", f"--student={student}"]
     if not (home / ASSIGNMENT).is_dir():
         home.mkdir(parents=True, exist_ok=True)
@@ -62,7 +62,7 @@ def submit_for_real(course: Course, home: Path, student: str, fixture: str) -> N
 
 def land_burst(course: Course, students: list[str]) -> None:
     """What `nbgrader submit` writes, for each student at once: notebook, timestamp and secret."""
-    inbound = Exchange(course).inbound
+    inbound = Exchange.of(course).inbound
     inbound.mkdir(parents=True, exist_ok=True)
     now = datetime.now(timezone.utc)
     for index, student in enumerate(students):
@@ -77,7 +77,7 @@ def land_burst(course: Course, students: list[str]) -> None:
 
 
 def wait_answered(course: Course, count: int, timeout: float = 900) -> float:
-    exchange, started = Exchange(course), time.monotonic()
+    exchange, started = Exchange.of(course), time.monotonic()
     while time.monotonic() - started < timeout:
         submissions = exchange.submissions({ASSIGNMENT})
         if len(submissions) >= count and all(item.answered(exchange.feedback) for item in submissions[-count:]):
@@ -119,7 +119,7 @@ def main() -> None:
         batch.nbgrader("generate_feedback", ASSIGNMENT, "--force")
         batch.nbgrader("release_feedback", ASSIGNMENT)
         batch_seconds = time.monotonic() - started
-        assert all(item.answered(Exchange(batch).feedback) for item in Exchange(batch).submissions({ASSIGNMENT}))
+        assert all(item.answered(Exchange.of(batch).feedback) for item in Exchange.of(batch).submissions({ASSIGNMENT}))
     print(f"idle service, `nbgrader submit` returned -> feedback fetchable: median {statistics.median(idle):.2f} s "
           f"(runs: {', '.join(f'{value:.2f}' for value in idle)})")
     print(f"burst of {args.size}: every feedback fetchable after {burst:.1f} s")

@@ -68,7 +68,7 @@ class Term:
         self.service.wait(timeout=60)
 
     def wait_until_answered(self, seconds):
-        exchange = Exchange(self.course)
+        exchange = Exchange.of(self.course)
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if exchange.waiting({ASSIGNMENT}) == ([], []) and len(exchange.submissions({ASSIGNMENT})) >= 5:
@@ -120,7 +120,7 @@ def test_each_student_gets_feedback_on_their_latest_submission_also_after_the_se
     with Gradebook(term.course.db_url) as gradebook:
         for name in ("alice", "bob", "carol"):
             submission = gradebook.find_submission(ASSIGNMENT, name)
-            latest = max(s.timestamp for s in Exchange(term.course).submissions({ASSIGNMENT}) if s.student == name)
+            latest = max(s.timestamp for s in Exchange.of(term.course).submissions({ASSIGNMENT}) if s.student == name)
             assert submission.timestamp.replace(tzinfo=None) == latest.replace(tzinfo=None), name
             scores[name] = submission.score
     assert scores["alice"] == scores["bob"] == 13 and scores["carol"] < 13, scores

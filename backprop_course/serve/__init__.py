@@ -35,7 +35,7 @@ def serve(course: Course, once: bool = False, interval: float = 2.0, client=None
     from ..grading.sandbox import check_before_autograding
 
     check_before_autograding()  # no sandbox, no service, unless the instructor opts out out loud
-    exchange, failed = Exchange(course), set()
+    exchange, failed = Exchange.of(course), set()
     log(f"serving {exchange.inbound}: feedback to {exchange.feedback}; status in reports/{status.PAGE_NAME}")
     status.write_page(course, exchange.waiting(set(unit_names(course.root)))[0])
     while True:

@@ -44,14 +44,19 @@ class Submission:
 class Exchange:
     """The course's folders in nbgrader's exchange, as nbgrader_config.py names them."""
 
-    def __init__(self, course: Course) -> None:
+    def __init__(self, course_folder: Path) -> None:
+        self.course_folder = Path(course_folder)
+        self.inbound = self.course_folder / "inbound"
+        self.feedback = self.course_folder / "feedback"
+
+    @classmethod
+    def of(cls, course: Course) -> "Exchange":
+        """The exchange folders of ``course``: ``c.Exchange.root``/``c.CourseDirectory.course_id``."""
         from nbgrader.exchange.default.exchange import Exchange as NbgraderExchange
 
         configured = course.config.Exchange
         root = configured.root if "root" in configured else NbgraderExchange.class_traits()["root"].default_value
-        self.course_folder = Path(root) / course.settings.course_id
-        self.inbound = self.course_folder / "inbound"
-        self.feedback = self.course_folder / "feedback"
+        return cls(Path(root) / course.settings.course_id)
 
     def submissions(self, assignments: set[str]) -> list[Submission]:
         """Every submission of ``assignments`` in the inbound folder, oldest first."""

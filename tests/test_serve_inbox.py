@@ -1,0 +1,67 @@
+"""What the service reads of the exchange: each student's latest unanswered submission, fairly, and nothing
+it has answered (backprop_course/serve/inbox.py)."""
+from datetime import datetime, timedelta, timezone
+
+from nbgrader.utils import notebook_hash
+
+from backprop_course.serve.inbox import Exchange
+
+START = datetime(2026, 12, 5, 23, 0, tzinfo=timezone.utc)
+
+
+def submit(exchange, student, minutes, assignment="chain_rule", notebooks=("chain_rule",), secret=None):
+    """What `nbgrader submit` leaves in the inbound folder."""
+    stamp = (START + timedelta(minutes=minutes)).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    folder = exchange.inbound / f"{student}+{assignment}+{stamp}+{minutes:04d}"
+    folder.mkdir(parents=True)
+    for name in notebooks:
+        (folder / f"{name}.ipynb").write_text("{}")
+    (folder / "timestamp.txt").write_text(stamp)
+    (folder / "submission_secret.txt").write_text(secret or f"secret-{student}-{minutes}")
+    return folder
+
+
+def release_feedback(exchange, submission):
+    """What `nbgrader release_feedback` leaves for it: one page per notebook, named as fetch_feedback looks."""
+    exchange.feedback.mkdir(parents=True, exist_ok=True)
+    secret = (submission.folder / "submission_secret.txt").read_text()
+    for name in submission.notebooks:
+        (exchange.feedback / f"{notebook_hash(secret=secret, notebook_id=name)}.html").write_text("<p>feedback</p>")
+
+
+def test_fifty_resubmissions_wait_as_one_and_a_classmate_is_next(tmp_path):
+    exchange = Exchange(tmp_path / "backprop")
+    for minute in range(50):
+        submit(exchange, "eager", minute)
+    submit(exchange, "calm", 25)
+    waiting, skipped = exchange.waiting({"chain_rule"})
+    assert [(item.student, item.timestamp.minute) for item in waiting] == [("calm", 25), ("eager", 49)]
+    assert len(skipped) == 49 and {item.student for item in skipped} == {"eager"}
+
+
+def test_an_answered_submission_no_longer_waits_and_a_newer_one_does(tmp_path):
+    exchange = Exchange(tmp_path / "backprop")
+    submit(exchange, "ann", 1)
+    (first,), _ = exchange.waiting({"chain_rule"})
+    release_feedback(exchange, first)
+    assert exchange.waiting({"chain_rule"}) == ([], [])
+    submit(exchange, "ann", 2)  # resubmitted after the feedback
+    (second,), skipped = exchange.waiting({"chain_rule"})
+    assert second.timestamp > first.timestamp and skipped == []  # the answered one is not "skipped"
+
+
+def test_only_feedback_under_the_submissions_own_secret_answers_it(tmp_path):
+    exchange = Exchange(tmp_path / "backprop")
+    submit(exchange, "ann", 1, secret="old")
+    (old,), _ = exchange.waiting({"chain_rule"})
+    release_feedback(exchange, old)
+    submit(exchange, "ann", 2, secret="new")
+    assert [item.timestamp.minute for item in exchange.waiting({"chain_rule"})[0]] == [2]
+
+
+def test_what_is_not_a_submission_of_a_known_assignment_is_left_alone(tmp_path):
+    exchange = Exchange(tmp_path / "backprop")
+    submit(exchange, "ann", 1, assignment="other_course_work")
+    (exchange.inbound / "bob+chain_rule+not a time+x").mkdir(parents=True)
+    submit(exchange, "cy", 3, notebooks=())  # nothing that a student could fetch feedback for
+    assert exchange.waiting({"chain_rule"}) == ([], [])

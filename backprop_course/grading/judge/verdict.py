@@ -90,7 +90,9 @@ class Verdict:
                 own = {"error"} | ({"wrong", "shape", "factor"} if unnamed else set())
                 problem = describe(self.kind.value, {key: value for key, value in details.items()
                                                      if not (for_class and key in own)})
-            return sentence(f"{what} {problem}" + (f", {where}" if where else ""), self.hint)
+            # A known mistake says what to change; a hint about other causes would only distract.
+            hint = "" if self.kind == Kind.KNOWN_MISTAKE else self.hint
+            return sentence(f"{what} {problem}" + (f", {where}" if where else ""), hint)
         if self.kind == Kind.HARD_CODED:
             return hard_coded_message(what, where, details["other_where"])
         if self.kind == Kind.METHOD:

@@ -166,8 +166,9 @@ def mismatch_message(what, got, want, where="", hint="", mistakes=None,
     if found is None:
         return None
     kind, details = found
-    problem = details["description"] if kind == "known mistake" else describe(kind, details)
-    return sentence(f"{what} {problem}" + (f", {where}" if where else ""), hint)
+    if kind == "known mistake":  # it says what to change; a hint about other causes would only distract
+        return sentence(f"{what} {details['description']}" + (f", {where}" if where else ""))
+    return sentence(f"{what} {describe(kind, details)}" + (f", {where}" if where else ""), hint)
 
 
 def sentence(text, more=""):

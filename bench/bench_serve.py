@@ -92,8 +92,8 @@ def main() -> None:
     parser.add_argument("--idle", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-serve-") as scratch:
-        scratch = Path(scratch)
+    with tempfile.TemporaryDirectory(prefix="bench-serve-") as folder:
+        scratch = Path(folder)
         served, batch = course_with_exchange(scratch / "served"), course_with_exchange(scratch / "batch")
         students = [f"s{index:03d}" for index in range(args.size)]
         service = subprocess.Popen([sys.executable, "-m", "backprop_course", "serve", "--course", str(served.root),
@@ -120,11 +120,14 @@ def main() -> None:
         batch.nbgrader("release_feedback", ASSIGNMENT)
         batch_seconds = time.monotonic() - started
         assert all(item.answered(Exchange.of(batch).feedback) for item in Exchange.of(batch).submissions({ASSIGNMENT}))
+        rounds = "".join(line for line in (scratch / "service.log").read_text().splitlines(True)
+                         if line.startswith("round of "))
     print(f"idle service, `nbgrader submit` returned -> feedback fetchable: median {statistics.median(idle):.2f} s "
           f"(runs: {', '.join(f'{value:.2f}' for value in idle)})")
     print(f"burst of {args.size}: every feedback fetchable after {burst:.1f} s")
     print(f"batch (collect, parallel autograde, feedback, release) of the same {args.size}: {batch_seconds:.1f} s")
     print(f"service burst / batch: {burst / batch_seconds:.2f}x")
+    print("the service's rounds:\n" + rounds)
 
 
 if __name__ == "__main__":

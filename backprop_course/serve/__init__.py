@@ -68,12 +68,15 @@ def grade_round(course: Course, exchange: Exchange, client, log: Callable[[str],
             batches[submission.assignment].append(submission)
     answered = []
     for assignment, batch in batches.items():
+        started = time.monotonic()
         api = NbGraderAPI(coursedir=course.settings, config=course.config)
         collected = api.collect(assignment, update=True)  # in this process: no nbgrader start-up per round
         if not collected["success"]:
             log(f"nbgrader collect {assignment} failed: {collected.get('error') or collected.get('log')}")
         students = [submission.student for submission in batch]
+        collecting = time.monotonic()
         results, _ = autograde_class(course, assignment, students=students, client=client)
+        grading = time.monotonic()
         by_student = {result.student: result for result in results}
         for submission in batch:
             result = by_student.get(submission.student)
@@ -91,6 +94,8 @@ def grade_round(course: Course, exchange: Exchange, client, log: Callable[[str],
                 failed.add(str(submission.folder))
                 log(_line(submission, "failed", "its feedback could not be released; see the log above"))
                 status.record(course, submission, "failed", note="its feedback could not be released")
+        log(f"round of {len(batch)} {assignment}: collect {collecting - started:.1f} s, autograde "
+            f"{grading - collecting:.1f} s, feedback and release {time.monotonic() - grading:.1f} s")
     return answered or skipped
 
 

@@ -1,5 +1,5 @@
 """What the service reads of the exchange: each student's latest unanswered submission, fairly, and nothing
-it has answered (backprop_course/serve/inbox.py)."""
+it has answered (backprop_course/serve/inbox.py); and its loop outlives a round that breaks."""
 from datetime import datetime, timedelta, timezone
 
 from nbgrader.utils import notebook_hash
@@ -65,3 +65,25 @@ def test_what_is_not_a_submission_of_a_known_assignment_is_left_alone(tmp_path):
     (exchange.inbound / "bob+chain_rule+not a time+x").mkdir(parents=True)
     submit(exchange, "cy", 3, notebooks=())  # nothing that a student could fetch feedback for
     assert exchange.waiting({"chain_rule"}) == ([], [])
+
+
+def test_a_round_that_breaks_is_logged_and_the_service_goes_on(tmp_path, monkeypatch):
+    import backprop_course.serve as service
+    from backprop_course.course import Course
+    from backprop_course.grading import sandbox
+
+    outcomes = iter([RuntimeError("the gradebook is away"), KeyboardInterrupt()])
+
+    def grade_round(*args):
+        raise next(outcomes)
+    monkeypatch.setattr(service, "grade_round", grade_round)
+    monkeypatch.setattr(sandbox, "check_before_autograding", lambda: None)
+    monkeypatch.setattr(service.time, "sleep", lambda seconds: None)
+    lines = []
+    course = Course.scratch_copy(tmp_path / "course")
+    try:
+        service.serve(course, interval=0, log=lines.append)
+    except KeyboardInterrupt:  # the second round: the loop went on after the first one broke
+        pass
+    assert any("this round failed, and the next one tries again" in line and "the gradebook is away" in line
+               for line in lines), lines

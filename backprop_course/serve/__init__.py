@@ -18,6 +18,7 @@ score, and seconds from submission to released feedback.
 import html
 import shutil
 import time
+import traceback
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -39,8 +40,13 @@ def serve(course: Course, once: bool = False, interval: float = 2.0, client=None
     log(f"serving {exchange.inbound}: feedback to {exchange.feedback}; status in reports/{status.PAGE_NAME}")
     status.write_page(course, exchange.waiting(set(unit_names(course.root)))[0])
     while True:
-        if grade_round(course, exchange, client, log, failed):
-            status.write_page(course, exchange.waiting(set(unit_names(course.root)))[0])
+        try:
+            if grade_round(course, exchange, client, log, failed):
+                status.write_page(course, exchange.waiting(set(unit_names(course.root)))[0])
+        except Exception:  # a round that broke (say, the gradebook was away) is tried again, not the end
+            log("this round failed, and the next one tries again:\n" + traceback.format_exc())
+            if once:
+                raise
         if once:
             return
         time.sleep(interval)

@@ -13,7 +13,7 @@ from backprop_course.grading.cells import is_test_cell
 from backprop_course.markers import BEGIN_HIDDEN, END_HIDDEN
 from support.catalogs import EXPECTED_MESSAGES, catalog
 from support.leaks import found_secrets, html_text, notebook_secrets
-from support.submissions import build_submission, fixture_notebook_path
+from support.submissions import FIXTURES_DIR, build_submission, fixture_notebook_path
 from support.suites import suite_result
 
 from conftest import expected_outcomes, fixture_cases
@@ -74,6 +74,8 @@ def test_committed_fixtures_match_the_catalog(assignment):
     source = REPO_ROOT / "source" / assignment / f"{assignment}.ipynb"
     release = REPO_ROOT / "release" / assignment / f"{assignment}.ipynb"
     assert sorted(expected_outcomes(assignment)) == sorted(f.name for f in catalog(assignment))
+    folders = sorted(path.name for path in (FIXTURES_DIR / assignment).iterdir() if path.is_dir())
+    assert folders == sorted(f.name for f in catalog(assignment)), "stale fixture folders: run `make fixtures`"
     for fixture in catalog(assignment):
         committed = nbformat.read(fixture_notebook_path(assignment, fixture.name), as_version=4)
         assert committed == build_submission(fixture, source, release), \

@@ -6,6 +6,7 @@ cell must keep all of its points. See ``submissions`` for how they are built.
 under tests/fixtures/ after a source change.
 """
 import json
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -520,6 +521,10 @@ def expected_outcomes(assignment, test_points):
 def write_fixtures(assignment, test_points, root=REPO_ROOT, fixtures_dir=FIXTURES_DIR):
     source_path = root / "source" / assignment / f"{assignment}.ipynb"
     release_path = root / "release" / assignment / f"{assignment}.ipynb"
+    names = {fixture.name for fixture in catalog(assignment)}
+    for stale in (Path(fixtures_dir) / assignment).glob("*/"):
+        if stale.name not in names:  # a fixture dropped from the catalog: the demo would still grade it
+            shutil.rmtree(stale)
     for fixture in catalog(assignment):
         path = fixture_notebook_path(assignment, fixture.name, fixtures_dir)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ The engine knows no assignment. It finds each one in
   ``gradecheck/__init__.py`` with the engine's ``core.py``, ``diagnosis.py``,
   ``probes.py`` and ``changes.py`` (``Unit.ship``). It defines ``probe_cases(grade_id,
   seed, load)``, ``load_data(name, folder)`` and ``run_probes``; optionally
-  ``known_mistakes(function, args, kwargs)``.
+  ``known_mistakes(function, args, kwargs, parameters)``.
   The grader loads the same file as ``backprop_course.gradecheck.<name>``, so
   its ``from .core import ...`` means the same code on both sides.
 - ``__init__.py``: what the grader needs and students never see:

@@ -301,9 +301,8 @@ def judge_case(case: Case, record: Mapping[str, Any], reference: Reference) -> V
         return _failed(Kind.MUTATED, case, name=_clean(mutated[0], 20))
     if case.method:
         return _method_verdict(case, got, reference.expected(case))
-    expected = reference.expected(case)
-    found = mismatch(got, expected, names=case.entries) and \
-        mismatch(got, expected, reference.mistakes(case), names=case.entries)  # known mistakes only when wrong
+    # The known mistakes are worked out only for a wrong answer.
+    found = mismatch(got, reference.expected(case), lambda: reference.mistakes(case), names=case.entries)
     return _failed(Kind(found[0]), case, **found[1]) if found else None
 
 

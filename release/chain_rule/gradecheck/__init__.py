@@ -191,7 +191,7 @@ def expect_dldw_matches_differences(namespace, W, every=SUBSET_EVERY):
     """
     weights = [np.array(w, dtype=np.float64) for w in W]
     _expect_gradient_matches_differences(
-        namespace, "dldw", "dldw(W, x, y)", "W", weights, lambda data: sine_loss(weights, *data),
+        namespace, "dldw", "dldw(W, x, y)", "W", weights, lambda copies: copies, lambda data: sine_loss(weights, *data),
         lambda got: expect_pair_of_numbers("dldw(W, x, y)", got), "the notebook's W", every, GRADIENT_ENTRIES)
 
 
@@ -200,24 +200,24 @@ def expect_dldw_tied_matches_differences(namespace, w, every=SUBSET_EVERY):
     L(w, w), at the weight ``w`` on backprop.csv, as ``expect_dldw_matches_differences`` checks dldw."""
     weight = np.array(w, dtype=np.float64)
     _expect_gradient_matches_differences(
-        namespace, "dldw_tied", "dldw_tied(w, x, y)", "w", weight, lambda data: tied_loss(weight, *data),
+        namespace, "dldw_tied", "dldw_tied(w, x, y)", "w", [weight], lambda copies: copies[0],
+        lambda data: tied_loss(weight, *data),
         lambda got: one_number("dldw_tied(w, x, y)", as_float_array("dldw_tied(w, x, y)", got)),
         f"w = {weight.item():g}", every)
 
 
-def _expect_gradient_matches_differences(namespace, function, what, argument, weights, loss_at, normalize, at,
+def _expect_gradient_matches_differences(namespace, function, what, argument, arrays, pack, loss_at, normalize, at,
                                          every, names=()):
-    """The visible check of a gradient ``function(weights, x, y)``: its values against central
-    differences of ``loss_at(data)`` in ``weights`` (an array, or a list of them), on all of
-    backprop.csv and on every ``every``-th point; then its method, with the student's pieces scaled."""
+    """The visible check of a gradient ``function(pack(arrays), x, y)``: its values against central
+    differences of ``loss_at(data)`` in ``arrays``, on all of backprop.csv and on every ``every``-th
+    point; then its method, with the student's pieces scaled. Each call gets copies of ``arrays``."""
     x, y = load_data(BACKPROP_CSV)
-    arrays = weights if isinstance(weights, list) else [weights]
 
     def call(data, **changed):
-        arguments = [array.copy() for array in arrays] if isinstance(weights, list) else weights.copy()
+        copies = [array.copy() for array in arrays]
         with quietly(what), substituted(namespace, **{**given_network(), **changed}):
-            got = namespace[function](arguments, *data)
-        expect_unchanged(what, argument, arguments if isinstance(weights, list) else [arguments], arrays)
+            got = namespace[function](pack(copies), *data)
+        expect_unchanged(what, argument, copies, arrays)
         return normalize(got)
 
     # Wrong on all points: a piece may be to blame. Right there but wrong on
@@ -230,7 +230,7 @@ def _expect_gradient_matches_differences(namespace, function, what, argument, we
         got = call(data)
         slopes = central_difference(lambda: loss_at(data), arrays)
         expect_close(what, got, np.reshape([slope.item() for slope in slopes], got.shape), where=where, hint=hint,
-                     names=names, mistakes=functools.partial(known_mistakes, function, [weights, *data]))
+                     names=names, mistakes=functools.partial(known_mistakes, function, [pack(arrays), *data]))
     # Right values; now the method. With each piece scaled, a gradient built from the pieces changes.
     if mismatch(call(data, **scaled_pieces(VISIBLE_FACTORS, namespace)), got) is None:
         raise CheckFailed(method_message(what, f"at {at} on every {every}th point", PIECES_SCALED, "same"))

@@ -17,7 +17,6 @@ Run: .venv/bin/python bench/bench_serve.py [--size 60] [--idle 3] [--workers 2]
 """
 import argparse
 import os
-import secrets
 import shutil
 import signal
 import statistics
@@ -33,6 +32,7 @@ from backprop_course.course import NBGRADER, Course
 from backprop_course.parallel import autograde_class
 from backprop_course.serve.inbox import Exchange
 sys.path.insert(0, str(REPO_ROOT / "tests"))
+from support.exchange import leave_submission  # noqa: E402  (test support: what nbgrader submit leaves)
 from support.submissions import fixture_notebook_path  # noqa: E402  (test support: the fixture class)
 
 ASSIGNMENT, COURSE_ID = "chain_rule", "backprop"
@@ -62,18 +62,11 @@ def submit_for_real(course: Course, home: Path, student: str, fixture: str) -> N
 
 def land_burst(course: Course, students: list[str]) -> None:
     """What `nbgrader submit` writes, for each student at once: notebook, timestamp and secret."""
-    inbound = Exchange.of(course).inbound
-    inbound.mkdir(parents=True, exist_ok=True)
-    now = datetime.now(timezone.utc)
+    inbound, now = Exchange.of(course).inbound, datetime.now(timezone.utc)
     for index, student in enumerate(students):
-        stamp = (now + timedelta(microseconds=index)).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
-        staging = inbound.parent / f".staging-{student}"
-        staging.mkdir()
-        shutil.copyfile(fixture_notebook_path(ASSIGNMENT, FIXTURES[index % len(FIXTURES)]),
-                        staging / f"{ASSIGNMENT}.ipynb")
-        (staging / "timestamp.txt").write_text(stamp)
-        (staging / "submission_secret.txt").write_text(secrets.token_hex(16))
-        staging.rename(inbound / f"{student}+{ASSIGNMENT}+{stamp}+{secrets.token_hex(4)}")
+        notebook = fixture_notebook_path(ASSIGNMENT, FIXTURES[index % len(FIXTURES)])
+        leave_submission(inbound, student, ASSIGNMENT, now + timedelta(microseconds=index),
+                         lambda folder, notebook=notebook: shutil.copyfile(notebook, folder / f"{ASSIGNMENT}.ipynb"))
 
 
 def wait_answered(course: Course, count: int, timeout: float = 900) -> float:

@@ -5,20 +5,16 @@ from datetime import datetime, timedelta, timezone
 from nbgrader.utils import notebook_hash
 
 from backprop_course.serve.inbox import Exchange
+from support.exchange import leave_submission
 
 START = datetime(2026, 12, 5, 23, 0, tzinfo=timezone.utc)
 
 
 def submit(exchange, student, minutes, assignment="chain_rule", notebooks=("chain_rule",), secret=None):
-    """What `nbgrader submit` leaves in the inbound folder."""
-    stamp = (START + timedelta(minutes=minutes)).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
-    folder = exchange.inbound / f"{student}+{assignment}+{stamp}+{minutes:04d}"
-    folder.mkdir(parents=True)
-    for name in notebooks:
-        (folder / f"{name}.ipynb").write_text("{}")
-    (folder / "timestamp.txt").write_text(stamp)
-    (folder / "submission_secret.txt").write_text(secret or f"secret-{student}-{minutes}")
-    return folder
+    def fill(folder):
+        for name in notebooks:
+            (folder / f"{name}.ipynb").write_text("{}")
+    return leave_submission(exchange.inbound, student, assignment, START + timedelta(minutes=minutes), fill, secret)
 
 
 def release_feedback(exchange, submission):

@@ -4,6 +4,8 @@ Read from an autograded course directory (gradebook, submitted/ and
 autograded/ notebooks). The parallel command prints these outcomes; the
 class report renders them.
 """
+import contextlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -110,21 +112,29 @@ def _hand_score(grade):
     return grade.score
 
 
-def collect_results(course: Course, assignment: str) -> list[StudentResult]:
-    """One StudentResult per student with a gradebook row or a submitted folder."""
-    from nbgrader.api import Gradebook
+def collect_results(course: Course, assignment: str, students: Iterable[str] | None = None) -> list[StudentResult]:
+    """One StudentResult per student with a gradebook row or a submitted folder; of ``students`` alone if given."""
+    from nbgrader.api import Gradebook, MissingEntry
 
     tests = course.test_cells(assignment)
-    scores = course.scores(assignment)
     by_hand = course.hand_graded_cells(assignment)
-    totals, hand = {}, {}
+    totals, scores, hand = {}, {}, {}
     with Gradebook(course.db_url) as gradebook:
-        for submission in gradebook.assignment_submissions(assignment):
-            totals[submission.student.id] = (submission.score, submission.max_score,
-                                             bool(submission.needs_manual_grade))
-            hand[submission.student.id] = {grade.name: grade for notebook in submission.notebooks
-                                           for grade in notebook.grades if grade.name in by_hand}
-    students = set(scores) | set(course.submitted_students(assignment))
+        if students is None:
+            submissions = gradebook.assignment_submissions(assignment)
+            students = set(course.submitted_students(assignment))
+        else:
+            students, submissions = set(students), []
+            for student in students:
+                with contextlib.suppress(MissingEntry):
+                    submissions.append(gradebook.find_submission(assignment, student))
+        for submission in submissions:
+            student = submission.student.id
+            totals[student] = (submission.score, submission.max_score, bool(submission.needs_manual_grade))
+            grades = [grade for notebook in submission.notebooks for grade in notebook.grades]
+            scores[student] = {grade.name: grade.score for grade in grades if grade.name in tests}
+            hand[student] = {grade.name: grade for grade in grades if grade.name in by_hand}
+    students |= set(totals)
     results = []
     for student in sorted(students):
         name = f"{assignment}.ipynb"

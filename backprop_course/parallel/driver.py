@@ -22,17 +22,19 @@ tampered (printed, and written to ``reports/autograde_status_<a>.json``).
 import contextlib
 import json
 import os
+import re
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..course import Course
 from ..grading import sandbox
 from ..outcomes import CRASHED, GRADED, TIMED_OUT, StudentResult, collect_results
-from .merge import GradebookWriter, ensure_gradebook_rows, job_template_database, remember_answers
+from .merge import (GradebookWriter, ensure_gradebook_rows, gradebook_students, job_template_database,
+                    remember_answers)
 from .progress import Progress
 from .runner import JobTimedOut, grade_in_subprocess, grade_student
 
@@ -99,23 +101,24 @@ def job_bound(course: Course, assignment: str) -> int:
 def autograde_class(course: Course, assignment: str, nbgrader_args: Sequence[str] = (),
                     students: Iterable[str] | None = None, workers: int | None = None, progress: bool = False,
                     scheduler: str | None = None, client: "Client | None" = None,
-                    job_seconds: float | None = None) -> tuple[list[StudentResult], float]:
+                    job_seconds: float | None = None,
+                    on_result: Callable[[StudentResult], None] | None = None) -> tuple[list[StudentResult], float]:
     """Autograde ``students`` (default: every submitted folder); return (results, seconds).
 
     Each student is one Dask job (``grade_student``), run by ``client``, or
     else on the cluster at ``scheduler``, or else on a local cluster of
     ``workers`` processes (default: one per core). A job may take
-    ``job_seconds`` (default: ``job_bound``).
+    ``job_seconds`` (default: ``job_bound``). ``on_result`` is called with
+    each student's result as soon as it is in the gradebook.
     """
     from distributed import KilledWorker, as_completed
 
     sandbox.check_before_autograding()  # fails closed before any student is touched
     started = time.monotonic()
-    everyone = ensure_gradebook_rows(course, assignment)
-    students = list(students or everyone)
+    whole_class, students = students is None, ensure_gradebook_rows(course, assignment, students)
     bar = Progress(len(students), assignment) if progress else None
     job_seconds = job_seconds or job_bound(course, assignment)
-    logs, stopped = {}, {}  # stopped: student -> (status, why its grading did not count)
+    logs, results = {}, {}
     with contextlib.ExitStack() as stack:
         # The gradebook template is inside the course folder, so that workers on other machines see it too.
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=".autograde-jobs-", dir=course.root)))
@@ -128,13 +131,13 @@ def autograde_class(course: Course, assignment: str, nbgrader_args: Sequence[str
         gradebook = stack.enter_context(GradebookWriter(course.db_url))
         finished = as_completed(jobs)
         for job in finished:
-            student = jobs[job]
+            student, stopped = jobs[job], None  # stopped: (status, why its grading did not count)
             try:
-                logs[student], results = job.result()
+                logs[student], graded = job.result()
             except Exception as error:
                 if isinstance(error, JobTimedOut):
                     logs[student] = f"=== {student}: not graded: {error}"
-                    stopped[student] = (TIMED_OUT, str(error))
+                    stopped = (TIMED_OUT, str(error))
                 elif job.key.endswith("own-process") or not isinstance(error, KilledWorker):
                     logs[student] = f"=== {student}: not graded: {error!r}"
                 else:
@@ -148,25 +151,49 @@ def autograde_class(course: Course, assignment: str, nbgrader_args: Sequence[str
                     finished.add(retry)
                     continue
             else:
-                unsaved = gradebook.record(assignment, student, results)
+                unsaved = gradebook.record(assignment, student, graded)
                 if unsaved:
                     logs[student] += f"\n=== {student}: graded, but NOT saved in the gradebook: {unsaved}"
-                    stopped[student] = (CRASHED, f"graded, but the gradebook could not be written ({unsaved}); "
-                                                 "autograde again")
+                    stopped = (CRASHED, f"graded, but the gradebook could not be written ({unsaved}); "
+                                        "autograde again")
                 else:
-                    remember_answers(course.root, assignment, student, results)
+                    remember_answers(course.root, assignment, student, graded)
+            for result in collect_results(course, assignment, [student]):
+                if stopped:
+                    result.status, result.reason = stopped
+                results[student] = result
+                on_result and on_result(result)
             bar and bar.step(student)
-    report_dir = course.root / "reports"
-    report_dir.mkdir(exist_ok=True)
-    (report_dir / f"autograde_log_{assignment}.txt").write_text("\n".join(logs[s] for s in sorted(logs)))
-    results = collect_results(course, assignment)
-    for item in results:
-        if item.student in stopped:
-            item.status, item.reason = stopped[item.student]
-    status = {item.student: {"status": item.status, "reason": item.reason,
-                             "automatic": sum(item.cells.values()), "cells": item.cells} for item in results}
-    (report_dir / f"autograde_status_{assignment}.json").write_text(json.dumps(status, indent=2) + "\n")
-    return results, time.monotonic() - started
+    if whole_class:  # and a student with a gradebook row but no submitted folder is missing
+        for result in collect_results(course, assignment, gradebook_students(course, assignment) - set(results)):
+            results[result.student] = result
+    _write_reports(course, assignment, logs, results)
+    return [results[student] for student in sorted(results)], time.monotonic() - started
+
+
+def _write_reports(course: Course, assignment: str, logs: dict[str, str], results: dict[str, StudentResult]) -> None:
+    """The log and the status of each student graded, beside those of the students graded before and not now."""
+    folder = course.root / "reports"
+    folder.mkdir(exist_ok=True)
+    log_file, status_file = folder / f"autograde_log_{assignment}.txt", folder / f"autograde_status_{assignment}.json"
+    earlier_logs = _log_sections(log_file.read_text()) if log_file.is_file() else {}
+    logs = {**{student: text for student, text in earlier_logs.items() if student not in results}, **logs}
+    log_file.write_text("\n".join(logs[student] for student in sorted(logs)))
+    status = json.loads(status_file.read_text()) if status_file.is_file() else {}
+    status.update({item.student: {"status": item.status, "reason": item.reason,
+                                  "automatic": sum(item.cells.values()), "cells": item.cells}
+                   for item in results.values()})
+    status_file.write_text(json.dumps(dict(sorted(status.items())), indent=2) + "\n")
+
+
+def _log_sections(text: str) -> dict[str, str]:
+    """{student: their part} of an autograde log. Only the grader starts a line with "=== " (``runner._section``)."""
+    sections = {}
+    for part in re.split(r"(?m)^(?==== )", text):
+        student = part[4:].split(":", 1)[0]
+        if part.strip():
+            sections[student] = sections.get(student, "") + part
+    return {student: part.rstrip("\n") for student, part in sections.items()}
 
 
 def default_workers() -> int:

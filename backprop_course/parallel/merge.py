@@ -11,6 +11,7 @@ after a serial run.
 import shutil
 import time
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -22,12 +23,12 @@ if TYPE_CHECKING:
     from nbgrader.api import Gradebook
 
 
-def ensure_gradebook_rows(course: Course, assignment: str) -> list[str]:
-    """A submission row for every student folder, even if nbgrader skipped it."""
+def ensure_gradebook_rows(course: Course, assignment: str, students: Iterable[str] | None = None) -> list[str]:
+    """A submission row for each of ``students`` (default: every student folder), even if nbgrader skips it."""
     import sqlalchemy
     from nbgrader.api import Gradebook
 
-    students = course.submitted_students(assignment)
+    students = course.submitted_students(assignment) if students is None else list(students)
     with Gradebook(course.db_url) as gradebook, warnings.catch_warnings():
         # nbgrader's add_submission trips a harmless SQLAlchemy 2 warning.
         warnings.simplefilter("ignore", category=sqlalchemy.exc.SAWarning)
@@ -35,6 +36,14 @@ def ensure_gradebook_rows(course: Course, assignment: str) -> list[str]:
             gradebook.update_or_create_student(student)
             gradebook.update_or_create_submission(assignment, student)
     return students
+
+
+def gradebook_students(course: Course, assignment: str) -> set[str]:
+    """The students with a submission row of ``assignment`` in the gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url) as gradebook:
+        return {submission.student.id for submission in gradebook.assignment_submissions(assignment)}
 
 
 def job_template_database(course: Course, assignment: str, scratch: Path) -> Path:

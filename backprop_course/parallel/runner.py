@@ -62,7 +62,7 @@ def grade_in_subprocess(course_root: str | Path, assignment: str, student: str, 
             raise JobTimedOut(f"its grading ran past the job's bound of {job_seconds:g} s, twice (in a worker, "
                               "then in a process of its own), and was stopped") from None
         text = _section(f"{student}: exit {result.returncode} (own process)", result.stdout + result.stderr)
-        with _ONE_GRADING_AT_A_TIME:  # reading the course's config changes the working folder, as a grading does
+        with in_course_folder(course_root):  # reading the course's config changes the working folder
             autograded = Course(course_root).folder("autograded", student, assignment)
         return text, read_results(f"sqlite:///{database}", assignment, student, autograded)
 
@@ -87,14 +87,12 @@ def grade_student(course_root: str | Path, assignment: str, student: str, templa
     bin_folder = str(Path(sys.executable).parent)
     if bin_folder not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = os.pathsep.join([bin_folder, os.environ.get("PATH", "")])
-    with (_ONE_GRADING_AT_A_TIME, _bounded(job_seconds, student), _private_gradebook(template) as database,
+    with (in_course_folder(course_root), _bounded(job_seconds, student), _private_gradebook(template) as database,
           tempfile.TemporaryFile() as log):
         argv = [assignment, "--create", "--force", f"--student={student}",
                 f"--CourseDirectory.db_url=sqlite:///{database}", *JOB_ARGUMENTS, *nbgrader_args]
-        previous_folder, previous_path = os.getcwd(), list(sys.path)
         with _output_to(log):
             try:
-                os.chdir(course_root)  # where nbgrader looks for nbgrader_config.py
                 app = AutogradeApp()
                 app.initialize(argv)
                 app.start()
@@ -104,9 +102,6 @@ def grade_student(course_root: str | Path, assignment: str, student: str, templa
             except Exception:
                 traceback.print_exc()
                 exit_code = 1
-            finally:
-                os.chdir(previous_folder)
-                sys.path[:] = previous_path  # nbgrader adds the course root each time
         log.seek(0)
         # Kernels write to these descriptors too, and not always UTF-8.
         text = _section(f"{student}: exit {exit_code}", log.read().decode("utf-8", errors="replace"))
@@ -115,6 +110,19 @@ def grade_student(course_root: str | Path, assignment: str, student: str, templa
                                       Course(course_root).folder("autograded", student, assignment))
         except Exception:
             return f"{text}\nits results could not be read:\n{traceback.format_exc()}", None
+
+
+@contextlib.contextmanager
+def in_course_folder(course_root: str | Path):
+    """Work in the course folder, where nbgrader looks for nbgrader_config.py, one job at a time."""
+    with _ONE_GRADING_AT_A_TIME:
+        previous_folder, previous_path = os.getcwd(), list(sys.path)
+        os.chdir(course_root)
+        try:
+            yield
+        finally:
+            os.chdir(previous_folder)
+            sys.path[:] = previous_path  # nbgrader adds the course root each time
 
 
 @contextlib.contextmanager

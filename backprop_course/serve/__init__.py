@@ -6,7 +6,9 @@ unanswered submission in the exchange's inbound folder (``inbox``), and for each
 
 1. nbgrader's ``collect --update`` (each student's latest submission), in this process;
 2. the parallel command's ``autograde_class`` for those students, in warm sandboxed workers;
-3. nbgrader's ``generate_feedback`` and ``release_feedback`` for each of them alone.
+3. as each student's grades land in the gradebook, nbgrader's ``generate_feedback`` and
+   ``release_feedback`` for that student alone, in the same workers (``feedback.answer``), ahead of the
+   classmates still waiting to be graded.
 
 The student fetches it with ``nbgrader fetch_feedback`` or the Assignment List. Each student has at
 most one submission in a round, its latest, so one who submits fifty times delays a classmate by one
@@ -15,18 +17,17 @@ restart after a crash grades exactly what has no feedback yet. A submission that
 feedback that says why. One log line per submission: student, assignment, submission time, status,
 score, and seconds from submission to released feedback.
 """
-import html
-import shutil
+import contextlib
 import time
 import traceback
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import timezone
 
 from ..course import Course
 from ..outcomes import StudentResult
 from ..units import unit_names
-from . import status
+from . import feedback, status
 from .inbox import Exchange, Submission
 
 
@@ -56,12 +57,11 @@ def grade_round(course: Course, exchange: Exchange, client, log: Callable[[str],
                 failed: set[str] | None = None) -> list[Submission]:
     """Grade and answer each student's latest unanswered submission; return those answered and skipped.
 
-    ``failed``: submission folders whose feedback could not be released in this process's earlier
+    ``client``: the Dask client whose workers grade and write feedback (None: a local cluster for this
+    round). ``failed``: submission folders whose feedback could not be released in this process's earlier
     rounds, tried again only after a restart (so that one broken submission cannot spin the service).
     """
-    from nbgrader.apps import NbGraderAPI
-
-    from ..parallel import autograde_class
+    from ..parallel import dask_client
 
     failed = set() if failed is None else failed
     waiting, skipped = exchange.waiting(set(unit_names(course.root)))
@@ -73,73 +73,62 @@ def grade_round(course: Course, exchange: Exchange, client, log: Callable[[str],
         if str(submission.folder) not in failed:
             batches[submission.assignment].append(submission)
     answered = []
-    for assignment, batch in batches.items():
-        started = time.monotonic()
-        api = NbGraderAPI(coursedir=course.settings, config=course.config)
-        collected = api.collect(assignment, update=True)  # in this process: no nbgrader start-up per round
-        if not collected["success"]:
-            log(f"nbgrader collect {assignment} failed: {collected.get('error') or collected.get('log')}")
-        students = [submission.student for submission in batch]
-        collecting = time.monotonic()
-        results, _ = autograde_class(course, assignment, students=students, client=client)
-        grading = time.monotonic()
-        by_student = {result.student: result for result in results}
-        for submission in batch:
-            result = by_student.get(submission.student)
-            _answer(api, course, submission, result)
-            # collect takes the newest submission: one that arrived since this round began was graded instead.
-            submission = exchange.latest(submission.student, submission.assignment) or submission
-            if submission.answered(exchange.feedback):
-                answered.append(submission)
-                score, outcome = (f"{result.score:g}/{result.max_score:g}", result.status) if result else \
-                    ("-", "not graded")
-                seconds = _seconds_since(submission)
-                log(_line(submission, outcome, score, f"{seconds:.1f} s"))
-                status.record(course, submission, outcome, score, seconds)
-            else:
-                failed.add(str(submission.folder))
-                log(_line(submission, "failed", "its feedback could not be released; see the log above"))
-                status.record(course, submission, "failed", note="its feedback could not be released")
-        log(f"round of {len(batch)} {assignment}: collect {collecting - started:.1f} s, autograde "
-            f"{grading - collecting:.1f} s, feedback and release {time.monotonic() - grading:.1f} s")
+    with contextlib.nullcontext(client) if client or not batches else dask_client() as client:
+        for assignment, batch in batches.items():
+            answered += _grade_batch(course, exchange, client, log, failed, assignment, batch)
     return answered or skipped
 
 
-def _answer(api, course: Course, submission: Submission, result: StudentResult | None) -> None:
-    """Generate this student's feedback (or a page saying why there is none) and release it to them alone."""
-    student, assignment = submission.student, submission.assignment
-    feedback = course.folder("feedback", student, assignment)
-    shutil.rmtree(feedback, ignore_errors=True)  # derived: an earlier submission's must not be released again
-    if result is not None and course.folder("autograded", student, assignment).is_dir():
-        api.generate_feedback(assignment, student, force=True)  # a crashed or timed-out notebook's too
-    submitted = course.folder("submitted", student, assignment)
-    graded = sorted(f"{path.name}" for path in course.folder("source", assignment=assignment).glob("*.ipynb"))
-    for notebook in submitted.glob("*.ipynb"):
-        if not (feedback / f"{notebook.stem}.html").is_file():
-            reason = (f"{notebook.name} is not a notebook of {assignment}; only {', '.join(graded)} is graded, so "
-                      "save your work under that name" if notebook.name not in graded else
-                      result.reason if result and result.reason else "nbgrader could not grade it")
-            _write_ungraded_page(feedback, submitted, notebook.stem, result.status if result else "not graded",
-                                 reason)
-    api.release_feedback(assignment, student)
+def _grade_batch(course, exchange, client, log, failed, assignment, batch):
+    """One assignment's part of a round: collect, grade, and each student's feedback as their grades land."""
+    from distributed import as_completed
+    from nbgrader.apps import NbGraderAPI
+
+    from ..parallel import autograde_class
+
+    started = time.monotonic()
+    collected = NbGraderAPI(coursedir=course.settings, config=course.config).collect(assignment, update=True)
+    if not collected["success"]:  # in this process: no nbgrader start-up per round
+        log(f"nbgrader collect {assignment} failed: {collected.get('error') or collected.get('log')}")
+    collecting = time.monotonic()
+    answers = {}  # the feedback job -> the student's result
+
+    def answer_soon(result: StudentResult) -> None:  # before the classmates still being graded
+        job = client.submit(feedback.answer, course.root, assignment, result.student, result.status, result.reason,
+                            priority=1, pure=False, key=f"feedback-{assignment}-{result.student}-{time.time_ns()}")
+        answers[job] = result
+
+    autograde_class(course, assignment, students=[submission.student for submission in batch], client=client,
+                    on_result=answer_soon)
+    grading = time.monotonic()
+    by_student = {submission.student: submission for submission in batch}
+    answered = []
+    for job in as_completed(answers):
+        result = answers[job]
+        # collect takes the newest submission: one that arrived since this round began was graded instead.
+        submission = exchange.latest(result.student, assignment) or by_student[result.student]
+        try:
+            released = job.result()
+        except Exception as error:
+            released = None
+            log(f"{result.student}: its feedback could not be released: {error!r}")
+        if released is not None and submission.answered(exchange.feedback):
+            answered.append(submission)
+            seconds = released - _timestamp(submission)
+            log(_line(submission, result.status, f"{result.score:g}/{result.max_score:g}", f"{seconds:.1f} s"))
+            status.record(course, submission, result.status, f"{result.score:g}/{result.max_score:g}", seconds)
+        else:
+            failed.add(str(submission.folder))
+            log(_line(submission, "failed", "its feedback could not be released; see the log above"))
+            status.record(course, submission, "failed", note="its feedback could not be released")
+    log(f"round of {len(batch)} {assignment}: collect {collecting - started:.1f} s, autograde "
+        f"{grading - collecting:.1f} s, the last feedback {time.monotonic() - grading:.1f} s after")
+    return answered
 
 
-def _write_ungraded_page(feedback, submitted, notebook: str, status: str, reason: str) -> None:
-    """Feedback for a notebook that nbgrader could not grade, with the reason, where release_feedback looks."""
-    feedback.mkdir(parents=True, exist_ok=True)
-    for stamp in ("timestamp.txt", "submission_secret.txt"):
-        if (submitted / stamp).is_file():
-            shutil.copyfile(submitted / stamp, feedback / stamp)
-    (feedback / f"{notebook}.html").write_text(
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(notebook)}</title></head><body>"
-        f"<h1>{html.escape(notebook)}: {html.escape(status)}</h1><p>This submission could not be graded: "
-        f"{html.escape(reason)}.</p><p>Fix it and submit again; your newest submission is the one graded."
-        "</p></body></html>\n", encoding="utf-8")
-
-
-def _seconds_since(submission: Submission) -> float:
+def _timestamp(submission: Submission) -> float:
     stamp = submission.timestamp if submission.timestamp.tzinfo else submission.timestamp.replace(tzinfo=timezone.utc)
-    return (datetime.now(timezone.utc) - stamp).total_seconds()
+    return stamp.timestamp()
 
 
 def _line(submission: Submission, status: str, *more: str) -> str:

@@ -24,6 +24,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import jinja2
+import jinja2.bccache
 import nbgrader
 from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
@@ -129,6 +131,30 @@ class FeedbackExporter(HTMLExporter):
     formgrader's exporter, an HTMLExporter, alone, and formgrader's leave it
     alone.
     """
+
+    def _create_environment(self):
+        # nbconvert builds a new Jinja environment for every page; the compiled templates are kept for the
+        # process (a grading worker writes one page per student), keyed and checked by the templates' source.
+        environment = super()._create_environment()
+        environment.bytecode_cache = _COMPILED_TEMPLATES
+        return environment
+
+
+class _TemplatesInMemory(jinja2.BytecodeCache):
+    """Jinja's compiled templates, kept in this process."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])  # dropped by Jinja if the source changed
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED_TEMPLATES = _TemplatesInMemory()
 
 
 def configure(c: Config) -> None:

@@ -35,6 +35,7 @@ It is bleach rather than nh3: nh3 can hold this allow-list, MathML
 included, but it removes what it refuses, where bleach escapes it so that a
 TA sees the attempt; and nbconvert requires bleach anyway.
 """
+import functools
 import re
 from typing import Any
 
@@ -109,7 +110,11 @@ def _allowed(tag, name, value):
 
 def clean(html: str | bytes) -> str:
     """``html`` with everything but the allow-list escaped (tags) or dropped (attributes, URLs)."""
-    html = html.decode() if isinstance(html, bytes) else str(html)
+    return _clean(html.decode() if isinstance(html, bytes) else str(html))
+
+
+@functools.lru_cache(maxsize=4096)  # most of a page is the assignment's own text, the same for every student
+def _clean(html: str) -> str:
     return bleach.clean(html, tags=TAGS, attributes=_allowed, protocols=PROTOCOLS, strip=False, strip_comments=True)
 
 

@@ -96,3 +96,14 @@ def test_no_engine_file_names_an_assignment_its_functions_or_its_files():
     found = sorted(f"{path.relative_to(REPO_ROOT)}: {word}" for path in files for word in particular
                    if word in path.read_text(errors="replace"))
     assert found == []
+
+
+def test_the_class_report_links_the_grading_on_submit_page_once_the_service_has_run(course):
+    from backprop_course.report import write_reports
+    from backprop_course.serve import status
+
+    index = course.root / "reports" / "index.html"
+    assert status.PAGE_NAME not in index.read_text()  # no service ran here: no dead link
+    status.write_page(course, [])
+    write_reports(course.root, [NAME])
+    assert f'href="{status.PAGE_NAME}"' in index.read_text()

@@ -67,11 +67,11 @@ class Term:
         os.killpg(self.service.pid, sig)
         self.service.wait(timeout=60)
 
-    def wait_until_answered(self, seconds):
+    def wait_until_answered(self, seconds, submissions):
         exchange = Exchange.of(self.course)
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            if exchange.waiting({ASSIGNMENT}) == ([], []) and len(exchange.submissions({ASSIGNMENT})) >= 5:
+            if exchange.waiting({ASSIGNMENT}) == ([], []) and len(exchange.submissions({ASSIGNMENT})) >= submissions:
                 return
             assert self.service.poll() is None, "the service stopped"
             time.sleep(0.5)
@@ -95,6 +95,26 @@ def misnamed(folder):
     hostile("wrong_name")(folder)
 
 
+TA_POINTS, TA_COMMENT = 1.5, "The bottom of the V is near 1e-6: say why the left arm rises."
+
+
+def ta_grades_question_1(course, student):
+    """What a TA does in formgrader: a score and a comment for question 1, saved in the gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url) as gradebook:
+        grade = gradebook.find_grade("answer_question_1", ASSIGNMENT, ASSIGNMENT, student)
+        grade.manual_score = TA_POINTS
+        gradebook.find_comment("answer_question_1", ASSIGNMENT, ASSIGNMENT, student).manual_comment = TA_COMMENT
+        gradebook.db.commit()
+
+
+def pages_of(term, student):
+    """The student's fetched feedback pages, oldest submission first."""
+    folder = term.homes / student / ASSIGNMENT / "feedback"
+    return [page.read_text() for page in sorted(folder.glob(f"*/{ASSIGNMENT}.html"))]
+
+
 def test_each_student_gets_feedback_on_their_latest_submission_also_after_the_service_is_killed(tmp_path):
     from nbgrader.api import Gradebook
 
@@ -111,7 +131,12 @@ def test_each_student_gets_feedback_on_their_latest_submission_also_after_the_se
         time.sleep(3)  # the service is starting its cluster, or grading the burst
         term.kill()  # SIGKILL, mid-burst
         term.start(log)
-        term.wait_until_answered(240)
+        term.wait_until_answered(240, submissions=5)
+        # A TA grades alice's question 1 by hand; she submits the same answers again, and the service's
+        # grading of it keeps the TA's score and comment, as re-autograding does.
+        ta_grades_question_1(term.course, "alice")
+        term.fetch_and_submit("alice", notebook_of("reference"))
+        term.wait_until_answered(120, submissions=6)
         term.kill(signal.SIGTERM)
     service_log = log_path.read_text()
 
@@ -123,23 +148,25 @@ def test_each_student_gets_feedback_on_their_latest_submission_also_after_the_se
             latest = max(s.timestamp for s in Exchange.of(term.course).submissions({ASSIGNMENT}) if s.student == name)
             assert submission.timestamp.replace(tzinfo=None) == latest.replace(tzinfo=None), name
             scores[name] = submission.score
-    assert scores["alice"] == scores["bob"] == 13 and scores["carol"] < 13, scores
-    for name in ("alice", "bob", "carol"):
+    assert scores["alice"] == 13 + TA_POINTS and scores["bob"] == 13 and scores["carol"] < 13, scores
+    for name, answered in (("alice", 2), ("bob", 1), ("carol", 1)):
         home = term.student(name, "fetch_feedback", ASSIGNMENT)
+        # One page per answered submission, named by its time: bob's first was never graded.
         pages = sorted((home / ASSIGNMENT / "feedback").glob("*/chain_rule.html"))
-        assert len(pages) == 1, (name, pages)  # the latest submission's only: bob's first was never graded
-        shown = SCORE.search(pages[0].read_text())
+        assert len(pages) == answered, (name, pages)
+        shown = SCORE.search(pages[-1].read_text())
         assert shown and float(shown["score"]) == scores[name], (name, shown and shown.group(0))
-        assert "not graded yet" in pages[0].read_text()  # the parts a TA grades by hand
+        assert "not graded yet" in pages[-1].read_text()  # the parts a TA grades by hand
+    assert TA_COMMENT in pages_of(term, "alice")[-1] and TA_COMMENT not in pages_of(term, "alice")[0]
     home = term.student("dave", "fetch_feedback", ASSIGNMENT)
     (page,) = (home / ASSIGNMENT / "feedback").glob("*/chain_rule (1).html")
     assert "chain_rule (1).ipynb is not a notebook of chain_rule; only chain_rule.ipynb is graded" in page.read_text()
     assert len(re.findall(r" \| (graded|crashed|tampered|timed out) \| ", service_log)) >= 3, service_log
     # Each latest submission answered once at most, across the kill (a kill between releasing its feedback
     # and writing its record leaves it answered without a record); bob's first only ever skipped.
-    answered = [(entry["student"], entry["status"]) for entry in status.records(term.course)
+    answered = [(entry["student"], entry["submitted"], entry["status"]) for entry in status.records(term.course)
                 if entry["status"] != "skipped"]
-    assert len(answered) == len(set(answered)) and set(answered) <= {
+    assert len(answered) == len(set(answered)) and {(student, outcome) for student, _, outcome in answered} <= {
         ("alice", "graded"), ("bob", "graded"), ("carol", "crashed"), ("dave", "missing")}, answered
     page = (term.course.root / "reports" / status.PAGE_NAME).read_text()
     assert "answered; seconds from submission to feedback: median" in page and "nothing waits" in page

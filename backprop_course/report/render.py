@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from ..course import Course
 from ..outcomes import GRADED, NOT_GRADED, UNSCORED, StudentResult, collect_results
+from ..serve import status
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -174,7 +175,9 @@ def write_reports(course_root: str | Path, assignments: Sequence[str]) -> Path:
                       "to_grade": sum(bool(student.get("to_grade")) for student in students.values())}
                for name, students in statuses.items()}
     index = report_dir / "index.html"
-    index.write_text(templates().get_template("index.html.j2").render(assignments=summary))
+    # The service's status page, once grading on submit has run here.
+    serving = status.PAGE_NAME if (report_dir / status.PAGE_NAME).is_file() else None
+    index.write_text(templates().get_template("index.html.j2").render(assignments=summary, serving=serving))
     course.export_grades(report_dir / "grades.csv")
     write_question_scores(report_dir / "question_scores.csv", course, assignments, results_by_assignment)
     return index

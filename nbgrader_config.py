@@ -9,8 +9,10 @@ This file imports the course package, so run nbgrader from the course's
 virtual environment (`make setup` creates it; then `. .venv/bin/activate`).
 """
 import os
+import warnings
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.converters import GenerateAssignment
 from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds, IgnorePattern, LimitOutput
 
 from backprop_course.grading import sandbox
@@ -23,6 +25,7 @@ from backprop_course.grading.pages.sanitize import SanitizeStudentHTML
 from backprop_course.grading.sandbox.execution import BoundedExecute
 from backprop_course.grading.judge.gradebookwrites import KernelspecOverwrite, LatePenalties
 from backprop_course.grading.judge.cellrepair import DropDuplicateGradedCells, RestoreLockedCells
+from backprop_course.grading.judge.releases import RecordRelease
 from backprop_course.grading.judge.tampering import FlagTampering
 from backprop_course.grading.judge.verdicts import JudgeProbes, PlaceProbeSeeds
 
@@ -32,6 +35,9 @@ c = get_config()  # noqa: F821 (nbgrader provides get_config)
 # compiled validator (fastjsonschema, which nbformat requires) does it in a tenth of the time, with the
 # same verdict. Set before any notebook is read, in every nbgrader command and grading worker.
 os.environ.setdefault("NBFORMAT_VALIDATOR", "fastjsonschema")
+# nbgrader's first autograde of a student trips three harmless SQLAlchemy 2 warnings (it adds a submission
+# to a student and an assignment before the session knows it); they would clutter every student's log.
+warnings.filterwarnings("ignore", message=r"Object of type <Submitted(Assignment|Notebook)> not in session")
 
 c.CourseDirectory.course_id = "backprop"
 # nbgrader has no setting that lists assignments: it learns each one when
@@ -62,6 +68,10 @@ c.BoundedExecute.notebook_output_bytes = 8 * 2**20
 # both). Every process it started dies with it, since bwrap's PID namespace
 # ends with its first process.
 c.Execute.shutdown_kernel = "immediate"
+
+# Releasing: nbgrader's steps, then a record of what this release gives students, so that autograde
+# tells a cell an earlier release gave out from a student's change (backprop_course/grading/judge/releases.py).
+c.GenerateAssignment.preprocessors = [*GenerateAssignment.class_traits()["preprocessors"].default(), RecordRelease]
 
 # Sanitizing a submission: nbgrader's steps, with duplicated graded cells
 # dropped first (nbgrader #1083 otherwise aborts the whole run), and locked

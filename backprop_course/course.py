@@ -187,7 +187,32 @@ def lost_cells(scores: dict[str, float], test_points: dict[str, float]) -> list[
 
 
 def release_all(course: Course | None = None, assignments: Sequence[str] | None = None) -> None:
+    """Release each assignment (default: every unit); warn if that changes the points of graded submissions."""
     course = course or Course(REPO_ROOT)
     for assignment in assignments or unit_names(course.root):
+        before, submissions = released_points(course, assignment)
         course.release(assignment)
-        print(f"released {assignment} -> {(course.root / 'release' / assignment).relative_to(course.root)}/")
+        print(f"released {assignment} -> {course.folder('release', assignment=assignment).relative_to(course.root)}/")
+        after, _ = released_points(course, assignment)
+        changed = {name: (before.get(name), after.get(name)) for name in before.keys() | after.keys()
+                   if before.get(name) != after.get(name)}
+        if submissions and changed:
+            print(f"WARNING: {assignment} has {submissions} submissions, and this release changes its points: "
+                  + ", ".join(f"{name} {old or 0:g} -> {new or 0:g}" for name, (old, new) in sorted(changed.items()))
+                  + f" (total {sum(before.values()):g} -> {sum(after.values()):g}). Their scores change when they "
+                  f"are autograded again: python -m backprop_course autograde {assignment} (hand grades are kept). "
+                  "docs/instructors.md, 'Changing an assignment after release', says what students do.",
+                  file=sys.stderr)
+
+
+def released_points(course: Course, assignment: str) -> tuple[dict[str, float], int]:
+    """({grade_id: points} of the graded cells, number of submissions), as the gradebook has them."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(course.db_url) as gradebook:
+        try:
+            found = gradebook.find_assignment(assignment)
+        except MissingEntry:  # never released
+            return {}, 0
+        return ({cell.name: cell.max_score for notebook in found.notebooks for cell in notebook.grade_cells},
+                len(found.submissions))

@@ -10,7 +10,6 @@ after a serial run.
 """
 import shutil
 import time
-import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
@@ -25,13 +24,10 @@ if TYPE_CHECKING:
 
 def ensure_gradebook_rows(course: Course, assignment: str, students: Iterable[str] | None = None) -> list[str]:
     """A submission row for each of ``students`` (default: every student folder), even if nbgrader skips it."""
-    import sqlalchemy
     from nbgrader.api import Gradebook
 
     students = course.submitted_students(assignment) if students is None else list(students)
-    with Gradebook(course.db_url) as gradebook, warnings.catch_warnings():
-        # nbgrader's add_submission trips a harmless SQLAlchemy 2 warning.
-        warnings.simplefilter("ignore", category=sqlalchemy.exc.SAWarning)
+    with Gradebook(course.db_url) as gradebook:  # nbgrader_config.py silences add_submission's SAWarnings
         for student in students:
             gradebook.update_or_create_student(student)
             gradebook.update_or_create_submission(assignment, student)

@@ -2,14 +2,17 @@
 
 Both are sanitize steps of ``nbgrader autograde``, set in nbgrader_config.py.
 """
+import os
 from typing import Any
 
 from nbgrader.api import Gradebook, MissingEntry, SourceCell
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor, OverwriteCells
 from nbformat import NotebookNode
 from nbgrader.utils import is_locked
 
 from .gradebookwrites import OneStudentsWrite
+from .releases import ReleaseHistory, digest
 
 
 class DropDuplicateGradedCells(OneStudentsWrite, NbGraderPreprocessor):
@@ -51,11 +54,16 @@ class RestoreLockedCells(OneStudentsWrite, OverwriteCells):
     locked cell equal to its released form (its source with the hidden
     tests cleared, by the release's own ClearHiddenTests settings) is
     restored silently; any other change is reported once, with the student.
+    A cell as an earlier release gave it (``releases.py``: the instructor
+    changed it and released again) is graded as the current release has it,
+    and the log says so without blaming the student.
     """
 
     def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
-        self.student = resources["nbgrader"].get("student", "the student")
+        info = resources["nbgrader"]
+        self.student, self.notebook = info.get("student", "the student"), info["notebook"]
         self.kinds = None  # read from the gradebook with the first cell
+        self.releases = ReleaseHistory(os.path.abspath(CourseDirectory(parent=self).root), info["assignment"])
         return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell: NotebookNode, resources: dict[str, Any],
@@ -70,6 +78,11 @@ class RestoreLockedCells(OneStudentsWrite, OverwriteCells):
                 source = None
             if source is not None and source.locked and cell.source == self.released(source):
                 cell.source = source.source  # the hidden tests back, as nbgrader would
+            elif source is not None and source.locked and self.releases.gave(self.notebook, grade_id,
+                                                                             source=digest(cell.source)):
+                self.log.info("%s has cell %s as an earlier release gave it; it is graded as the current release "
+                              "has it", self.student, grade_id)
+                cell.source = source.source
         return super().preprocess_cell(cell, resources, index)
 
     def restore_kind(self, cell: NotebookNode, grade_id: str) -> None:
@@ -100,7 +113,10 @@ class RestoreLockedCells(OneStudentsWrite, OverwriteCells):
         return cell.source
 
     def report_change(self, name: str, attr: str, old: object, new: object) -> None:
-        if attr == "checksum":
+        if attr == "points" and self.releases.gave(self.notebook, name, points=new):
+            self.log.info("%s has cell %s with %s points, as an earlier release gave it; the current release's %s "
+                          "are used", self.student, name, new, old)
+        elif attr == "checksum":
             self.log.warning("%s changed the locked cell %s; it is graded as released", self.student, name)
         else:
             self.log.warning("%s changed the %s of cell %s (should be %s, got %s); the release's is used",

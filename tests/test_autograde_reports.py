@@ -1,0 +1,21 @@
+"""The parallel command's log and status files: grading some students replaces theirs and keeps the others'."""
+import json
+
+from backprop_course.course import Course
+from backprop_course.outcomes import CRASHED, GRADED, StudentResult
+from backprop_course.parallel.driver import _write_reports
+
+ASSIGNMENT = "chain_rule"
+
+
+def test_grading_some_students_keeps_the_log_and_status_of_the_others(tmp_path):
+    course = Course.scratch_copy(tmp_path / "course")
+    first = {"ada": "=== ada: exit 0\nada's kernel said hello\n    === not a header", "bob": "=== bob: exit 1\nboom"}
+    results = {"ada": StudentResult("ada", GRADED), "bob": StudentResult("bob", CRASHED)}
+    _write_reports(course, ASSIGNMENT, first, results)
+    # bob resubmits, and only bob is graded this time (as the service does)
+    _write_reports(course, ASSIGNMENT, {"bob": "=== bob: exit 0\nfixed"}, {"bob": StudentResult("bob", GRADED)})
+    log = (course.root / "reports" / f"autograde_log_{ASSIGNMENT}.txt").read_text()
+    assert log == first["ada"] + "\n=== bob: exit 0\nfixed"
+    status = json.loads((course.root / "reports" / f"autograde_status_{ASSIGNMENT}.json").read_text())
+    assert {student: entry["status"] for student, entry in status.items()} == {"ada": "graded", "bob": "graded"}

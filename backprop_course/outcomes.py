@@ -6,6 +6,7 @@ class report renders them.
 """
 import contextlib
 from collections.abc import Iterable
+from datetime import datetime
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -25,11 +26,12 @@ class Status(StrEnum):
     MISSING = "missing"
     TAMPERED = "tampered"
     NOT_GRADED = "not graded"   # submitted, but the gradebook holds no grades for it
+    NOT_SUBMITTED = "not submitted"  # on the roster (the gradebook's students), with nothing submitted
 
 
-GRADED, TIMED_OUT, CRASHED, INVALID, MISSING, TAMPERED, NOT_GRADED = Status
+GRADED, TIMED_OUT, CRASHED, INVALID, MISSING, TAMPERED, NOT_GRADED, NOT_SUBMITTED = Status
 # Statuses without scores of their own: left out of the class's means and charts.
-UNSCORED = (MISSING, NOT_GRADED)
+UNSCORED = (MISSING, NOT_GRADED, NOT_SUBMITTED)
 
 
 @dataclass
@@ -47,11 +49,21 @@ class StudentResult:
     hand_graded: dict[str, float | None] = field(default_factory=dict)
     to_grade: list[str] = field(default_factory=list)  # hand-graded parts that still need a TA
     feedback: Path | None = None
+    # nbgrader's timestamp of the graded submission, how late it was (after the student's due date,
+    # extension included), and the points nbgrader's late penalty took off
+    submitted_at: datetime | None = None
+    seconds_late: float = 0.0
+    late_penalty: float = 0.0
+
+    @property
+    def final_score(self) -> float:
+        """The score after nbgrader's late penalty, as ``nbgrader export`` gives it."""
+        return max(0.0, self.score - self.late_penalty)
 
     @property
     def flags(self) -> list[str]:
         """Reasons for a TA to look at this submission, beyond its score."""
-        reasons = [] if self.status == GRADED else [f"{self.status}: {self.reason}"]
+        reasons = [] if self.status in (GRADED, NOT_SUBMITTED) else [f"{self.status}: {self.reason}"]
         hard_coded = [cell for cell, verdict in self.verdicts.items() if verdict.hard_coded]
         if hard_coded:
             reasons.append("looks hard-coded in " + ", ".join(hard_coded))
@@ -88,7 +100,13 @@ def _status_from_notebook(notebook):
 
 
 def _submission_status(submitted_notebook, autograded_notebook):
+    if not submitted_notebook.parent.is_dir():
+        return NOT_SUBMITTED, "nothing submitted", None
     if not submitted_notebook.exists():
+        found = sorted(path.name for path in submitted_notebook.parent.glob("*.ipynb"))
+        if found:
+            return MISSING, (f"no {submitted_notebook.name}, but {', '.join(found)}: the notebook must keep the name "
+                             f"{submitted_notebook.name} to be graded"), None
         return MISSING, "no notebook submitted", None
     try:
         nbformat.read(submitted_notebook, as_version=4)
@@ -118,11 +136,11 @@ def collect_results(course: Course, assignment: str, students: Iterable[str] | N
 
     tests = course.test_cells(assignment)
     by_hand = course.hand_graded_cells(assignment)
-    totals, scores, hand = {}, {}, {}
+    totals, scores, hand, times = {}, {}, {}, {}
     with Gradebook(course.db_url) as gradebook:
-        if students is None:
+        if students is None:  # the class: every submission, and the roster's students who have none
             submissions = gradebook.assignment_submissions(assignment)
-            students = set(course.submitted_students(assignment))
+            students = set(course.submitted_students(assignment)) | {student.id for student in gradebook.students}
         else:
             students, submissions = set(students), []
             for student in students:
@@ -131,6 +149,8 @@ def collect_results(course: Course, assignment: str, students: Iterable[str] | N
         for submission in submissions:
             student = submission.student.id
             totals[student] = (submission.score, submission.max_score, bool(submission.needs_manual_grade))
+            times[student] = (submission.timestamp, submission.total_seconds_late or 0.0,
+                              submission.late_submission_penalty or 0.0)
             grades = [grade for notebook in submission.notebooks for grade in notebook.grades]
             scores[student] = {grade.name: grade.score for grade in grades if grade.name in tests}
             hand[student] = {grade.name: grade for grade in grades if grade.name in by_hand}
@@ -141,7 +161,7 @@ def collect_results(course: Course, assignment: str, students: Iterable[str] | N
         status, reason, notebook = _submission_status(
             course.folder("submitted", student, assignment) / name,
             course.folder("autograded", student, assignment) / name)
-        if student not in totals and status != MISSING:
+        if student not in totals and status not in (MISSING, NOT_SUBMITTED):
             status, notebook = NOT_GRADED, None
             reason = "the gradebook holds no grades for this submission: autograde it"
         result = StudentResult(student, status, reason)
@@ -152,8 +172,10 @@ def collect_results(course: Course, assignment: str, students: Iterable[str] | N
         result.cells = {grade_id: scores.get(student, {}).get(grade_id, 0.0) for grade_id in tests}
         grades = hand.get(student, {})
         result.hand_graded = {grade_id: _hand_score(grades.get(grade_id)) for grade_id in by_hand}
-        result.to_grade = [grade_id for grade_id in by_hand
-                           if grades.get(grade_id) is not None and grades[grade_id].needs_manual_grade]
+        result.to_grade = [grade_id for grade_id in by_hand if status not in (MISSING, NOT_SUBMITTED)
+                           and grades.get(grade_id) is not None and grades[grade_id].needs_manual_grade]
+        if student in times:
+            result.submitted_at, result.seconds_late, result.late_penalty = times[student]
         if notebook is not None:
             for cell in filter(is_test_cell, notebook.cells):
                 grade_id, lines = cell.metadata["nbgrader"]["grade_id"], _error_lines(cell)

@@ -9,7 +9,8 @@ import nbformat
 import pytest
 
 from support import ASSIGNMENTS
-from backprop_course.outcomes import CRASHED, GRADED, INVALID, MISSING, TIMED_OUT, _submission_status
+from backprop_course.outcomes import (CRASHED, GRADED, INVALID, MISSING, NOT_SUBMITTED, TIMED_OUT,
+                                      _submission_status)
 from backprop_course.report import write_reports
 
 pytestmark = pytest.mark.slow  # end to end: real nbgrader over notebooks
@@ -160,7 +161,14 @@ def test_students_are_grouped_by_their_verdict_without_their_own_numbers():
 
 def test_statuses_of_broken_submissions(tmp_path):
     submitted, autograded = tmp_path / "submitted.ipynb", tmp_path / "autograded.ipynb"
-    assert _submission_status(submitted, autograded)[0] == MISSING
+    assert _submission_status(tmp_path / "nobody" / "submitted.ipynb", autograded)[:2] == (NOT_SUBMITTED,
+                                                                                         "nothing submitted")
+    assert _submission_status(submitted, autograded)[:2] == (MISSING, "no notebook submitted")
+    (tmp_path / "submitted (1).ipynb").write_text("{}")
+    assert _submission_status(submitted, autograded)[:2] == (
+        MISSING, "no submitted.ipynb, but submitted (1).ipynb: the notebook must keep the name submitted.ipynb to be "
+                 "graded")
+    (tmp_path / "submitted (1).ipynb").unlink()
     submitted.write_text("{ this is not json")
     assert _submission_status(submitted, autograded)[0] == INVALID
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("while True: pass")])

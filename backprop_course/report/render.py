@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..course import Course
-from ..outcomes import GRADED, NOT_GRADED, UNSCORED, StudentResult, collect_results
+from ..outcomes import GRADED, NOT_GRADED, NOT_SUBMITTED, UNSCORED, StudentResult, collect_results
 from ..serve import status
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from jinja2 import Environment
 
 
@@ -97,13 +99,36 @@ def templates() -> "Environment":
     environment = Environment(loader=PackageLoader("backprop_course.report"), autoescape=select_autoescape(["j2"]),
                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     environment.filters["points"] = lambda value: f"{value:g}"
+    environment.filters["lateness"] = lateness
     environment.globals["GRADED"] = GRADED
     environment.globals["NOT_GRADED"] = NOT_GRADED
+    environment.globals["NOT_SUBMITTED"] = NOT_SUBMITTED
     return environment
 
 
+def lateness(seconds: float) -> str:
+    """How late, in the two largest units: "2 d 3 h", "3 h 12 min", "45 min", "30 s"."""
+    parts, left = [], round(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
+        if left >= size or (unit == "s" and not parts):
+            parts.append(f"{left // size} {unit}")
+            left %= size
+    return " ".join(parts[:2])
+
+
+def due_date(course: Course, assignment: str) -> "datetime | None":
+    """The assignment's due date in the gradebook (None: none set)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(course.db_url) as gradebook:
+        try:
+            return gradebook.find_assignment(assignment).duedate
+        except MissingEntry:
+            return None
+
+
 def assignment_page(assignment: str, results: Sequence[StudentResult], tests: dict[str, float],
-                    hand_graded: dict[str, float], report_dir: Path) -> str:
+                    hand_graded: dict[str, float], report_dir: Path, due: "datetime | None" = None) -> str:
     graded = [result for result in results if result.status not in UNSCORED]
     chart, _ = pass_rate_chart(results, tests)
     feedback_links = {result.student: Path(os.path.relpath(result.feedback, report_dir)).as_posix()
@@ -115,10 +140,12 @@ def assignment_page(assignment: str, results: Sequence[StudentResult], tests: di
         nothing_graded=bool(results) and not any(result.status not in UNSCORED for result in results),
         flagged=[result for result in results if result.flags], mistakes=common_mistakes(results),
         questions=question_rows(results, tests), to_grade=[result for result in results if result.to_grade],
-        histogram=score_histogram(results, tests), pass_rate_chart=chart, feedback_links=feedback_links)
+        histogram=score_histogram(results, tests), pass_rate_chart=chart, feedback_links=feedback_links, due=due,
+        late=[result for result in results if result.seconds_late > 0])
 
 
-QUESTION_COLUMNS = ["assignment", "student", "status", "question", "score", "max_score", "message"]
+QUESTION_COLUMNS = ["assignment", "student", "status", "question", "score", "max_score", "message", "due",
+                    "submitted", "seconds_late", "late_penalty"]
 
 
 def write_question_scores(path: Path, course: Course, assignments: Collection[str],
@@ -133,12 +160,17 @@ def write_question_scores(path: Path, course: Course, assignments: Collection[st
         writer.writeheader()
         writer.writerows(kept)
         for assignment in assignments:
-            tests = course.test_cells(assignment)
+            tests, due = course.test_cells(assignment), due_date(course, assignment)
             for result in results_by_assignment[assignment]:
                 for grade_id, points in tests.items():
                     writer.writerow(dict(zip(QUESTION_COLUMNS, [
                         assignment, result.student, result.status, grade_id, result.cells.get(grade_id, 0.0), points,
-                        result.messages.get(grade_id, "")])))
+                        result.messages.get(grade_id, ""), _iso(due), _iso(result.submitted_at), result.seconds_late,
+                        result.late_penalty])))
+
+
+def _iso(moment: "datetime | None") -> str:
+    return moment.isoformat(" ", "seconds") if moment else ""
 
 
 def write_reports(course_root: str | Path, assignments: Sequence[str]) -> Path:
@@ -158,13 +190,16 @@ def write_reports(course_root: str | Path, assignments: Sequence[str]) -> Path:
                   f"{assignment}: autograde it first; the report shows no scores", file=sys.stderr)
         page = report_dir / f"{assignment}.html"
         page.write_text(assignment_page(assignment, results, course.test_cells(assignment),
-                                        course.hand_graded_cells(assignment), report_dir))
+                                        course.hand_graded_cells(assignment), report_dir, due_date(course, assignment)))
     # Reporting one assignment keeps the others that were reported before: statuses.json holds every
     # reported assignment, and the index is counted from it.
     statuses_path = report_dir / "statuses.json"
     statuses = json.loads(statuses_path.read_text()) if statuses_path.exists() else {}
     statuses.update({assignment: {result.student: {"status": result.status, "reason": result.reason,
-                                                   "flags": result.flags, "to_grade": result.to_grade}
+                                                   "flags": result.flags, "to_grade": result.to_grade,
+                                                   "submitted": _iso(result.submitted_at),
+                                                   "seconds_late": result.seconds_late,
+                                                   "late_penalty": result.late_penalty}
                                   for result in results}
                      for assignment, results in results_by_assignment.items()})
     statuses = {name: statuses[name] for name in sorted(statuses)

@@ -188,9 +188,14 @@ def lost_cells(scores: dict[str, float], test_points: dict[str, float]) -> list[
 
 def release_all(course: Course | None = None, assignments: Sequence[str] | None = None) -> None:
     """Release each assignment (default: every unit); warn if that changes the points of graded submissions."""
+    from .grading.judge.releases import record_release_folder
+
     course = course or Course(REPO_ROOT)
     for assignment in assignments or unit_names(course.root):
         before, submissions = released_points(course, assignment)
+        release = course.folder("release", assignment=assignment)
+        if release.is_dir():  # what students have now, in the history before it is replaced
+            record_release_folder(course.root, assignment, release)
         course.release(assignment)
         print(f"released {assignment} -> {course.folder('release', assignment=assignment).relative_to(course.root)}/")
         after, _ = released_points(course, assignment)

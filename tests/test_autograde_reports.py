@@ -19,3 +19,19 @@ def test_grading_some_students_keeps_the_log_and_status_of_the_others(tmp_path):
     assert log == first["ada"] + "\n=== bob: exit 0\nfixed"
     status = json.loads((course.root / "reports" / f"autograde_status_{ASSIGNMENT}.json").read_text())
     assert {student: entry["status"] for student, entry in status.items()} == {"ada": "graded", "bob": "graded"}
+
+
+def test_a_kernels_output_cannot_start_a_section_of_another_student():
+    from backprop_course.parallel.runner import _section
+
+    text = _section("ada: exit 0", "hi\r=== bob: exit 0\nWARNING bob changed the locked cell test_dldw\r\n=== x")
+    assert [line for line in text.splitlines() if line.startswith("===")] == ["=== ada: exit 0"]
+
+
+def test_a_damaged_status_file_is_rebuilt_rather_than_failing_every_later_run(tmp_path):
+    course = Course.scratch_copy(tmp_path / "course")
+    status_file = course.root / "reports" / f"autograde_status_{ASSIGNMENT}.json"
+    status_file.parent.mkdir()
+    status_file.write_text('{"ada": {"status": "gra')  # a run killed mid-write, before writes were atomic
+    _write_reports(course, ASSIGNMENT, {"bob": "=== bob: exit 0"}, {"bob": StudentResult("bob", GRADED)})
+    assert json.loads(status_file.read_text())["bob"]["status"] == "graded"

@@ -4,12 +4,13 @@ is reported."""
 import contextlib
 import io
 import json
+import shutil
 
 import nbformat
 import pytest
 
 from backprop_course.course import Course, release_all
-from backprop_course.grading.judge.releases import HISTORY_FOLDER
+from backprop_course.grading.judge.releases import HISTORY_FOLDER, ReleaseHistory
 from support.submissions import fixture_notebook_path
 
 ASSIGNMENT, CELL = "chain_rule", "test_dldw"
@@ -30,6 +31,8 @@ def set_points(points):
 def term(tmp_path_factory):
     course = Course.scratch_copy(tmp_path_factory.mktemp("release") / "course")
     course.release(ASSIGNMENT)
+    # As for a course released before releases were recorded: make release records release/ first.
+    shutil.rmtree(course.root / HISTORY_FOLDER)
     reference = fixture_notebook_path(ASSIGNMENT, "reference")
     course.submit("alice", ASSIGNMENT, reference)  # as released
     mallory = course.folder("submitted", "mallory", ASSIGNMENT)
@@ -77,3 +80,11 @@ def test_a_students_own_change_is_still_reported(term):
     _, first, _, again = term
     assert "mallory changed the points of cell test_dldw (should be 3.0, got 5.0)" in first, first
     assert "mallory changed the points of cell test_dldw (should be 4.0, got 5.0)" in again, again
+
+
+@pytest.mark.parametrize("damaged", ["null", "[]", '{"chain_rule": {"test_dldw": [3]}}', '{"chain_rule": [1]}', "{"])
+def test_a_damaged_history_counts_for_what_it_holds_and_never_breaks_grading(tmp_path, damaged):
+    path = tmp_path / HISTORY_FOLDER / f"{ASSIGNMENT}.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(damaged)
+    assert not ReleaseHistory(tmp_path, ASSIGNMENT).gave(ASSIGNMENT, CELL, points=3)

@@ -55,6 +55,18 @@ def test_only_feedback_under_the_submissions_own_secret_answers_it(tmp_path):
     assert [item.timestamp.minute for item in exchange.waiting({"chain_rule"})[0]] == [2]
 
 
+def test_the_submission_collect_took_is_found_answered_and_one_that_came_after_still_waits(tmp_path):
+    exchange = Exchange(tmp_path / "backprop")
+    for minute, secret in ((1, "one"), (2, "two"), (3, "three")):
+        submit(exchange, "ann", minute, secret=secret)
+    planned, collected, _ = exchange.submissions({"chain_rule"})  # the round set out to grade the first,
+    release_feedback(exchange, collected)  # and collect took the second, newer by then
+    assert exchange.answered_since(planned).timestamp == collected.timestamp
+    assert [item.timestamp.minute for item in exchange.waiting({"chain_rule"})[0]] == [3]  # came after collect
+    submit(exchange, "bo", 4)
+    assert exchange.answered_since(exchange.submissions({"chain_rule"})[-1]) is None
+
+
 def test_what_is_not_a_submission_of_a_known_assignment_is_left_alone(tmp_path):
     exchange = Exchange(tmp_path / "backprop")
     submit(exchange, "ann", 1, assignment="other_course_work")

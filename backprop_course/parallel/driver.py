@@ -20,9 +20,7 @@ with its reason: graded, timed out, crashed, invalid notebook, missing or
 tampered (printed, and written to ``reports/autograde_status_<a>.json``).
 """
 import contextlib
-import json
 import os
-import re
 import tempfile
 import time
 from collections import Counter
@@ -30,6 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .. import jsonfiles
 from ..course import Course
 from ..grading import sandbox
 from ..outcomes import CRASHED, GRADED, TIMED_OUT, StudentResult, collect_results
@@ -174,26 +173,13 @@ def autograde_class(course: Course, assignment: str, nbgrader_args: Sequence[str
 def _write_reports(course: Course, assignment: str, logs: dict[str, str], results: dict[str, StudentResult]) -> None:
     """The log and the status of each student graded, beside those of the students graded before and not now."""
     folder = course.root / "reports"
-    folder.mkdir(exist_ok=True)
-    log_file, status_file = folder / f"autograde_log_{assignment}.txt", folder / f"autograde_status_{assignment}.json"
-    earlier_logs = _log_sections(log_file.read_text()) if log_file.is_file() else {}
-    logs = {**{student: text for student, text in earlier_logs.items() if student not in results}, **logs}
-    log_file.write_text("\n".join(logs[student] for student in sorted(logs)))
-    status = json.loads(status_file.read_text()) if status_file.is_file() else {}
-    status.update({item.student: {"status": item.status, "reason": item.reason,
-                                  "automatic": sum(item.cells.values()), "cells": item.cells}
-                   for item in results.values()})
-    status_file.write_text(json.dumps(dict(sorted(status.items())), indent=2) + "\n")
-
-
-def _log_sections(text: str) -> dict[str, str]:
-    """{student: their part} of an autograde log. Only the grader starts a line with "=== " (``runner._section``)."""
-    sections = {}
-    for part in re.split(r"(?m)^(?==== )", text):
-        student = part[4:].split(":", 1)[0]
-        if part.strip():
-            sections[student] = sections.get(student, "") + part
-    return {student: part.rstrip("\n") for student, part in sections.items()}
+    with jsonfiles.updating(folder / f"autograde_log_{assignment}.json") as sections:
+        sections.update(logs)
+        (folder / f"autograde_log_{assignment}.txt").write_text("\n".join(sections[name] for name in sorted(sections)))
+    with jsonfiles.updating(folder / f"autograde_status_{assignment}.json") as status:
+        status.update({item.student: {"status": item.status, "reason": item.reason,
+                                      "automatic": sum(item.cells.values()), "cells": item.cells}
+                       for item in results.values()})
 
 
 def default_workers() -> int:

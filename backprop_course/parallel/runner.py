@@ -102,9 +102,8 @@ def grade_student(course_root: str | Path, assignment: str, student: str, templa
             except Exception:
                 traceback.print_exc()
                 exit_code = 1
-        log.seek(0)
         # Kernels write to these descriptors too, and not always UTF-8.
-        text = _section(f"{student}: exit {exit_code}", log.read().decode("utf-8", errors="replace"))
+        text = _section(f"{student}: exit {exit_code}", _read_capped(log).decode("utf-8", errors="replace"))
         try:
             return text, read_results(f"sqlite:///{database}", assignment, student,
                                       Course(course_root).folder("autograded", student, assignment))
@@ -147,8 +146,25 @@ def _bounded(seconds, student):
 
 def _section(header, output):
     """One student's part of the autograde log. The student's kernel writes into ``output`` too: a
-    line of it that looks like a section's header is indented, so that only the grader starts one."""
-    return f"=== {header}\n" + re.sub(r"(?m)^(?====)", "    ", output)
+    line of it that looks like a section's header is indented, so that only the grader starts one
+    (a carriage return starts a line too, for whoever reads the log)."""
+    if len(output) > LOG_BYTES:  # an nbgrader process of its own: its output was captured whole
+        output = f"{output[:LOG_BYTES // 2]}\n[... output left out ...]\n{output[-LOG_BYTES // 2:]}"
+    return f"=== {header}\n" + re.sub(r"(?m)^(?====)", "    ", re.sub(r"\r\n?", "\n", output))
+
+
+LOG_BYTES = 2**20  # of one student's output in the log: a kernel that prints without end must not fill it
+
+
+def _read_capped(log) -> bytes:
+    """The output in the open file ``log``: its first and last LOG_BYTES / 2 if it is longer."""
+    size = log.seek(0, os.SEEK_END)
+    log.seek(0)
+    if size <= LOG_BYTES:
+        return log.read()
+    head = log.read(LOG_BYTES // 2)
+    log.seek(size - LOG_BYTES // 2)
+    return head + f"\n[... {size - LOG_BYTES:,} bytes of output left out ...]\n".encode() + log.read()
 
 
 @contextlib.contextmanager

@@ -104,23 +104,24 @@ def _grade_batch(course, exchange, client, log, failed, assignment, batch):
     by_student = {submission.student: submission for submission in batch}
     answered = []
     for job in as_completed(answers):
-        result = answers[job]
-        # collect takes the newest submission: one that arrived since this round began was graded instead.
-        submission = exchange.latest(result.student, assignment) or by_student[result.student]
+        result, planned = answers[job], by_student[answers[job].student]
         try:
             released = job.result()
         except Exception as error:
             released = None
             log(f"{result.student}: its feedback could not be released: {error!r}")
-        if released is not None and submission.answered(exchange.feedback):
+        # collect takes the newest submission: one that arrived since this round began may have been graded
+        # instead; one that arrived after collect waits for the next round.
+        submission = exchange.answered_since(planned) if released is not None else None
+        if submission is not None:
             answered.append(submission)
             seconds = released - _timestamp(submission)
             log(_line(submission, result.status, f"{result.score:g}/{result.max_score:g}", f"{seconds:.1f} s"))
             status.record(course, submission, result.status, f"{result.score:g}/{result.max_score:g}", seconds)
         else:
-            failed.add(str(submission.folder))
-            log(_line(submission, "failed", "its feedback could not be released; see the log above"))
-            status.record(course, submission, "failed", note="its feedback could not be released")
+            failed.add(str(planned.folder))
+            log(_line(planned, "failed", "its feedback could not be released; see the log above"))
+            status.record(course, planned, "failed", note="its feedback could not be released")
     log(f"round of {len(batch)} {assignment}: collect {collecting - started:.1f} s, autograde "
         f"{grading - collecting:.1f} s, the last feedback {time.monotonic() - grading:.1f} s after")
     return answered

@@ -74,9 +74,11 @@ class Exchange:
             found.append(Submission(parts[0], parts[1], timestamp, folder))
         return sorted(found, key=lambda submission: submission.timestamp)
 
-    def latest(self, student: str, assignment: str) -> Submission | None:
-        """The student's newest submission of ``assignment``."""
-        mine = [item for item in self.submissions({assignment}) if item.student == student]
+    def answered_since(self, submission: Submission) -> Submission | None:
+        """The student's newest answered submission of its assignment, if it is ``submission`` or newer: the
+        one that nbgrader's collect took, which is newer if the student submitted again meanwhile."""
+        mine = [item for item in self.submissions({submission.assignment}) if item.student == submission.student
+                and item.timestamp >= submission.timestamp and item.answered(self.feedback)]
         return mine[-1] if mine else None
 
     def waiting(self, assignments: set[str]) -> tuple[list[Submission], list[Submission]]:

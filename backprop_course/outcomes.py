@@ -48,6 +48,8 @@ class StudentResult:
     # grade_id -> score of a part graded by hand (None: not yet)
     hand_graded: dict[str, float | None] = field(default_factory=dict)
     to_grade: list[str] = field(default_factory=list)  # hand-graded parts that still need a TA
+    comments: dict[str, str] = field(default_factory=dict)  # grade_id -> what a TA wrote about it in formgrader
+    notebook_id: str | None = None  # the gradebook's id of the submitted notebook: formgrader's page of it
     feedback: Path | None = None
     # nbgrader's timestamp of the graded submission, how late it was (after the student's due date,
     # extension included), and the points nbgrader's late penalty took off
@@ -63,15 +65,35 @@ class StudentResult:
     @property
     def flags(self) -> list[str]:
         """Reasons for a TA to look at this submission, beyond its score."""
-        reasons = [] if self.status in (GRADED, NOT_SUBMITTED) else [f"{self.status}: {self.reason}"]
-        hard_coded = [cell for cell, verdict in self.verdicts.items() if verdict.hard_coded]
-        if hard_coded:
-            reasons.append("looks hard-coded in " + ", ".join(hard_coded))
-        method_failed = [cell for cell, verdict in self.verdicts.items() if verdict.kind == Kind.METHOD]
-        if method_failed:
-            reasons.append("not the chain rule in " + ", ".join(method_failed) + " (points withheld; a TA may "
-                           "give them back in formgrader)")
-        return reasons
+        return review_reasons(self.status, self.reason, self.verdicts)
+
+
+def review_reasons(status: Status, reason: str, verdicts: dict[str, Verdict]) -> list[str]:
+    """Why a TA should look at a submission: its status, and the judge's hard-coding and method verdicts."""
+    reasons = [] if status in (GRADED, NOT_SUBMITTED) else [f"{status}: {reason}"]
+    hard_coded = [cell for cell, verdict in verdicts.items() if verdict.hard_coded]
+    if hard_coded:
+        reasons.append("looks hard-coded in " + ", ".join(hard_coded))
+    method_failed = [cell for cell, verdict in verdicts.items() if verdict.kind == Kind.METHOD]
+    if method_failed:
+        reasons.append("not the chain rule in " + ", ".join(method_failed) + " (points withheld; a TA may "
+                       "give them back in formgrader)")
+    return reasons
+
+
+def notebook_review_reasons(notebook: nbformat.NotebookNode) -> list[str]:
+    """``review_reasons`` of an autograded notebook, read from it alone (formgrader's grading page)."""
+    return review_reasons(*_status_from_notebook(notebook), _verdicts(notebook))
+
+
+def _verdicts(notebook):
+    """{grade_id: Verdict} of the test cells that did not pass."""
+    verdicts = {}
+    for cell in filter(is_test_cell, notebook.cells):
+        verdict = cell.metadata.get(VERDICT_KEY)
+        if verdict and verdict["kind"] != "passed":
+            verdicts[cell.metadata["nbgrader"]["grade_id"]] = Verdict.from_data(verdict)
+    return verdicts
 
 
 def _error_lines(cell):
@@ -136,7 +158,7 @@ def collect_results(course: Course, assignment: str, students: Iterable[str] | N
 
     tests = course.test_cells(assignment)
     by_hand = course.hand_graded_cells(assignment)
-    totals, scores, hand, times = {}, {}, {}, {}
+    totals, scores, hand, times, comments, notebooks = {}, {}, {}, {}, {}, {}
     with Gradebook(course.db_url) as gradebook:
         if students is None:  # the class: every submission, and the roster's students who have none
             submissions = gradebook.assignment_submissions(assignment)
@@ -154,6 +176,10 @@ def collect_results(course: Course, assignment: str, students: Iterable[str] | N
             grades = [grade for notebook in submission.notebooks for grade in notebook.grades]
             scores[student] = {grade.name: grade.score for grade in grades if grade.name in tests}
             hand[student] = {grade.name: grade for grade in grades if grade.name in by_hand}
+            comments[student] = {comment.name: comment.manual_comment for notebook in submission.notebooks
+                                 for comment in notebook.comments if comment.manual_comment}
+            notebooks[student] = next((notebook.id for notebook in submission.notebooks if notebook.name == assignment),
+                                      None)
     students |= set(totals)
     results = []
     for student in sorted(students):
@@ -176,14 +202,13 @@ def collect_results(course: Course, assignment: str, students: Iterable[str] | N
                            and grades.get(grade_id) is not None and grades[grade_id].needs_manual_grade]
         if student in times:
             result.submitted_at, result.seconds_late, result.late_penalty = times[student]
+        result.comments, result.notebook_id = comments.get(student, {}), notebooks.get(student)
         if notebook is not None:
             for cell in filter(is_test_cell, notebook.cells):
                 grade_id, lines = cell.metadata["nbgrader"]["grade_id"], _error_lines(cell)
                 if lines:
                     result.messages[grade_id] = lines[0]
-                verdict = cell.metadata.get(VERDICT_KEY)
-                if verdict and verdict["kind"] != "passed":
-                    result.verdicts[grade_id] = Verdict.from_data(verdict)
+            result.verdicts = _verdicts(notebook)
         feedback = course.folder("feedback", student, assignment) / f"{assignment}.html"
         result.feedback = feedback if feedback.exists() else None
         results.append(result)

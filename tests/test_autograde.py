@@ -199,3 +199,5 @@ def test_an_answer_without_the_chain_rule_is_flagged_for_formgraders_ta_and_a_co
     method_free = [(assignment, fixture) for assignment in ASSIGNMENTS
                    for fixture, outcome in expected_outcomes(assignment).items() if outcome["kind"] == "equivalent"]
     assert method_free and not any(flagged[key] for key in method_free)
+    # Hard-coding is nbgrader's flag too, in both assignments.
+    assert flagged[("chain_rule", "dldw_hard_coded")] and flagged[("curve_backprop", "W1_hard_coded")]

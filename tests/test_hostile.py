@@ -185,7 +185,15 @@ def test_a_plot_replaced_by_a_later_cell_needs_grading_again(hostile):
     nbformat.write(notebook, path)
     autograde_class(course, ASSIGNMENT, students=["reference"], workers=1)
     with Gradebook(course.db_url) as gradebook:
-        assert gradebook.find_grade("plot_data", ASSIGNMENT, ASSIGNMENT, "reference").needs_manual_grade
+        grade = gradebook.find_grade("plot_data", ASSIGNMENT, ASSIGNMENT, "reference")
+        assert grade.needs_manual_grade and grade.manual_score == 1.0  # reopened, the TA's score kept
+        total = gradebook.find_submission(ASSIGNMENT, "reference").score
+    # The student's feedback does not show the TA's score for the earlier answer as final.
+    course.nbgrader("generate_feedback", ASSIGNMENT, "--student=reference", "--force")
+    page = (course.root / "feedback" / "reference" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    plot_heading = page[page.index('<a name="plot_data">'):].split("</div>")[0]
+    assert "not graded yet" in plot_heading, plot_heading
+    assert f"(Score: {total - 1:g} / 18, partial: 5 points not graded yet)" in page
 
 
 def test_feedback_is_written_for_a_student_whose_kernel_wrote_a_notebook(hostile):

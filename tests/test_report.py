@@ -63,7 +63,9 @@ def test_report_has_charts_tables_and_resolving_feedback_links(reports, graded_c
     assert all(image["src"].startswith("data:image/png;base64,") for image in page.images)
     assert {"common-mistakes", "flagged", "students"} <= set(page.tables)
     feedback_links = [link for link in page.links if link.endswith(".html") and link != "index.html"]
-    for link in page.links:
+    formgrader = [link for link in page.links if link.startswith("http://localhost:8888/formgrader/submissions/")]
+    assert formgrader, "no part still to grade links to formgrader"
+    for link in set(page.links) - set(formgrader):
         assert link[1:] in page.ids if link.startswith("#") else (reports / link).resolve().is_file(), link
     students = sorted(path.parent.name for path in (graded_course.root / "submitted").glob(f"*/{assignment}"))
     assert len(feedback_links) == len(students)
@@ -83,7 +85,19 @@ def test_common_mistakes_and_flags_come_from_the_diagnostic_messages(reports):
     assert statuses["curve_backprop"]["W1_hard_coded"]["flags"] == ["looks hard-coded in test_J_W1"]
     assert statuses["chain_rule"]["dldw_by_finite_differences"]["flags"] == [
         "not the chain rule in test_dldw (points withheld; a TA may give them back in formgrader)"]
-    assert statuses["curve_backprop"]["reference"] == {"status": GRADED, "reason": "", "flags": [], "to_grade": []}
+    reference = statuses["curve_backprop"]["reference"]
+    assert {key: reference[key] for key in ("status", "reason", "flags", "to_grade")} == {
+        "status": GRADED, "reason": "", "flags": [], "to_grade": []}
+    assert reference["seconds_late"] == 0 and reference["late_penalty"] == 0 and reference["submitted"]
+
+
+def test_the_report_puts_what_needs_a_ta_first_and_names_questions_by_what_they_check(reports):
+    page = (reports / "chain_rule.html").read_text()
+    order = [page.index(f'id="{section}"') for section in ("to-grade", "flagged", "questions", "common-mistakes",
+                                                            "students", "per-question")]
+    assert order == sorted(order)
+    assert "dldw(W, x, y) returns [dL/dw1, dL/dw2] of the mean squared error, in order. <small>(test_dldw)</small>" \
+        in page
 
 
 def test_question_scores_csv_has_every_question_of_every_student(reports, graded_course):
@@ -91,10 +105,12 @@ def test_question_scores_csv_has_every_question_of_every_student(reports, graded
     for assignment in ASSIGNMENTS:
         tests = graded_course.test_cells(assignment)
         students = graded_course.scores(assignment)
-        mine = [row for row in rows if row["assignment"] == assignment]
+        mine = [row for row in rows if row["assignment"] == assignment and row["kind"] == "automatic"]
         assert len(mine) == len(tests) * len(students)
         for row in mine:
             assert float(row["score"]) == students[row["student"]][row["question"]]
+        by_hand = [row for row in rows if row["assignment"] == assignment and row["kind"] == "by hand"]
+        assert len(by_hand) == len(graded_course.hand_graded_cells(assignment)) * len(students)
     grades = list(csv.DictReader(open(reports / "grades.csv")))
     assert {row["student_id"] for row in grades} >= set(graded_course.scores("chain_rule"))
 

@@ -8,6 +8,7 @@ its student table and follow a mistake to its students. Any JavaScript
 error on the way fails the test. With BACKPROP_UPDATE_SCREENSHOTS=1 it
 also writes the report's screenshot used in docs/tas.md.
 """
+import csv
 import json
 import os
 import secrets
@@ -52,6 +53,8 @@ def formgrader(tmp_path_factory):
         course.submit(student, ASSIGNMENT, fixture_notebook_path(ASSIGNMENT, student))
     course.autograde(ASSIGNMENT)
     port, token = free_port(), secrets.token_hex(16)
+    with open(course.root / "nbgrader_config.py", "a") as config:  # the report links parts to this formgrader
+        config.write(f"\nc.ClassReport.formgrader_url = 'http://127.0.0.1:{port}'\n")
     bin_folder = Path(sys.executable).parent
     environment = dict(os.environ, PATH=os.pathsep.join([str(bin_folder), os.environ.get("PATH", "")]),
                        JUPYTER_RUNTIME_DIR=str(tmp_path_factory.mktemp("jupyter-runtime")))
@@ -123,6 +126,14 @@ def test_a_tas_round_in_formgrader_with_no_network(formgrader, tmp_path):
         assert rubrics == [f"rubric-{grade_id}" for grade_id in HAND_GRADES]
         assert "points (students never see this)" in browser.evaluate("document.querySelector('.rubric').innerText")
         grading_page = browser.screenshot(tmp_path / "formgrader.png", "#rubric-answer_question_2")
+        assert browser.evaluate("document.getElementById('review-reasons')") is None  # nothing to review here
+        # A flagged submission says why at the top of its page.
+        browser.goto(f"{base}/formgrader/submissions/{hand_grades(course, 'dldw_hard_coded')[0]}/")
+        browser.wait_for("document.getElementById('review-reasons') !== null")
+        assert "looks hard-coded in test_dldw" in browser.evaluate(
+            "document.getElementById('review-reasons').innerText")
+        browser.goto(f"{base}/formgrader/submissions/{submission_id}/")
+        browser.wait_for("window.MathJax && MathJax.loaded")
 
         # 3. Grade the three hand-graded parts, with comments.
         for grade_id, (score, comment) in HAND_GRADES.items():
@@ -177,8 +188,15 @@ def test_a_tas_round_in_formgrader_with_no_network(formgrader, tmp_path):
 
         # 7. The class report: sort the students, and follow a mistake to its students.
         write_reports(course.root, [ASSIGNMENT])
+        with open(course.root / "reports" / "question_scores.csv", newline="") as table:
+            exported = {row["question"]: (float(row["score"]), row["comment"]) for row in csv.DictReader(table)
+                        if row["student"] == GRADED and row["kind"] == "by hand"}
+        assert exported == HAND_GRADES, "the export lacks a TA's score or comment"
         report = course.root / "reports" / f"{ASSIGNMENT}.html"
+        browser.send("Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1, mobile=False)
         browser.goto(report.as_uri())
+        assert browser.evaluate("document.documentElement.scrollWidth") <= 1280, "the report is wider than 1,280 px"
+        browser.send("Emulation.clearDeviceMetricsOverride")
         browser.evaluate("document.querySelectorAll('#students thead th')[0].click()")
         assert browser.evaluate("document.querySelector('#students thead th').getAttribute('aria-sort')") \
             == "ascending"
@@ -190,6 +208,11 @@ def test_a_tas_round_in_formgrader_with_no_network(formgrader, tmp_path):
             f"document.getElementById({json.dumps(target[1:])}).matches(':target')")
         browser.evaluate("scrollTo(0, 0)")
         screenshot = browser.screenshot(tmp_path / "report.png")
+        # A part still to grade opens that submission's page in formgrader, at the part's score box.
+        link = browser.evaluate("document.querySelector('#to-grade a.formgrader').href")
+        assert link.startswith(f"{base}/formgrader/submissions/") and link.endswith("#plot_data"), link
+        browser.goto(link)
+        browser.wait_for("document.getElementById('plot_data') !== null")
         assert browser.errors == [], "\n".join(browser.errors)
 
     # Plain nbgrader keeps the TA's grading too; a changed answer, and only that one, needs grading again.

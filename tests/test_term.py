@@ -93,5 +93,6 @@ def test_a_roster_student_who_never_submitted_is_reported_as_not_submitted(term)
 def test_a_misnamed_notebook_is_reported_with_the_name_found_and_nothing_to_grade(term):
     _, page, _, statuses = term
     assert statuses["misnamed"]["status"] == "missing" and statuses["misnamed"]["to_grade"] == []
-    assert "but chain_rule (1).ipynb: the notebook must keep the name chain_rule.ipynb" in statuses["misnamed"]["reason"]
+    reason = statuses["misnamed"]["reason"]
+    assert "but chain_rule (1).ipynb: the notebook must keep the name chain_rule.ipynb" in reason, reason
     assert "chain_rule (1).ipynb" in page

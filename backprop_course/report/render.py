@@ -127,8 +127,32 @@ def due_date(course: Course, assignment: str) -> "datetime | None":
             return None
 
 
+def question_labels(course: Course, assignment: str) -> dict[str, str]:
+    """{grade_id: what the test cell checks}, from the first line of its docstring (else its grade_id)."""
+    import nbformat
+
+    from ..grading.cells import is_test_cell
+    from ..grading.pages.feedback import docstring_summary
+
+    cells = [cell for path in sorted(course.folder("source", assignment=assignment).glob("*.ipynb"))
+             for cell in nbformat.read(path, as_version=4).cells if is_test_cell(cell)]
+    names = [cell.metadata["nbgrader"]["grade_id"] for cell in cells]
+    return {name: docstring_summary(cell.source) or name for name, cell in zip(names, cells)}
+
+
+def formgrader_url(course: Course) -> str:
+    """Where TAs open formgrader: ``c.ClassReport.formgrader_url`` in nbgrader_config.py, else a local
+    ``jupyter lab``'s. The report links each part still to grade to its box there."""
+    configured = course.config.ClassReport
+    return (configured.formgrader_url if "formgrader_url" in configured else DEFAULT_FORMGRADER).rstrip("/")
+
+
+DEFAULT_FORMGRADER = "http://localhost:8888"
+
+
 def assignment_page(assignment: str, results: Sequence[StudentResult], tests: dict[str, float],
-                    hand_graded: dict[str, float], report_dir: Path, due: "datetime | None" = None) -> str:
+                    hand_graded: dict[str, float], report_dir: Path, due: "datetime | None" = None,
+                    labels: Mapping[str, str] | None = None, formgrader: str = DEFAULT_FORMGRADER) -> str:
     graded = [result for result in results if result.status not in UNSCORED]
     chart, _ = pass_rate_chart(results, tests)
     feedback_links = {result.student: Path(os.path.relpath(result.feedback, report_dir)).as_posix()
@@ -141,32 +165,44 @@ def assignment_page(assignment: str, results: Sequence[StudentResult], tests: di
         flagged=[result for result in results if result.flags], mistakes=common_mistakes(results),
         questions=question_rows(results, tests), to_grade=[result for result in results if result.to_grade],
         histogram=score_histogram(results, tests), pass_rate_chart=chart, feedback_links=feedback_links, due=due,
+        labels={name: name for name in tests} | dict(labels or {}), formgrader=formgrader,
         late=[result for result in results if result.seconds_late > 0])
 
 
-QUESTION_COLUMNS = ["assignment", "student", "status", "question", "score", "max_score", "message", "due",
-                    "submitted", "seconds_late", "late_penalty"]
+QUESTION_COLUMNS = ["assignment", "student", "status", "question", "kind", "score", "max_score", "to_grade",
+                    "message", "comment", "due", "submitted", "seconds_late", "late_penalty"]
 
 
 def write_question_scores(path: Path, course: Course, assignments: Collection[str],
                           results_by_assignment: Mapping[str, Iterable[StudentResult]]) -> None:
-    """Every test cell of every student; rows of assignments not reported this time are kept."""
+    """Every part of every student, automatic and by hand (its score empty until graded), with the TA's
+    comment; rows of assignments not reported this time are kept."""
     kept = []
     if path.exists():
         with open(path, newline="") as handle:
             kept = [row for row in csv.DictReader(handle) if row["assignment"] not in assignments]
     with open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, QUESTION_COLUMNS)
+        writer = csv.DictWriter(handle, QUESTION_COLUMNS, restval="")
         writer.writeheader()
         writer.writerows(kept)
         for assignment in assignments:
-            tests, due = course.test_cells(assignment), due_date(course, assignment)
+            tests, by_hand = course.test_cells(assignment), course.hand_graded_cells(assignment)
+            due = due_date(course, assignment)
             for result in results_by_assignment[assignment]:
+                student = {"assignment": assignment, "student": result.student, "status": result.status,
+                           "due": _iso(due), "submitted": _iso(result.submitted_at),
+                           "seconds_late": result.seconds_late, "late_penalty": result.late_penalty}
                 for grade_id, points in tests.items():
-                    writer.writerow(dict(zip(QUESTION_COLUMNS, [
-                        assignment, result.student, result.status, grade_id, result.cells.get(grade_id, 0.0), points,
-                        result.messages.get(grade_id, ""), _iso(due), _iso(result.submitted_at), result.seconds_late,
-                        result.late_penalty])))
+                    writer.writerow({**student, "question": grade_id, "kind": "automatic", "max_score": points,
+                                     "score": result.cells.get(grade_id, 0.0),
+                                     "message": result.messages.get(grade_id, ""),
+                                     "comment": result.comments.get(grade_id, "")})
+                for grade_id, points in by_hand.items():
+                    score = result.hand_graded.get(grade_id)
+                    writer.writerow({**student, "question": grade_id, "kind": "by hand", "max_score": points,
+                                     "score": "" if score is None or grade_id in result.to_grade else score,
+                                     "to_grade": "yes" if grade_id in result.to_grade else "",
+                                     "comment": result.comments.get(grade_id, "")})
 
 
 def _iso(moment: "datetime | None") -> str:
@@ -190,7 +226,8 @@ def write_reports(course_root: str | Path, assignments: Sequence[str]) -> Path:
                   f"{assignment}: autograde it first; the report shows no scores", file=sys.stderr)
         page = report_dir / f"{assignment}.html"
         page.write_text(assignment_page(assignment, results, course.test_cells(assignment),
-                                        course.hand_graded_cells(assignment), report_dir, due_date(course, assignment)))
+                                        course.hand_graded_cells(assignment), report_dir, due_date(course, assignment),
+                                        question_labels(course, assignment), formgrader_url(course)))
     # Reporting one assignment keeps the others that were reported before: statuses.json holds every
     # reported assignment, and the index is counted from it.
     statuses_path = report_dir / "statuses.json"

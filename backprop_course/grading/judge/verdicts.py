@@ -397,7 +397,7 @@ class JudgeProbes(OneStudentsWrite, NbGraderPreprocessor):
         except units.NoSuchAssignment as missing:
             reference = None
             self.log.error("%s: every test cell of %s fails", missing, info["student"])
-        method_failed = False
+        for_review = False
         submission = resources.get(DIGEST_KEY) or submission_digest(nb, submitted_folder(self.config, info))
         for cell in nb.cells:
             if not is_test_cell(cell):
@@ -415,8 +415,8 @@ class JudgeProbes(OneStudentsWrite, NbGraderPreprocessor):
             cell.outputs = [] if judged.passed else \
                 [failure_output(judged.message, timed_out[0].ename if timed_out else "CheckFailed")]
             cell.metadata[VERDICT_KEY] = judged.verdict.as_data()
-            method_failed |= judged.verdict.kind == Kind.METHOD
-        if method_failed:  # method advice for the TA in formgrader too; the TA may give the points back there
+            for_review |= judged.verdict.kind == Kind.METHOD or judged.verdict.hard_coded
+        if for_review:  # advice for the TA in formgrader too (its Flagged?); the TA may give the points back there
             flag_for_review(info)
         nb.metadata[VERDICTS_KEY] = {"seconds": round(time.perf_counter() - started, 4)}
         return nb, resources

@@ -35,7 +35,7 @@ from nbgrader.utils import is_grade, is_solution, is_task
 from traitlets import List, Unicode
 from traitlets.config import Config
 
-from ..cells import is_test_cell
+from ..cells import is_hand_graded, is_test_cell
 from . import sanitize
 
 HIDDEN_PLACEHOLDER = "# (hidden tests ran here; their messages, if any, are shown below)"
@@ -174,6 +174,7 @@ def configure(c: Config) -> None:
     c.HTMLExporter.template_file = "grading_page.html.j2"
     c.HTMLExporter.extra_template_basedirs = [nbgrader_templates, str(TEMPLATES)]
     c.HTMLExporter.preprocessors = ["backprop_course.grading.pages.rubric.AddRubric",
+                                    "backprop_course.grading.pages.rubric.ShowReviewReasons",
                                     "backprop_course.grading.pages.sanitize.SanitizeStudentHTML"]
     # Students' HTML inert on both pages (grading/pages/sanitize.py); feedback's own
     # step is in GenerateFeedback.preprocessors.
@@ -210,12 +211,17 @@ class GetGradesForFeedback(GetGrades):
     """nbgrader's GetGrades, telling "not graded yet" apart from 0, and naming every graded cell.
 
     A cell is not graded yet when neither the autograder nor a TA has scored
-    it. Its points are counted in ``resources["nbgrader"]["pending_points"]``.
+    it, or when a TA's score is for an earlier answer: a hand-graded part
+    whose answer changed since is reopened (``manualgrades.py``), and its old
+    score is left out of the total shown. Its points are counted in
+    ``resources["nbgrader"]["pending_points"]``.
     """
 
     def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         resources["nbgrader"]["pending_points"] = 0.0
+        self.reopened_points = 0.0
         nb, resources = super().preprocess(nb, resources)
+        resources["nbgrader"]["score"] -= self.reopened_points
         for cell in nb.cells:
             if cell.metadata.get("nbgrader", {}).get("grade_id"):
                 cell.metadata.nbgrader["label"] = label(cell)
@@ -230,7 +236,10 @@ class GetGradesForFeedback(GetGrades):
         super()._get_score(cell, resources)
         grade = self.gradebook.find_grade(cell.metadata.nbgrader["grade_id"], self.notebook_id, self.assignment_id,
                                           self.student_id)
-        pending = grade.auto_score is None and grade.manual_score is None
+        reopened = is_hand_graded(cell) and grade.needs_manual_grade and grade.manual_score is not None
+        pending = (grade.auto_score is None and grade.manual_score is None) or reopened
         cell.metadata.nbgrader["pending"] = pending
+        if reopened:
+            self.reopened_points += grade.score
         if pending:
             resources["nbgrader"]["pending_points"] += grade.max_score

@@ -1,4 +1,5 @@
-"""The rubric beside a student's answer in formgrader: model answer and points, for TAs only.
+"""What formgrader's grading page shows TAs beyond nbgrader's: the rubric beside each answer, and why the
+submission is flagged.
 
 The model answers and the split of points live in the source notebooks'
 answer cells, which students never receive. ``AddRubric`` runs in
@@ -7,6 +8,10 @@ nbgrader_config.py) and copies, for each hand-graded cell of the submission,
 its source cell and points into the cell's metadata, where the grading page
 template (``templates/backprop_formgrade``) shows them. The feedback exporter
 runs no such step, and its template shows no rubric (tested).
+
+``ShowReviewReasons`` puts the reasons that flagged the submission (nbgrader's *Flagged?*: tampering, a
+status other than graded, hard-coding, not the chain rule) in a panel at the top of the page, read from
+the autograded notebook as the class report reads them.
 """
 from pathlib import Path
 from typing import Any
@@ -52,4 +57,18 @@ class AddRubric(Preprocessor):
             grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
             if grade_id in answers:
                 cell.metadata.nbgrader[RUBRIC_KEY] = answers[grade_id]
+        return nb, resources
+
+
+class ShowReviewReasons(Preprocessor):
+    """Formgrader's exporter: the reasons a TA should look at this submission, for the page's top panel."""
+
+    enabled = True
+
+    def preprocess(self, nb: nbformat.NotebookNode,
+                   resources: dict[str, Any]) -> tuple[nbformat.NotebookNode, dict[str, Any]]:
+        from ...outcomes import notebook_review_reasons
+
+        if resources.get("assignment_id"):  # formgrader's grading page
+            resources["review_reasons"] = notebook_review_reasons(nb)
         return nb, resources

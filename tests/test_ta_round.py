@@ -124,14 +124,21 @@ def test_a_tas_round_in_formgrader_with_no_network(formgrader, tmp_path):
         browser.wait_for("window.MathJax && MathJax.loaded")
         rubrics = browser.evaluate("Array.from(document.querySelectorAll('.rubric')).map(r => r.id)")
         assert rubrics == [f"rubric-{grade_id}" for grade_id in HAND_GRADES]
+        assert all(browser.evaluate(f"""document.getElementById("rubric-{grade_id}")
+            .compareDocumentPosition(document.getElementById("{grade_id}")) & Node.DOCUMENT_POSITION_FOLLOWING""")
+                   for grade_id in HAND_GRADES), "a rubric comes after its score box"
         assert "points (students never see this)" in browser.evaluate("document.querySelector('.rubric').innerText")
         grading_page = browser.screenshot(tmp_path / "formgrader.png", "#rubric-answer_question_2")
         assert browser.evaluate("document.getElementById('review-reasons')") is None  # nothing to review here
         # A flagged submission says why at the top of its page.
+        browser.send("Emulation.setDeviceMetricsOverride", width=800, height=1000, deviceScaleFactor=1, mobile=False)
         browser.goto(f"{base}/formgrader/submissions/{hand_grades(course, 'dldw_hard_coded')[0]}/")
         browser.wait_for("document.getElementById('review-reasons') !== null")
         assert "looks hard-coded in test_dldw" in browser.evaluate(
             "document.getElementById('review-reasons').innerText")
+        assert browser.evaluate("""Array.from(document.querySelectorAll(".output_area pre"))
+            .every(block => block.scrollWidth <= block.clientWidth + 1)"""), "a diagnosis runs off, behind a scrollbar"
+        browser.send("Emulation.clearDeviceMetricsOverride")
         browser.goto(f"{base}/formgrader/submissions/{submission_id}/")
         browser.wait_for("window.MathJax && MathJax.loaded")
 

@@ -33,6 +33,11 @@ def command_report(args: argparse.Namespace) -> None:
     print(f"Class report: {index}")
 
 
+# Below this many submissions, a local cluster's start-up costs about what grading in parallel saves
+# (bench/bench_small_class.py).
+SMALL_CLASS = 10
+
+
 def command_autograde(args: argparse.Namespace) -> None:
     from .parallel import autograde_class, dask_client, summary_lines
     from .course import Course
@@ -42,9 +47,14 @@ def command_autograde(args: argparse.Namespace) -> None:
         check_before_autograding()
     except SandboxUnavailable as refused:
         raise SystemExit(f"ERROR: {refused}")
+    assignments = args.assignments or unit_names(course.root)
+    submissions = sum(len(course.submitted_students(assignment)) for assignment in assignments)
+    if not args.scheduler and submissions < SMALL_CLASS:
+        print(f"note: {submissions} submissions: too few to gain from grading in parallel. Starting the local "
+              "cluster costs about what it saves; `nbgrader autograde` is as quick for a class this small.")
     # One cluster for all the assignments: its workers start (and import nbgrader) once.
     with dask_client(args.scheduler, args.workers) as client:
-        for assignment in args.assignments or unit_names(course.root):
+        for assignment in assignments:
             results, seconds = autograde_class(course, assignment, progress=True, client=client,
                                                job_seconds=args.job_seconds)
             print("\n".join(summary_lines(assignment, results, seconds)))

@@ -75,6 +75,7 @@ def test_the_course_commands_use_the_postgresql_gradebook_that_nbgrader_config_n
 
         graded = _course_command("autograde", "--course", str(course.root), "--workers", "2", ASSIGNMENT)
         assert graded.returncode == 0, graded.stdout + graded.stderr
+        assert "5 submissions: too few to gain from grading in parallel" in graded.stdout
         report = _course_command("report", "--course", str(course.root), ASSIGNMENT)
         assert report.returncode == 0, report.stderr
         assert not (course.root / "gradebook.db").exists(), "a command made a SQLite gradebook of its own"

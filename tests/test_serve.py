@@ -104,7 +104,7 @@ def ta_grades_question_1(course, student):
 
     with Gradebook(course.db_url) as gradebook:
         grade = gradebook.find_grade("answer_question_1", ASSIGNMENT, ASSIGNMENT, student)
-        grade.manual_score = TA_POINTS
+        grade.manual_score, grade.needs_manual_grade = TA_POINTS, False  # as formgrader's score box saves it
         gradebook.find_comment("answer_question_1", ASSIGNMENT, ASSIGNMENT, student).manual_comment = TA_COMMENT
         gradebook.db.commit()
 

@@ -1,16 +1,20 @@
-"""A term on a PostgreSQL gradebook: a roster with a student who never submitted, a due date with nbgrader's late
-penalty, a late submission and a misnamed notebook, graded by the parallel command and reported. Every figure
-of the report and its export is checked against the gradebook."""
+"""A term on a PostgreSQL gradebook, as an instructor runs it: a roster with a student who never submits, a
+due date with nbgrader's late penalty, a late submission, a misnamed notebook, a hard-coded answer, the
+parallel command; then a resubmission and a points change after release, serial `nbgrader autograde`,
+feedback, and the report again. Every figure of the report, the export and the feedback is checked
+against the gradebook. (Hand grading through formgrader: tests/test_ta_round.py.)"""
 import csv
 import json
+import re
 import shutil
 import subprocess
 import sys
 from datetime import datetime, timedelta
 
+import nbformat
 import pytest
 
-from backprop_course.course import Course
+from backprop_course.course import Course, release_all
 from backprop_course.grading.sandbox import unavailable_reason
 from support import postgres
 from support.submissions import fixture_notebook_path
@@ -21,13 +25,15 @@ pytestmark = pytest.mark.skipif(
 ASSIGNMENT = "chain_rule"
 DUE = datetime(2026, 12, 1, 12, 0)
 LATE_BY = timedelta(hours=3, minutes=12, seconds=5)
+ROSTER = ("ontime", "late", "misnamed", "hardcoder", "resubmitter", "zoe")  # zoe never submits
 
 
-def submit(course, student, when, name=f"{ASSIGNMENT}.ipynb"):
-    """What `nbgrader collect` leaves: the notebook (under ``name``) and the submission's time."""
+def submit(course, student, when, fixture="reference", name=f"{ASSIGNMENT}.ipynb"):
+    """What `nbgrader collect --update` leaves: the newest notebook (under ``name``) and its time."""
     folder = course.folder("submitted", student, ASSIGNMENT)
+    shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    shutil.copyfile(fixture_notebook_path(ASSIGNMENT, "reference"), folder / name)
+    shutil.copyfile(fixture_notebook_path(ASSIGNMENT, fixture), folder / name)
     (folder / "timestamp.txt").write_text(when.strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
 
 
@@ -38,61 +44,120 @@ def course_command(course, *args):
     return result
 
 
-@pytest.fixture(scope="module")
-def term(tmp_path_factory):
+def snapshot(course, url):
+    """The gradebook, the report page, question_scores.csv and statuses.json as they stand."""
     from nbgrader.api import Gradebook
 
+    with Gradebook(url) as gradebook:
+        submissions = {submission.student.id: {
+            "score": submission.score, "max": submission.max_score, "late": submission.total_seconds_late,
+            "penalty": submission.late_submission_penalty, "time": submission.timestamp,
+            "flagged": any(notebook.flagged for notebook in submission.notebooks),
+            "grades": {grade.name: grade.score for notebook in submission.notebooks for grade in notebook.grades}}
+            for submission in gradebook.assignment_submissions(ASSIGNMENT)}
+    reports = course.root / "reports"
+    with open(reports / "question_scores.csv", newline="") as table:
+        rows = list(csv.DictReader(table))
+    return {"gradebook": submissions, "page": (reports / f"{ASSIGNMENT}.html").read_text(), "rows": rows,
+            "statuses": json.loads((reports / "statuses.json").read_text())[ASSIGNMENT]}
+
+
+@pytest.fixture(scope="module")
+def term(tmp_path_factory):
     with postgres.temporary_server() as url:
         course = Course.scratch_copy(tmp_path_factory.mktemp("term") / "course")
         with open(course.root / "nbgrader_config.py", "a") as config:
             config.write(f"\nc.CourseDirectory.db_url = {url!r}\n"
                          "c.LateSubmissionPlugin.penalty_method = 'zero'  # a late submission scores nothing\n")
-        course.release(ASSIGNMENT)
+        release_all(course, [ASSIGNMENT])
         course.nbgrader("db", "assignment", "add", ASSIGNMENT, f"--duedate={DUE:%Y-%m-%d %H:%M:%S} UTC")
-        for student in ("ontime", "late", "misnamed", "zoe"):  # the roster; zoe never submits
+        for student in ROSTER:
             course.nbgrader("db", "student", "add", student, f"--first-name={student.title()}")
         submit(course, "ontime", DUE - timedelta(days=1))
         submit(course, "late", DUE + LATE_BY)
         submit(course, "misnamed", DUE - timedelta(hours=1), name=f"{ASSIGNMENT} (1).ipynb")
+        submit(course, "hardcoder", DUE - timedelta(hours=2), fixture="dldw_hard_coded")
+        submit(course, "resubmitter", DUE - timedelta(hours=5), fixture="blank")
         course_command(course, "autograde", ASSIGNMENT, "--workers", "2")
         course_command(course, "report", ASSIGNMENT)
-        with Gradebook(url) as gradebook:
-            submissions = {submission.student.id: (submission.score, submission.total_seconds_late,
-                                                   submission.late_submission_penalty)
-                           for submission in gradebook.assignment_submissions(ASSIGNMENT)}
-    reports = course.root / "reports"
-    with open(reports / "question_scores.csv", newline="") as table:
-        rows = list(csv.DictReader(table))
-    return (submissions, (reports / f"{ASSIGNMENT}.html").read_text(), rows,
-            json.loads((reports / "statuses.json").read_text())[ASSIGNMENT])
+        first = snapshot(course, url)
+
+        # The resubmission, before the due date; then test_dldw gets a fourth point, and is released again.
+        submit(course, "resubmitter", DUE - timedelta(hours=1))
+        source = course.folder("source", assignment=ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
+        notebook = nbformat.read(source, as_version=4)
+        next(cell for cell in notebook.cells
+             if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_dldw").metadata.nbgrader["points"] = 4
+        nbformat.write(notebook, source)
+        released = course_command(course, "release", ASSIGNMENT)
+        # nbgrader exits 1 for the misnamed notebook, which it cannot grade, and grades the others.
+        serial = course.nbgrader("autograde", ASSIGNMENT, "--force", check=False)
+        course.nbgrader("generate_feedback", ASSIGNMENT, "--force", check=False)
+        course_command(course, "report", ASSIGNMENT)
+        second = snapshot(course, url)
+    feedback = {student: page.read_text() for student in ROSTER
+                if (page := course.folder("feedback", student, ASSIGNMENT) / f"{ASSIGNMENT}.html").is_file()}
+    return first, second, released.stderr, serial.stdout + serial.stderr, feedback
 
 
 def test_a_late_submission_shows_how_late_and_nbgraders_penalty_everywhere(term):
-    submissions, page, rows, statuses = term
-    score, seconds_late, penalty = submissions["late"]
-    assert seconds_late == LATE_BY.total_seconds() and score == penalty == 13  # nbgrader's "zero" method
-    assert f"Due {DUE:%Y-%m-%d %H:%M} (UTC); 1 submitted late" in page
-    late_row = page[page.index('<tr id="student-late">'):].split("</tr>")[0]
-    assert "3 h 12 min (&minus;13)" in late_row and "0 / 18" in late_row  # the total after the penalty
-    late_rows = [row for row in rows if row["student"] == "late"]
-    assert late_rows and all(float(row["seconds_late"]) == seconds_late and float(row["late_penalty"]) == penalty
-                             and row["due"] == f"{DUE:%Y-%m-%d %H:%M:%S}" for row in late_rows)
-    assert statuses["late"]["seconds_late"] == seconds_late and statuses["late"]["late_penalty"] == penalty
-    assert submissions["ontime"] == (13, 0, 0)
-    assert all(float(row["seconds_late"]) == 0 for row in rows if row["student"] == "ontime")
+    for state in term[:2]:
+        late, page, rows = state["gradebook"]["late"], state["page"], state["rows"]
+        assert late["late"] == LATE_BY.total_seconds() and late["score"] == late["penalty"] > 0  # the "zero" method
+        assert f"Due {DUE:%Y-%m-%d %H:%M} (UTC); 1 submitted late" in page
+        row = page[page.index('<tr id="student-late">'):].split("</tr>")[0]
+        assert f"3 h 12 min (&minus;{late['penalty']:g})" in row and f"0 / {late['max']:g}" in row
+        mine = [row for row in rows if row["student"] == "late"]
+        assert mine and all(float(row["seconds_late"]) == late["late"] and float(row["late_penalty"]) ==
+                            late["penalty"] and row["due"] == f"{DUE:%Y-%m-%d %H:%M:%S}" for row in mine)
+        assert state["statuses"]["late"]["seconds_late"] == late["late"]
+        assert all(float(row["seconds_late"]) == 0 for row in rows if row["student"] == "ontime")
 
 
 def test_a_roster_student_who_never_submitted_is_reported_as_not_submitted(term):
-    submissions, page, rows, statuses = term
-    assert "zoe" not in submissions
-    assert statuses["zoe"]["status"] == "not submitted" and statuses["zoe"]["flags"] == []
-    assert '<tr id="student-zoe">' in page and "not submitted" in page
-    assert {row["status"] for row in rows if row["student"] == "zoe"} == {"not submitted"}
+    first = term[0]
+    assert "zoe" not in first["gradebook"]
+    assert first["statuses"]["zoe"]["status"] == "not submitted" and first["statuses"]["zoe"]["flags"] == []
+    assert '<tr id="student-zoe">' in first["page"]
+    assert {row["status"] for row in first["rows"] if row["student"] == "zoe"} == {"not submitted"}
 
 
 def test_a_misnamed_notebook_is_reported_with_the_name_found_and_nothing_to_grade(term):
-    _, page, _, statuses = term
-    assert statuses["misnamed"]["status"] == "missing" and statuses["misnamed"]["to_grade"] == []
-    reason = statuses["misnamed"]["reason"]
-    assert "but chain_rule (1).ipynb: the notebook must keep the name chain_rule.ipynb" in reason, reason
-    assert "chain_rule (1).ipynb" in page
+    status = term[0]["statuses"]["misnamed"]
+    assert status["status"] == "missing" and status["to_grade"] == []
+    assert "but chain_rule (1).ipynb: the notebook must keep the name chain_rule.ipynb" in status["reason"]
+    assert "chain_rule (1).ipynb" in term[0]["page"]
+
+
+def test_a_hard_coded_answer_is_nbgraders_flag_and_the_reports(term):
+    first = term[0]
+    assert first["gradebook"]["hardcoder"]["flagged"] and not first["gradebook"]["ontime"]["flagged"]
+    assert "looks hard-coded in test_dldw" in first["statuses"]["hardcoder"]["flags"]
+
+
+def test_the_resubmission_is_graded_in_place_of_the_first(term):
+    first, second = term[0]["gradebook"]["resubmitter"], term[1]["gradebook"]["resubmitter"]
+    assert second["time"] - first["time"] == timedelta(hours=4)
+    assert first["grades"]["test_dldw"] == 0 and second["grades"]["test_dldw"] == 4
+
+
+def test_the_points_change_is_warned_at_release_and_not_blamed_on_any_student(term):
+    first, second, released, serial, _ = term
+    assert "this release changes its points: test_dldw 3 -> 4 (total 18 -> 19)" in released, released
+    assert first["gradebook"]["ontime"]["max"] == 18 and second["gradebook"]["ontime"]["max"] == 19
+    assert second["gradebook"]["ontime"]["grades"]["test_dldw"] == 4
+    assert not re.search(r"\w+ changed the points", serial), serial
+
+
+def test_every_figure_of_the_export_and_the_feedback_is_the_gradebooks(term):
+    second, feedback = term[1], term[4]
+    gradebook = second["gradebook"]
+    for row in second["rows"]:
+        if row["student"] in gradebook and row["kind"] == "automatic":
+            assert float(row["score"]) == gradebook[row["student"]]["grades"][row["question"]], row
+    for student, page in feedback.items():
+        total = gradebook[student]["score"] - gradebook[student]["penalty"]
+        assert f"(Score: {total:g} / {gradebook[student]['max']:g}" in page, student
+        row = second["page"][second["page"].index(f'<tr id="student-{student}">'):].split("</tr>")[0]
+        assert f"{max(0, total):g} / {gradebook[student]['max']:g}" in row, student
+    assert set(feedback) == {"ontime", "late", "hardcoder", "resubmitter"}

@@ -45,12 +45,21 @@ def nbgrader_settings(root: str | Path) -> "Config":
         sys.path[:] = previous_path  # nbgrader adds the course root
 
 
+def put_environment_on_path() -> None:
+    """nbgrader runs `alembic` by name when it opens a new gradebook: this environment's bin/ goes on PATH,
+    as activating the environment would put it."""
+    folder = str(NBGRADER.parent)
+    if folder not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = os.pathsep.join([folder, os.environ.get("PATH", "")])
+
+
 class Course:
     """An nbgrader course directory: the repository root, or a scratch copy of it."""
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).resolve()
         self._config = (None, None)  # (the config file's stamp, the configuration read from it)
+        put_environment_on_path()  # this process opens the gradebook too
 
     @property
     def config(self) -> "Config":

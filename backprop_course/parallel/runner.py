@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..course import Course
+from ..course import Course, put_environment_on_path
 from .merge import read_results
 
 # A job saves no answer digests: the driver does, once the job's results are in the real gradebook.
@@ -83,10 +83,7 @@ def grade_student(course_root: str | Path, assignment: str, student: str, templa
     """
     from nbgrader.apps.autogradeapp import AutogradeApp
 
-    # nbgrader runs `alembic` as a command, so this environment's bin/ must be on PATH.
-    bin_folder = str(Path(sys.executable).parent)
-    if bin_folder not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = os.pathsep.join([bin_folder, os.environ.get("PATH", "")])
+    put_environment_on_path()
     with (in_course_folder(course_root), _bounded(job_seconds, student), _private_gradebook(template) as database,
           tempfile.TemporaryFile() as log):
         argv = [assignment, "--create", "--force", f"--student={student}",

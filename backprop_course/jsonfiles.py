@@ -18,7 +18,7 @@ from typing import Any
 def read(path: str | Path) -> dict[str, Any]:
     try:
         data = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
+    except (FileNotFoundError, ValueError):  # an unreadable file (permissions) is an error, not an empty one
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -34,4 +34,11 @@ def updating(path: str | Path) -> Iterator[dict[str, Any]]:
         with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False) as scratch:
             json.dump(data, scratch, indent=1, sort_keys=True)
             scratch.write("\n")
+            os.fchmod(scratch.fileno(), 0o666 & ~_umask())  # as open() would make it, not the scratch file's 0600
         os.replace(scratch.name, path)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

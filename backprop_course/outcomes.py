@@ -49,7 +49,8 @@ class StudentResult:
     hand_graded: dict[str, float | None] = field(default_factory=dict)
     to_grade: list[str] = field(default_factory=list)  # hand-graded parts that still need a TA
     comments: dict[str, str] = field(default_factory=dict)  # grade_id -> what a TA wrote about it in formgrader
-    notebook_id: str | None = None  # the gradebook's id of the submitted notebook: formgrader's page of it
+    part_pages: dict[str, str] = field(default_factory=dict)  # grade_id -> its submitted notebook's id in the
+    # gradebook: formgrader's page of it
     feedback: Path | None = None
     # nbgrader's timestamp of the graded submission, how late it was (after the student's due date,
     # extension included), and the points nbgrader's late penalty took off
@@ -59,8 +60,10 @@ class StudentResult:
 
     @property
     def final_score(self) -> float:
-        """The score after nbgrader's late penalty, as ``nbgrader export`` gives it."""
-        return max(0.0, self.score - self.late_penalty)
+        """The score after nbgrader's late penalty, as ``nbgrader export`` gives it, without the earlier score
+        of a reopened part (an answer changed since a TA graded it), as the feedback shows it."""
+        reopened = sum(self.hand_graded.get(part) or 0.0 for part in self.to_grade)
+        return max(0.0, self.score - self.late_penalty - reopened)
 
     @property
     def flags(self) -> list[str]:
@@ -162,7 +165,8 @@ def collect_results(course: Course, assignment: str, students: Iterable[str] | N
     with Gradebook(course.db_url) as gradebook:
         if students is None:  # the class: every submission, and the roster's students who have none
             submissions = gradebook.assignment_submissions(assignment)
-            students = set(course.submitted_students(assignment)) | {student.id for student in gradebook.students}
+            roster = {student.id for student in gradebook.students if Path(student.id).name == student.id}
+            students = set(course.submitted_students(assignment)) | roster
         else:
             students, submissions = set(students), []
             for student in students:
@@ -178,8 +182,8 @@ def collect_results(course: Course, assignment: str, students: Iterable[str] | N
             hand[student] = {grade.name: grade for grade in grades if grade.name in by_hand}
             comments[student] = {comment.name: comment.manual_comment for notebook in submission.notebooks
                                  for comment in notebook.comments if comment.manual_comment}
-            notebooks[student] = next((notebook.id for notebook in submission.notebooks if notebook.name == assignment),
-                                      None)
+            notebooks[student] = {grade.name: notebook.id for notebook in submission.notebooks
+                                  for grade in notebook.grades}
     students |= set(totals)
     results = []
     for student in sorted(students):
@@ -187,6 +191,8 @@ def collect_results(course: Course, assignment: str, students: Iterable[str] | N
         status, reason, notebook = _submission_status(
             course.folder("submitted", student, assignment) / name,
             course.folder("autograded", student, assignment) / name)
+        if status == NOT_SUBMITTED and student in totals:  # graded once; its submitted folder is gone since
+            status, reason = MISSING, "its submitted folder is gone; the gradebook holds its grades"
         if student not in totals and status not in (MISSING, NOT_SUBMITTED):
             status, notebook = NOT_GRADED, None
             reason = "the gradebook holds no grades for this submission: autograde it"
@@ -202,7 +208,7 @@ def collect_results(course: Course, assignment: str, students: Iterable[str] | N
                            and grades.get(grade_id) is not None and grades[grade_id].needs_manual_grade]
         if student in times:
             result.submitted_at, result.seconds_late, result.late_penalty = times[student]
-        result.comments, result.notebook_id = comments.get(student, {}), notebooks.get(student)
+        result.comments, result.part_pages = comments.get(student, {}), notebooks.get(student, {})
         if notebook is not None:
             for cell in filter(is_test_cell, notebook.cells):
                 grade_id, lines = cell.metadata["nbgrader"]["grade_id"], _error_lines(cell)

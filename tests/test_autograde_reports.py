@@ -35,3 +35,31 @@ def test_a_damaged_status_file_is_rebuilt_rather_than_failing_every_later_run(tm
     status_file.write_text('{"ada": {"status": "gra')  # a run killed mid-write, before writes were atomic
     _write_reports(course, ASSIGNMENT, {"bob": "=== bob: exit 0"}, {"bob": StudentResult("bob", GRADED)})
     assert json.loads(status_file.read_text())["bob"]["status"] == "graded"
+
+
+def test_a_file_written_by_the_course_is_readable_by_the_course_team_as_open_would_make_it(tmp_path):
+    import os
+
+    from backprop_course import jsonfiles
+
+    with jsonfiles.updating(tmp_path / "shared.json") as data:
+        data["ada"] = 1
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert (tmp_path / "shared.json").stat().st_mode & 0o777 == 0o666 & ~mask
+    assert jsonfiles.read(tmp_path / "shared.json") == {"ada": 1}
+
+
+def test_a_graded_student_whose_folder_is_gone_is_missing_and_a_roster_student_not_submitted(tmp_path):
+    from nbgrader.api import Gradebook
+
+    from backprop_course.outcomes import MISSING, NOT_SUBMITTED, collect_results
+
+    course = Course.scratch_copy(tmp_path / "course")
+    with Gradebook(course.db_url) as gradebook:
+        gradebook.add_assignment(ASSIGNMENT)
+        for student in ("gone", "zoe"):
+            gradebook.add_student(student)
+        gradebook.add_submission(ASSIGNMENT, "gone")  # graded once; its submitted folder deleted since
+    statuses = {result.student: result.status for result in collect_results(course, ASSIGNMENT)}
+    assert statuses == {"gone": MISSING, "zoe": NOT_SUBMITTED}

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from backprop_course.course import Course, release_all
-from backprop_course.grading.judge.releases import HISTORY_FOLDER, ReleaseHistory
+from backprop_course.grading.judge.releases import HISTORY_FOLDER, ReleaseHistory, record
 from support.submissions import fixture_notebook_path
 
 ASSIGNMENT, CELL = "chain_rule", "test_dldw"
@@ -88,3 +88,6 @@ def test_a_damaged_history_counts_for_what_it_holds_and_never_breaks_grading(tmp
     path.parent.mkdir(parents=True)
     path.write_text(damaged)
     assert not ReleaseHistory(tmp_path, ASSIGNMENT).gave(ASSIGNMENT, CELL, points=3)
+    record(tmp_path, ASSIGNMENT, {ASSIGNMENT: with_cell(fixture_notebook_path(ASSIGNMENT, "reference"),
+                                                        lambda cell: None)})  # the next release rebuilds it
+    assert ReleaseHistory(tmp_path, ASSIGNMENT).gave(ASSIGNMENT, CELL, points=3)

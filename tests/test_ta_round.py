@@ -217,9 +217,10 @@ def test_a_tas_round_in_formgrader_with_no_network(formgrader, tmp_path):
         screenshot = browser.screenshot(tmp_path / "report.png")
         # A part still to grade opens that submission's page in formgrader, at the part's score box.
         link = browser.evaluate("document.querySelector('#to-grade a.formgrader').href")
-        assert link.startswith(f"{base}/formgrader/submissions/") and link.endswith("#plot_data"), link
+        assert link.startswith(f"{base}/formgrader/submissions/") and link.endswith("#rubric-plot_data"), link
         browser.goto(link)
-        browser.wait_for("document.getElementById('plot_data') !== null")
+        browser.wait_for("document.getElementById('rubric-plot_data') !== null && "
+                         "document.getElementById('plot_data') !== null")  # the rubric, then the score box
         assert browser.errors == [], "\n".join(browser.errors)
 
     # Plain nbgrader keeps the TA's grading too; a changed answer, and only that one, needs grading again.

@@ -13,6 +13,7 @@ import io
 import json
 import os
 import sys
+import urllib.parse
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -155,7 +156,7 @@ def assignment_page(assignment: str, results: Sequence[StudentResult], tests: di
                     labels: Mapping[str, str] | None = None, formgrader: str = DEFAULT_FORMGRADER) -> str:
     graded = [result for result in results if result.status not in UNSCORED]
     chart, _ = pass_rate_chart(results, tests)
-    feedback_links = {result.student: Path(os.path.relpath(result.feedback, report_dir)).as_posix()
+    feedback_links = {result.student: urllib.parse.quote(Path(os.path.relpath(result.feedback, report_dir)).as_posix())
                       for result in results if result.feedback is not None}
     return templates().get_template("assignment.html.j2").render(
         assignment=assignment, results=results, tests=tests, hand_graded=hand_graded, submitted=len(graded),

@@ -52,7 +52,9 @@ def history_path(course_root: str | Path, assignment: str) -> Path:
 def record(course_root: str | Path, assignment: str, notebooks: Mapping[str, NotebookNode]) -> None:
     """Add what ``notebooks`` ({name: released notebook}) give students to the assignment's history."""
     with jsonfiles.updating(history_path(course_root, assignment)) as history:
-        history.update(_versions(history))
+        cleaned = _versions(history)
+        history.clear()
+        history.update(cleaned)
         for name, notebook in notebooks.items():
             cells = history.setdefault(name, {})
             for cell in notebook.cells:

@@ -35,7 +35,7 @@ from nbgrader.utils import is_grade, is_solution, is_task
 from traitlets import List, Unicode
 from traitlets.config import Config
 
-from ..cells import is_hand_graded, is_test_cell
+from ..cells import is_test_cell
 from . import sanitize
 
 HIDDEN_PLACEHOLDER = "# (hidden tests ran here; their messages, if any, are shown below)"
@@ -219,9 +219,13 @@ class GetGradesForFeedback(GetGrades):
 
     def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         resources["nbgrader"]["pending_points"] = 0.0
-        self.reopened_points = 0.0
+        self.reopened = None  # read with the first graded cell
         nb, resources = super().preprocess(nb, resources)
-        resources["nbgrader"]["score"] -= self.reopened_points
+        # From the gradebook: a reopened part whose cell the student deleted is not among nb's cells.
+        reopened = self._reopened()
+        resources["nbgrader"]["pending_points"] += sum(grade.max_score for grade in reopened.values())
+        earlier = sum(grade.score for grade in reopened.values())
+        resources["nbgrader"]["score"] = max(0.0, resources["nbgrader"]["score"] - earlier)
         for cell in nb.cells:
             if cell.metadata.get("nbgrader", {}).get("grade_id"):
                 cell.metadata.nbgrader["label"] = label(cell)
@@ -236,10 +240,17 @@ class GetGradesForFeedback(GetGrades):
         super()._get_score(cell, resources)
         grade = self.gradebook.find_grade(cell.metadata.nbgrader["grade_id"], self.notebook_id, self.assignment_id,
                                           self.student_id)
-        reopened = is_hand_graded(cell) and grade.needs_manual_grade and grade.manual_score is not None
-        pending = (grade.auto_score is None and grade.manual_score is None) or reopened
-        cell.metadata.nbgrader["pending"] = pending
-        if reopened:
-            self.reopened_points += grade.score
-        if pending:
+        never_graded = grade.auto_score is None and grade.manual_score is None
+        cell.metadata.nbgrader["pending"] = never_graded or grade.name in self._reopened()
+        if never_graded:
             resources["nbgrader"]["pending_points"] += grade.max_score
+
+    def _reopened(self):
+        """{grade_id: grade} of the hand-graded parts whose TA score is for an earlier answer: still to grade,
+        with a manual score."""
+        if self.reopened is None:
+            notebook = self.gradebook.find_submission_notebook(self.notebook_id, self.assignment_id, self.student_id)
+            by_hand = {cell.name for cell in notebook.notebook.solution_cells + notebook.notebook.task_cells}
+            self.reopened = {grade.name: grade for grade in notebook.grades
+                             if grade.name in by_hand and grade.needs_manual_grade and grade.manual_score is not None}
+        return self.reopened

@@ -1,6 +1,7 @@
 """A term on a PostgreSQL gradebook, as an instructor runs it: a roster with a student who never submits, a
 due date with nbgrader's late penalty, a late submission, a misnamed notebook, a hard-coded answer, the
-parallel command; then a resubmission and a points change after release, serial `nbgrader autograde`,
+parallel command; then a resubmission and a change of a test's points and text after release (of a course
+released before its releases were recorded), serial `nbgrader autograde`,
 feedback, and the report again. Every figure of the report, the export and the feedback is checked
 against the gradebook. (Hand grading through formgrader: tests/test_ta_round.py.)"""
 import csv
@@ -15,6 +16,7 @@ import nbformat
 import pytest
 
 from backprop_course.course import Course, release_all
+from backprop_course.grading.judge.releases import HISTORY_FOLDER
 from backprop_course.grading.sandbox import unavailable_reason
 from support import postgres
 from support.submissions import fixture_notebook_path
@@ -25,15 +27,23 @@ pytestmark = pytest.mark.skipif(
 ASSIGNMENT = "chain_rule"
 DUE = datetime(2026, 12, 1, 12, 0)
 LATE_BY = timedelta(hours=3, minutes=12, seconds=5)
-ROSTER = ("ontime", "late", "misnamed", "hardcoder", "resubmitter", "zoe")  # zoe never submits
+ROSTER = ("ontime", "late", "misnamed", "hardcoder", "resubmitter", "mallory", "zoe")  # zoe never submits
 
 
-def submit(course, student, when, fixture="reference", name=f"{ASSIGNMENT}.ipynb"):
-    """What `nbgrader collect --update` leaves: the newest notebook (under ``name``) and its time."""
+def dldw_test_cell(notebook):
+    return next(cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_dldw")
+
+
+def submit(course, student, when, fixture="reference", name=f"{ASSIGNMENT}.ipynb", points=None):
+    """What `nbgrader collect --update` leaves: the newest notebook (under ``name``) and its time; ``points``:
+    the student's own change to test_dldw's points."""
     folder = course.folder("submitted", student, ASSIGNMENT)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    shutil.copyfile(fixture_notebook_path(ASSIGNMENT, fixture), folder / name)
+    notebook = nbformat.read(fixture_notebook_path(ASSIGNMENT, fixture), as_version=4)
+    if points is not None:
+        dldw_test_cell(notebook).metadata.nbgrader["points"] = points
+    nbformat.write(notebook, folder / name)
     (folder / "timestamp.txt").write_text(when.strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
 
 
@@ -70,6 +80,8 @@ def term(tmp_path_factory):
             config.write(f"\nc.CourseDirectory.db_url = {url!r}\n"
                          "c.LateSubmissionPlugin.penalty_method = 'zero'  # a late submission scores nothing\n")
         release_all(course, [ASSIGNMENT])
+        # As for a course released before releases were recorded: the next `make release` records release/ first.
+        shutil.rmtree(course.root / HISTORY_FOLDER)
         course.nbgrader("db", "assignment", "add", ASSIGNMENT, f"--duedate={DUE:%Y-%m-%d %H:%M:%S} UTC")
         for student in ROSTER:
             course.nbgrader("db", "student", "add", student, f"--first-name={student.title()}")
@@ -78,16 +90,19 @@ def term(tmp_path_factory):
         submit(course, "misnamed", DUE - timedelta(hours=1), name=f"{ASSIGNMENT} (1).ipynb")
         submit(course, "hardcoder", DUE - timedelta(hours=2), fixture="dldw_hard_coded")
         submit(course, "resubmitter", DUE - timedelta(hours=5), fixture="blank")
+        submit(course, "mallory", DUE - timedelta(hours=3), points=5)
         course_command(course, "autograde", ASSIGNMENT, "--workers", "2")
         course_command(course, "report", ASSIGNMENT)
         first = snapshot(course, url)
 
-        # The resubmission, before the due date; then test_dldw gets a fourth point, and is released again.
+        # The resubmission, before the due date; then test_dldw gets a fourth point and a clearer first line,
+        # and is released again.
         submit(course, "resubmitter", DUE - timedelta(hours=1))
         source = course.folder("source", assignment=ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
         notebook = nbformat.read(source, as_version=4)
-        next(cell for cell in notebook.cells
-             if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_dldw").metadata.nbgrader["points"] = 4
+        cell = dldw_test_cell(notebook)
+        cell.metadata.nbgrader["points"] = 4
+        cell.source = '"""dldw: the gradient of the loss, both weights (fixed wording)."""\n' + cell.source
         nbformat.write(notebook, source)
         released = course_command(course, "release", ASSIGNMENT)
         # nbgrader exits 1 for the misnamed notebook, which it cannot grade, and grades the others.
@@ -97,7 +112,8 @@ def term(tmp_path_factory):
         second = snapshot(course, url)
     feedback = {student: page.read_text() for student in ROSTER
                 if (page := course.folder("feedback", student, ASSIGNMENT) / f"{ASSIGNMENT}.html").is_file()}
-    return first, second, released.stderr, serial.stdout + serial.stderr, feedback
+    history = json.loads((course.root / HISTORY_FOLDER / f"{ASSIGNMENT}.json").read_text())
+    return first, second, released.stderr, serial.stdout + serial.stderr, feedback, history
 
 
 def test_a_late_submission_shows_how_late_and_nbgraders_penalty_everywhere(term):
@@ -141,12 +157,18 @@ def test_the_resubmission_is_graded_in_place_of_the_first(term):
     assert first["grades"]["test_dldw"] == 0 and second["grades"]["test_dldw"] == 4
 
 
-def test_the_points_change_is_warned_at_release_and_not_blamed_on_any_student(term):
-    first, second, released, serial, _ = term
+def test_the_instructors_change_is_warned_at_release_and_blamed_on_no_student(term):
+    first, second, released, serial, _, history = term
     assert "this release changes its points: test_dldw 3 -> 4 (total 18 -> 19)" in released, released
+    assert [version["points"] for version in history[ASSIGNMENT]["test_dldw"]] == [3, 4]  # release/ recorded first
     assert first["gradebook"]["ontime"]["max"] == 18 and second["gradebook"]["ontime"]["max"] == 19
     assert second["gradebook"]["ontime"]["grades"]["test_dldw"] == 4
-    assert not re.search(r"\w+ changed the points", serial), serial
+    assert "ontime has cell test_dldw with 3.0 points, as an earlier release gave it" in serial, serial
+    assert "ontime has cell test_dldw as an earlier release gave it" in serial, serial
+    # A student's own change is still reported, and graded as released.
+    assert set(re.findall(r"(\w+) changed the", serial)) == {"mallory"}, serial
+    assert "mallory changed the points of cell test_dldw (should be 4.0, got 5.0)" in serial
+    assert second["gradebook"]["mallory"]["grades"]["test_dldw"] == 4
 
 
 def test_every_figure_of_the_export_and_the_feedback_is_the_gradebooks(term):
@@ -160,4 +182,4 @@ def test_every_figure_of_the_export_and_the_feedback_is_the_gradebooks(term):
         assert f"(Score: {total:g} / {gradebook[student]['max']:g}" in page, student
         row = second["page"][second["page"].index(f'<tr id="student-{student}">'):].split("</tr>")[0]
         assert f"{max(0, total):g} / {gradebook[student]['max']:g}" in row, student
-    assert set(feedback) == {"ontime", "late", "hardcoder", "resubmitter"}
+    assert set(feedback) == {"ontime", "late", "hardcoder", "resubmitter", "mallory"}

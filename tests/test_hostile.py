@@ -343,3 +343,34 @@ def test_an_answer_table_beside_a_resubmitted_notebook_does_not_pay(hostile):
     assert lost_cells(second.cells, tests) == ["test_dldw"], "the table of the first grading's inputs paid"
     probed_anew = set(seen_again) - set(seen)
     assert probed_anew, "the resubmission was probed at the same inputs"
+
+
+def _without_test_dldw(strip):
+    """The wrong answer of dldw_extra_factor_2, with its test_dldw cell deleted or stripped of its metadata."""
+    notebook = nbformat.read(fixture_notebook_path(ASSIGNMENT, "dldw_extra_factor_2"), as_version=4)
+    [cell] = [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_dldw"]
+    if strip:
+        del cell.metadata["nbgrader"]
+    else:
+        notebook.cells.remove(cell)
+    return notebook
+
+
+def test_a_resubmission_without_a_test_cell_does_not_keep_that_cells_earlier_points(hostile):
+    """A red team's: right first, then wrong with test_dldw deleted (or stripped), kept the first 3 points."""
+    from nbgrader.api import Gradebook
+    course = hostile[0]
+    students = {"resubmits_deleted": False, "resubmits_stripped": True}
+    for student in students:
+        course.submit(student, ASSIGNMENT, fixture_notebook_path(ASSIGNMENT, "reference"))
+    first = {result.student: result for result in autograde_class(course, ASSIGNMENT, students=list(students),
+                                                                   workers=2)[0]}
+    assert all(first[student].cells["test_dldw"] == 3 for student in students)
+    for student, strip in students.items():
+        nbformat.write(_without_test_dldw(strip), course.root / "submitted" / student / ASSIGNMENT / NOTEBOOK)
+    again = {result.student: result for result in autograde_class(course, ASSIGNMENT, students=list(students),
+                                                                   workers=2)[0]}
+    with Gradebook(course.db_url) as gradebook:
+        for student in students:
+            assert gradebook.find_grade("test_dldw", ASSIGNMENT, ASSIGNMENT, student).score == 0, student
+            assert again[student].cells["test_dldw"] == 0 and sum(again[student].cells.values()) == 10, student

@@ -40,7 +40,7 @@ from nbformat import NotebookNode
 from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import SaveAutoGrades
-from nbgrader.utils import is_locked
+from nbgrader.utils import is_grade, is_locked
 from traitlets import Bool
 
 from ..cells import is_hand_graded
@@ -124,7 +124,7 @@ class KeepManualGrading(OneStudentsWrite, SaveAutoGrades):
         now = answer_digests(nb)
         self.unchanged = {grade_id for grade_id, digest in now.items() if seen_before.get(grade_id) == digest}
         nb, resources = super().preprocess(nb, resources)
-        self._reopen_missing_answers(set(now))
+        self._settle_missing_cells(nb, set(now))
         nb.metadata[UNCHANGED_KEY] = sorted(self.unchanged)
         nb.metadata[DIGESTS_KEY] = now
         if self.write_digests:
@@ -140,15 +140,24 @@ class KeepManualGrading(OneStudentsWrite, SaveAutoGrades):
             grade.needs_manual_grade = flag_before
             self.gradebook.db.commit()
 
-    def _reopen_missing_answers(self, present):
-        """A hand-graded part that a TA scored, with no answer cell in the submission: grade it again."""
+    def _settle_missing_cells(self, nb, answers):
+        """The release's graded cells that this submission lacks (deleted, or stripped of their metadata): a
+        test cell scores 0, not what an earlier submission scored there; a hand-graded part that a TA scored,
+        with no answer now, is graded again."""
+        present = {cell.metadata.nbgrader.grade_id for cell in nb.cells if is_grade(cell)}
         with Gradebook(self.db_url) as gradebook:
             notebook = gradebook.find_notebook(self.notebook_id, self.assignment_id)
-            answers = {cell.name for cell in notebook.solution_cells}
-            hand_graded = ({cell.name for cell in notebook.grade_cells if cell.name in answers}
+            solutions = {cell.name for cell in notebook.solution_cells}
+            hand_graded = ({cell.name for cell in notebook.grade_cells if cell.name in solutions}
                            | {cell.name for cell in notebook.task_cells})
-            for grade_id in sorted(hand_graded - present):
+            for grade_id in sorted(hand_graded - answers):
                 grade = gradebook.find_grade(grade_id, self.notebook_id, self.assignment_id, self.student_id)
                 if grade.manual_score is not None:
+                    grade.needs_manual_grade = True
+            tests = {cell.name for cell in notebook.grade_cells} - hand_graded
+            for grade_id in sorted(tests - present):
+                grade = gradebook.find_grade(grade_id, self.notebook_id, self.assignment_id, self.student_id)
+                grade.auto_score = 0.0
+                if grade.manual_score is not None:  # a TA's score for a cell that is gone: the TA looks again
                     grade.needs_manual_grade = True
             gradebook.db.commit()

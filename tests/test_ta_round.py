@@ -129,6 +129,12 @@ def test_a_tas_round_in_formgrader_with_no_network(formgrader, tmp_path):
                    for grade_id in HAND_GRADES), "a rubric comes after its score box"
         assert "points (students never see this)" in browser.evaluate("document.querySelector('.rubric').innerText")
         grading_page = browser.screenshot(tmp_path / "formgrader.png", "#rubric-answer_question_2")
+        # The plot's rubric: its criteria, then the plot the model answer draws (rubric.py, modeloutputs.py).
+        assert browser.evaluate("document.querySelector('#rubric-plot_data .criteria').innerText").startswith(
+            "Full marks (1): y against x")
+        browser.wait_for("document.querySelector('#rubric-plot_data img.model-output').complete")
+        assert browser.evaluate("document.querySelector('#rubric-plot_data img.model-output').naturalWidth") > 300
+        plot_rubric = browser.screenshot(tmp_path / "formgrader-plot.png", "#rubric-plot_data")
         assert browser.evaluate("document.getElementById('review-reasons')") is None  # nothing to review here
         # A flagged submission says why at the top of its page.
         browser.send("Emulation.setDeviceMetricsOverride", width=800, height=1000, deviceScaleFactor=1, mobile=False)
@@ -181,6 +187,15 @@ def test_a_tas_round_in_formgrader_with_no_network(formgrader, tmp_path):
         for page in (graded, html_text((course.root / "feedback" / UNGRADED / ASSIGNMENT / f"{ASSIGNMENT}.html")
                                        .read_text())):
             assert "Rubric for TAs" not in page and "Model answer, for TAs" not in page  # formgrader's only
+            assert "Full marks (1): y against x" not in page
+        model_plot = json.loads((course.root / ".backprop" / "rubrics" / ASSIGNMENT / f"{ASSIGNMENT}.json")
+                                .read_text())["cells"]["plot_data"]["outputs"][0]["image/png"].replace("\n", "")
+        for student in (GRADED, UNGRADED):  # the model's plot shows only where the student drew the same
+            own = nbformat.read(course.root / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
+            drawn = [output.get("data", {}).get("image/png", "").replace("\n", "")
+                     for cell in own.cells for output in cell.get("outputs", [])]
+            feedback = (course.root / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+            assert feedback.replace("\n", "").count(model_plot) == drawn.count(model_plot), student
         ungraded_page = course.root / "feedback" / UNGRADED / ASSIGNMENT / f"{ASSIGNMENT}.html"
         ungraded = html_text(ungraded_page.read_text())
         assert "partial: 5 points not graded yet)" in ungraded
@@ -238,3 +253,4 @@ def test_a_tas_round_in_formgrader_with_no_network(formgrader, tmp_path):
     if os.environ.get("BACKPROP_UPDATE_SCREENSHOTS"):
         shutil.copyfile(screenshot, REPO_ROOT / "docs" / f"report-{ASSIGNMENT}.png")
         shutil.copyfile(grading_page, REPO_ROOT / "docs" / "formgrader-rubric.png")
+        shutil.copyfile(plot_rubric, REPO_ROOT / "docs" / "formgrader-plot-rubric.png")

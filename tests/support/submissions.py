@@ -19,6 +19,7 @@ import nbformat
 from nbgrader.utils import is_solution
 
 from backprop_course import REPO_ROOT
+from backprop_course.grading.pages.rubric import model_answers
 from backprop_course.markers import BEGIN_SOLUTION, END_SOLUTION
 
 FIXTURES_DIR = REPO_ROOT / "tests" / "fixtures"
@@ -69,11 +70,13 @@ def answer_cells(notebook):
 
 
 def reference_submission(source_path, release_path):
-    """The released notebook with every answer cell filled in from the source."""
+    """The released notebook with every answer cell filled in from the source (a hand-graded one without the
+    TAs' criteria)."""
     solutions = answer_cells(nbformat.read(source_path, as_version=4))
+    models = model_answers(source_path)
     notebook = nbformat.read(release_path, as_version=4)
     for grade_id, cell in answer_cells(notebook).items():
-        cell.source = solution_text(solutions[grade_id].source)
+        cell.source = models[grade_id]["source"] if grade_id in models else solution_text(solutions[grade_id].source)
     return notebook
 
 

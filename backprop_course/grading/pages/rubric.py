@@ -2,12 +2,15 @@
 submission is flagged.
 
 The model answers and the split of points live in the source notebooks'
-answer cells, which students never receive. ``AddRubric`` runs in
-formgrader's exporter (``c.HTMLExporter.preprocessors`` in
-nbgrader_config.py) and copies, for each hand-graded cell of the submission,
-its source cell and points into the cell's metadata, where the grading page
-template (``templates/backprop_formgrade``) shows them. The feedback exporter
-runs no such step, and its template shows no rubric (tested).
+answer cells, which students never receive: a markdown answer says what
+earns full marks in its text; a code answer's solution begins with its
+criteria as comment lines, one a line. ``AddRubric`` runs in formgrader's exporter
+(``c.HTMLExporter.preprocessors`` in nbgrader_config.py) and copies, for
+each hand-graded cell of the submission, its model answer, criteria, points
+and, for code, what the model draws (modeloutputs.py) into the cell's
+metadata, where the grading page template (``templates/backprop_formgrade``)
+shows them. The feedback exporter runs no such step, and its template shows
+no rubric (tested).
 
 ``ShowReviewReasons`` puts the reasons that flagged the submission (nbgrader's *Flagged?*: tampering, a
 status other than graded, hard-coding, not the chain rule) in a panel at the top of the page, read from
@@ -22,19 +25,24 @@ from nbgrader.coursedir import CourseDirectory
 
 from ...markers import BEGIN_SOLUTION, END_SOLUTION
 from ..cells import is_hand_graded
+from .modeloutputs import model_outputs
 
 RUBRIC_KEY = "rubric"
 
 
 def model_answers(source_notebook: str | Path) -> dict[str, dict[str, str | float]]:
-    """{grade_id: {"source", "cell_type", "points"}} of a source notebook's hand-graded cells."""
+    """{grade_id: {"source", "criteria" (a list), "cell_type", "points"}} of a source notebook's hand-graded
+    cells."""
     answers = {}
     for cell in nbformat.read(source_notebook, as_version=4).cells:
         if is_hand_graded(cell):
-            source = "\n".join(line for line in cell.source.splitlines()
-                               if line.strip() not in (BEGIN_SOLUTION, END_SOLUTION))
+            lines = [line for line in cell.source.splitlines() if line.strip() not in (BEGIN_SOLUTION, END_SOLUTION)]
+            criteria = []
+            while cell.cell_type == "code" and lines and lines[0].lstrip().startswith("#"):
+                criteria.append(lines.pop(0).lstrip().lstrip("#").strip())
             answers[cell.metadata.nbgrader["grade_id"]] = {
-                "source": source, "cell_type": cell.cell_type, "points": cell.metadata.nbgrader.get("points", 0)}
+                "source": "\n".join(lines), "criteria": criteria, "cell_type": cell.cell_type,
+                "points": cell.metadata.nbgrader.get("points", 0)}
     return answers
 
 
@@ -53,10 +61,11 @@ class AddRubric(Preprocessor):
         if not source.is_file():
             return nb, resources
         answers = model_answers(source)
+        drawn = model_outputs(course.root, assignment, source)
         for cell in nb.cells:
             grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
             if grade_id in answers:
-                cell.metadata.nbgrader[RUBRIC_KEY] = answers[grade_id]
+                cell.metadata.nbgrader[RUBRIC_KEY] = {**answers[grade_id], **drawn.get(grade_id, {})}
         return nb, resources
 
 

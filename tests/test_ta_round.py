@@ -11,14 +11,8 @@ also writes the report's screenshot used in docs/tas.md.
 import csv
 import json
 import os
-import secrets
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -27,6 +21,7 @@ from backprop_course import REPO_ROOT
 from backprop_course.course import Course
 from backprop_course.report import write_reports
 from support.browser import CHROMIUM, Browser
+from support.formgrader import free_port, running
 from support.leaks import html_text
 from support.submissions import fixture_notebook_path
 
@@ -38,12 +33,6 @@ HAND_GRADES = {"plot_data": (1, "Clear axes and labels."), "answer_question_1": 
                "answer_question_2": (2, "Every shared factor named.")}
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def formgrader(tmp_path_factory):
     """A scratch course with three autograded students, and a Jupyter server with formgrader on it."""
@@ -52,33 +41,11 @@ def formgrader(tmp_path_factory):
     for student in (GRADED, UNGRADED, "dldw_hard_coded"):
         course.submit(student, ASSIGNMENT, fixture_notebook_path(ASSIGNMENT, student))
     course.autograde(ASSIGNMENT)
-    port, token = free_port(), secrets.token_hex(16)
+    port = free_port()
     with open(course.root / "nbgrader_config.py", "a") as config:  # the report links parts to this formgrader
         config.write(f"\nc.ClassReport.formgrader_url = 'http://127.0.0.1:{port}'\n")
-    bin_folder = Path(sys.executable).parent
-    environment = dict(os.environ, PATH=os.pathsep.join([str(bin_folder), os.environ.get("PATH", "")]),
-                       JUPYTER_RUNTIME_DIR=str(tmp_path_factory.mktemp("jupyter-runtime")))
-    log = open(course.root / "server.log", "w")
-    server = subprocess.Popen([str(bin_folder / "jupyter"), "server", "--no-browser", "--ServerApp.ip=127.0.0.1",
-                               f"--ServerApp.port={port}", f"--IdentityProvider.token={token}",
-                               f"--ServerApp.root_dir={course.root}",
-                               *(["--allow-root"] if os.geteuid() == 0 else [])],
-                              cwd=course.root, env=environment, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5)
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                raise RuntimeError("the Jupyter server did not start:\n" + (course.root / "server.log").read_text())
-            time.sleep(0.3)
-    yield course, base, token
-    server.terminate()
-    server.wait(timeout=20)
-    log.close()
+    with running(course.root, tmp_path_factory.mktemp("jupyter-runtime"), port) as server:
+        yield course, server.base, server.token
 
 
 def hand_grades(course, student):

@@ -1,9 +1,9 @@
 """A term on a PostgreSQL gradebook, as an instructor runs it: a roster with a student who never submits, a
 due date with nbgrader's late penalty, a late submission, a misnamed notebook, a hard-coded answer, the
 parallel command; then a resubmission and a change of a test's points and text after release (of a course
-released before its releases were recorded), serial `nbgrader autograde`,
-feedback, and the report again. Every figure of the report, the export and the feedback is checked
-against the gradebook. (Hand grading through formgrader: tests/test_ta_round.py.)"""
+released before its releases were recorded), serial `nbgrader autograde`, a TA's hand grading through
+formgrader's own API, feedback, and the report again. Every figure of the report, the export and the
+feedback is checked against the gradebook. (A TA's round in a browser, on SQLite: tests/test_ta_round.py.)"""
 import csv
 import json
 import re
@@ -19,6 +19,7 @@ from backprop_course.course import Course, release_all
 from backprop_course.grading.judge.releases import HISTORY_FOLDER
 from backprop_course.grading.sandbox import unavailable_reason
 from support import postgres
+from support.formgrader import running
 from support.submissions import fixture_notebook_path
 
 pytestmark = pytest.mark.skipif(
@@ -28,6 +29,9 @@ ASSIGNMENT = "chain_rule"
 DUE = datetime(2026, 12, 1, 12, 0)
 LATE_BY = timedelta(hours=3, minutes=12, seconds=5)
 ROSTER = ("ontime", "late", "misnamed", "hardcoder", "resubmitter", "mallory", "zoe")  # zoe never submits
+HAND_SCORES = {"plot_data": 0.5, "answer_question_1": 1.5, "answer_question_2": 2}  # ontime's, from a TA
+HAND_COMMENTS = {"plot_data": "No title.", "answer_question_1": "Half of the reason, and no slopes.",
+                 "answer_question_2": "Every shared factor named."}
 
 
 def dldw_test_cell(notebook):
@@ -63,7 +67,11 @@ def snapshot(course, url):
             "score": submission.score, "max": submission.max_score, "late": submission.total_seconds_late,
             "penalty": submission.late_submission_penalty, "time": submission.timestamp,
             "flagged": any(notebook.flagged for notebook in submission.notebooks),
-            "grades": {grade.name: grade.score for notebook in submission.notebooks for grade in notebook.grades}}
+            "grades": {grade.name: grade.score for notebook in submission.notebooks for grade in notebook.grades},
+            "to_grade": {grade.name for notebook in submission.notebooks for grade in notebook.grades
+                         if grade.needs_manual_grade},
+            "comments": {comment.name: comment.manual_comment for notebook in submission.notebooks
+                         for comment in notebook.comments if comment.manual_comment}}
             for submission in gradebook.assignment_submissions(ASSIGNMENT)}
     reports = course.root / "reports"
     with open(reports / "question_scores.csv", newline="") as table:
@@ -107,13 +115,24 @@ def term(tmp_path_factory):
         released = course_command(course, "release", ASSIGNMENT)
         # nbgrader exits 1 for the misnamed notebook, which it cannot grade, and grades the others.
         serial = course.nbgrader("autograde", ASSIGNMENT, "--force", check=False)
+        with running(course.root, tmp_path_factory.mktemp("jupyter-runtime")) as formgrader:
+            ontime = submission_notebook_id(url, "ontime")
+            grading_page = formgrader.call(f"/formgrader/submissions/{ontime}/")
+            formgrader.grade(ontime, HAND_SCORES, HAND_COMMENTS)
         course.nbgrader("generate_feedback", ASSIGNMENT, "--force", check=False)
         course_command(course, "report", ASSIGNMENT)
         second = snapshot(course, url)
     feedback = {student: page.read_text() for student in ROSTER
                 if (page := course.folder("feedback", student, ASSIGNMENT) / f"{ASSIGNMENT}.html").is_file()}
     history = json.loads((course.root / HISTORY_FOLDER / f"{ASSIGNMENT}.json").read_text())
-    return first, second, released.stderr, serial.stdout + serial.stderr, feedback, history
+    return first, second, released.stderr, serial.stdout + serial.stderr, feedback, history, grading_page
+
+
+def submission_notebook_id(url, student):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(url) as gradebook:
+        return gradebook.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student).id
 
 
 def test_a_late_submission_shows_how_late_and_nbgraders_penalty_everywhere(term):
@@ -158,7 +177,7 @@ def test_the_resubmission_is_graded_in_place_of_the_first(term):
 
 
 def test_the_instructors_change_is_warned_at_release_and_blamed_on_no_student(term):
-    first, second, released, serial, _, history = term
+    first, second, released, serial, _, history, _ = term
     assert "this release changes its points: test_dldw 3 -> 4 (total 18 -> 19)" in released, released
     assert [version["points"] for version in history[ASSIGNMENT]["test_dldw"]] == [3, 4]  # release/ recorded first
     assert first["gradebook"]["ontime"]["max"] == 18 and second["gradebook"]["ontime"]["max"] == 19
@@ -175,11 +194,28 @@ def test_every_figure_of_the_export_and_the_feedback_is_the_gradebooks(term):
     second, feedback = term[1], term[4]
     gradebook = second["gradebook"]
     for row in second["rows"]:
-        if row["student"] in gradebook and row["kind"] == "automatic":
-            assert float(row["score"]) == gradebook[row["student"]]["grades"][row["question"]], row
+        if row["student"] in gradebook:
+            student = gradebook[row["student"]]
+            graded = row["kind"] == "automatic" or row["question"] not in student["to_grade"]
+            assert (float(row["score"]) if graded else row["score"]) == (
+                student["grades"][row["question"]] if graded else ""), row
+            assert row["comment"] == student["comments"].get(row["question"], ""), row
     for student, page in feedback.items():
         total = gradebook[student]["score"] - gradebook[student]["penalty"]
         assert f"(Score: {total:g} / {gradebook[student]['max']:g}" in page, student
         row = second["page"][second["page"].index(f'<tr id="student-{student}">'):].split("</tr>")[0]
         assert f"{max(0, total):g} / {gradebook[student]['max']:g}" in row, student
     assert set(feedback) == {"ontime", "late", "hardcoder", "resubmitter", "mallory"}
+
+
+def test_a_tas_hand_grading_in_formgrader_reaches_the_gradebook_the_export_and_the_feedback(term):
+    second, feedback, grading_page = term[1], term[4], term[6]
+    assert 'id="rubric-plot_data"' in grading_page and 'class="model-output"' in grading_page  # the model's plot
+    ontime = second["gradebook"]["ontime"]
+    assert {part: ontime["grades"][part] for part in HAND_SCORES} == HAND_SCORES
+    assert not ontime["to_grade"] and ontime["comments"] == HAND_COMMENTS
+    by_hand = {row["question"]: (float(row["score"]), row["comment"]) for row in second["rows"]
+               if row["student"] == "ontime" and row["kind"] == "by hand"}
+    assert by_hand == {part: (score, HAND_COMMENTS[part]) for part, score in HAND_SCORES.items()}
+    assert all(comment in feedback["ontime"] for comment in HAND_COMMENTS.values())
+    assert "not graded yet" not in feedback["ontime"] and "not graded yet" in feedback["late"]

@@ -104,3 +104,12 @@ def test_formgrader_shows_the_criteria_then_the_model_plot_then_its_code_folded(
     assert '<ul class="criteria">' + "".join(f"<li>{line}</li>" for line in criteria) + "</ul>" in formgrader
     assert "<summary>The model answer's code</summary>" in formgrader
     assert formgrader.index(criteria[0]) < formgrader.index(model_png[:100]) < formgrader.index("The model answer's")
+
+
+def test_a_course_folder_that_cannot_be_written_still_gets_the_model_plot(course, monkeypatch):
+    def read_only(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(modeloutputs.jsonfiles, "updating", read_only)
+    assert image(drawn(course))
+    assert not (course.root / modeloutputs.RUBRICS_FOLDER).exists()

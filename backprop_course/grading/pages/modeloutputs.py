@@ -36,13 +36,17 @@ def model_outputs(course_root: str | Path, assignment: str, source_notebook: str
     notebook.cells = notebook.cells[:last + 1]
     key = _digest(notebook, source_notebook.parent)
     path = Path(course_root) / RUBRICS_FOLDER / assignment / f"{source_notebook.stem}.json"
-    if jsonfiles.read(path).get("digest") == key:
-        return jsonfiles.read(path)["cells"]
-    with jsonfiles.updating(path) as kept:  # one page draws; another waiting for it then reads its drawing
-        if kept.get("digest") != key:
-            kept.clear()
-            kept.update(digest=key, cells=_draw(notebook, source_notebook.parent))
-        return kept["cells"]
+    try:
+        kept = jsonfiles.read(path)
+        if kept.get("digest") == key:
+            return kept["cells"]
+        with jsonfiles.updating(path) as kept:  # one page draws; another waiting for it then reads its drawing
+            if kept.get("digest") != key:
+                kept.clear()
+                kept.update(digest=key, cells=_draw(notebook, source_notebook.parent))
+            return kept["cells"]
+    except OSError:  # a course folder this server cannot write: the page still gets its drawing
+        return _draw(notebook, source_notebook.parent)
 
 
 def _draw(notebook: nbformat.NotebookNode, folder: Path) -> dict[str, Any]:

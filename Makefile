@@ -25,7 +25,8 @@ help:
 $(INSTALLED): requirements.txt requirements-test.txt pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "the course pins Python 3.11, found " + sys.version'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -r requirements.txt -r requirements-test.txt
+	$(BIN)/pip install --quiet --no-deps -r requirements.txt -r requirements-test.txt
+	$(BIN)/pip check
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/python -m backprop_course.grading.sandbox install
 	touch $@

@@ -34,8 +34,9 @@ def command_report(args: argparse.Namespace) -> None:
 
 
 # Below this many submissions, a local cluster's start-up costs about what grading in parallel saves
-# (bench/bench_small_class.py, 2 workers: 0.57x of serial nbgrader's speed at 2, 0.93x at 12, 1.06x at 16).
-SMALL_CLASS = 15
+# (bench/bench_small_class.py, 2 workers, two runs: 0.74x and 0.80x of serial nbgrader's speed at 2, 1.01x
+# and 0.83x at 4, 1.22x and 1.30x at 8).
+SMALL_CLASS = 8
 
 
 def command_autograde(args: argparse.Namespace) -> None:

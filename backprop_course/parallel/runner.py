@@ -75,7 +75,7 @@ def grade_student(course_root: str | Path, assignment: str, student: str, templa
     It is nbgrader's own AutogradeApp, given the same arguments and reading
     the same config files as the command line, so it grades exactly as
     ``nbgrader autograde`` does. Running it in a long-lived worker saves
-    nbgrader's start-up (about 2.4 s of imports) for every student after the
+    nbgrader's start-up (about 1 s of imports) for every student after the
     worker's first. The grades go into a private copy of the gradebook
     ``template``, on the worker's own disk. Returns the log (what the app and
     the kernels it started wrote to standard output and error) and the

@@ -77,6 +77,12 @@ def test_the_model_plot_is_drawn_once_and_again_when_its_source_or_data_changes(
         patched.setattr(modeloutputs, "_draw", no_kernel)
         assert drawn(course) == first
 
+    kept = course.root / modeloutputs.RUBRICS_FOLDER / ASSIGNMENT / f"{ASSIGNMENT}.json"
+    damaged = json.loads(kept.read_text())
+    damaged["cells"][PLOT] = "not a drawing"
+    kept.write_text(json.dumps(damaged))
+    assert drawn(course) == first  # drawn again
+
     change_plot_cell(course, 'markersize=2', 'markersize=9')
     bigger_dots = drawn(course)
     assert image(bigger_dots) != image(first)

@@ -38,15 +38,22 @@ def model_outputs(course_root: str | Path, assignment: str, source_notebook: str
     path = Path(course_root) / RUBRICS_FOLDER / assignment / f"{source_notebook.stem}.json"
     try:
         kept = jsonfiles.read(path)
-        if kept.get("digest") == key:
+        if _current(kept, key):
             return kept["cells"]
         with jsonfiles.updating(path) as kept:  # one page draws; another waiting for it then reads its drawing
-            if kept.get("digest") != key:
+            if not _current(kept, key):
                 kept.clear()
                 kept.update(digest=key, cells=_draw(notebook, source_notebook.parent))
             return kept["cells"]
     except OSError:  # a course folder this server cannot write: the page still gets its drawing
         return _draw(notebook, source_notebook.parent)
+
+
+def _current(kept: dict[str, Any], key: str) -> bool:
+    """Whether the kept drawing is of this source (a damaged file is not, and is drawn again)."""
+    cells = kept.get("cells")
+    return kept.get("digest") == key and isinstance(cells, dict) and all(
+        isinstance(cell, dict) and isinstance(cell.get("outputs"), list) for cell in cells.values())
 
 
 def _draw(notebook: nbformat.NotebookNode, folder: Path) -> dict[str, Any]:

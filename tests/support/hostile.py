@@ -75,6 +75,10 @@ def _restructure(notebook, structure):
         cells[_cell_index(notebook, "test_dldw")].metadata["nbgrader"]["solution"] = True
     elif structure == "answer_not_graded":  # failed nbgrader's metadata check, with the same effect
         cells[_cell_index(notebook, "answer_question_1")].metadata["nbgrader"]["grade"] = False
+    elif structure == "old_format_cell":  # stopped the whole class's autograde as "old metadata format"
+        cells.insert(1, nbformat.v4.new_markdown_cell("my notes", metadata={"nbgrader": {"anything": 1}}))
+    elif structure == "newer_format_test_dldw":  # stopped it as "newer metadata format"
+        cells[_cell_index(notebook, "test_dldw")].metadata["nbgrader"]["schema_version"] = 4
     elif structure == "test_before_answer":
         test = cells.pop(_cell_index(notebook, "test_dldw"))
         cells.insert(_cell_index(notebook, "gradient"), test)
@@ -389,6 +393,12 @@ CASES = (
                 frozenset({"test_dldw"}),
                 (Edit("gradient", "shared = dldy(y_pred, y) * dyda(a2)", "shared = 2 * dldy(y_pred, y) * dyda(a2)"),),
                 structure="grade_id_renamed"),
+    HostileCase("old_format_cell", "an added cell with nbgrader metadata of no version (a red team's: it stopped "
+                "serial autograde for the whole class)", GRADED, structure="old_format_cell"),
+    HostileCase("newer_format_test_dldw", "test_dldw's nbgrader metadata claims a newer version, and dldw is "
+                "wrong", GRADED, frozenset({"test_dldw"}),
+                (Edit("gradient", "shared = dldy(y_pred, y) * dyda(a2)", "shared = 2 * dldy(y_pred, y) * dyda(a2)"),),
+                structure="newer_format_test_dldw"),
     HostileCase("reordered_cells", "the test of dldw moved above the answer it tests", GRADED,
                 frozenset({"test_dldw"}), structure="test_before_answer"),
     # A red team's: metadata flags that stopped the autograde (a resubmission kept the last scores)

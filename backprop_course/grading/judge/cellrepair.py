@@ -7,6 +7,7 @@ from typing import Any
 
 from nbgrader.api import Gradebook, MissingEntry, SourceCell
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.nbgraderformat import MetadataValidator
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor, OverwriteCells
 from nbformat import NotebookNode
 from nbgrader.utils import is_locked
@@ -14,9 +15,11 @@ from nbgrader.utils import is_locked
 from .gradebookwrites import OneStudentsWrite
 from .releases import ReleaseHistory, digest
 
+SCHEMA_VERSION = MetadataValidator().schema_version  # the nbgrader metadata format this nbgrader grades
+
 
 class DropDuplicateGradedCells(OneStudentsWrite, NbGraderPreprocessor):
-    """Sanitize step: keep only the first cell of each known grade_id.
+    """Sanitize step: keep only the first cell of each known grade_id, with nbgrader's metadata version.
 
     nbgrader's DeduplicateIds blanks the metadata of all but the last copy of
     a duplicated cell, and the blanked cell then stops the whole autograde
@@ -24,6 +27,10 @@ class DropDuplicateGradedCells(OneStudentsWrite, NbGraderPreprocessor):
     renamed stops it as "corrupted metadata". Dropping extra copies and cells
     the gradebook does not know first lets the submission, and everyone after
     it, be graded normally: a renamed test counts as a deleted one (0 points).
+    Any cell whose nbgrader metadata has another schema version (none, older,
+    newer) stops the whole run too: a known cell is taken as the current
+    version, which the later checks and repairs hold it to, and any other
+    loses its nbgrader metadata, as the student's own cell.
     """
 
     def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
@@ -34,12 +41,19 @@ class DropDuplicateGradedCells(OneStudentsWrite, NbGraderPreprocessor):
                                              notebook.source_cells) for cell in cells}
         seen, kept = set(), []
         for cell in nb.cells:
-            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            meta = cell.get("metadata", {}).get("nbgrader")
+            grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
             if grade_id is not None and (grade_id in seen or grade_id not in known):
                 self.log.warning("Dropping cell %r: a duplicate, or unknown to the gradebook", grade_id)
                 continue
             seen.add(grade_id)
             kept.append(cell)
+            if meta is not None and (grade_id is None or meta.get("schema_version") != SCHEMA_VERSION):
+                if grade_id is None:
+                    self.log.warning("Removing nbgrader metadata without a grade_id from a cell of the student's")
+                    del cell.metadata["nbgrader"]
+                else:
+                    meta["schema_version"] = SCHEMA_VERSION
         nb.cells = kept
         return nb, resources
 

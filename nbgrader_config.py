@@ -26,6 +26,7 @@ from backprop_course.grading.sandbox.execution import BoundedExecute
 from backprop_course.grading.judge.gradebookwrites import KernelspecOverwrite, LatePenalties
 from backprop_course.grading.judge.cellrepair import DropDuplicateGradedCells, RestoreLockedCells
 from backprop_course.grading.judge.releases import RecordRelease
+from backprop_course.grading.pages.modeloutputs import DrawModelOutputs
 from backprop_course.grading.judge.tampering import FlagTampering
 from backprop_course.grading.judge.verdicts import JudgeProbes, PlaceProbeSeeds
 
@@ -70,8 +71,11 @@ c.BoundedExecute.notebook_output_bytes = 8 * 2**20
 c.Execute.shutdown_kernel = "immediate"
 
 # Releasing: nbgrader's steps, then a record of what this release gives students, so that autograde
-# tells a cell an earlier release gave out from a student's change (backprop_course/grading/judge/releases.py).
-c.GenerateAssignment.preprocessors = [*GenerateAssignment.class_traits()["preprocessors"].default(), RecordRelease]
+# tells a cell an earlier release gave out from a student's change (backprop_course/grading/judge/releases.py),
+# and what the model answers of hand-graded code cells draw, for formgrader's rubric
+# (backprop_course/grading/pages/modeloutputs.py).
+c.GenerateAssignment.preprocessors = [*GenerateAssignment.class_traits()["preprocessors"].default(), RecordRelease,
+                                      DrawModelOutputs]
 
 # Sanitizing a submission: nbgrader's steps, with duplicated graded cells
 # dropped first (nbgrader #1083 otherwise aborts the whole run), and locked

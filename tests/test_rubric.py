@@ -36,7 +36,11 @@ def change_plot_cell(course, old, new):
 
 
 def drawn(course):
-    return modeloutputs.model_outputs(course.root, ASSIGNMENT, source_path(course))
+    return modeloutputs.draw_model_outputs(course.root, ASSIGNMENT, source_path(course))
+
+
+def no_kernel(*args):
+    raise AssertionError("drawn again")
 
 
 def image(outputs):
@@ -70,9 +74,6 @@ def test_the_model_plot_is_drawn_once_and_again_when_its_source_or_data_changes(
     assert first[PLOT]["error"] == "" and image(first)
     assert set(first) == {PLOT}  # only hand-graded code cells
 
-    def no_kernel(*args):
-        raise AssertionError("drawn again with nothing changed")
-
     with monkeypatch.context() as patched:
         patched.setattr(modeloutputs, "_draw", no_kernel)
         assert drawn(course) == first
@@ -91,17 +92,35 @@ def test_the_model_plot_is_drawn_once_and_again_when_its_source_or_data_changes(
     assert image(drawn(course)) != image(bigger_dots)
 
 
-def test_a_model_answer_that_fails_is_said_so_and_its_code_still_shown(course):
+def test_a_model_answer_that_fails_is_said_so_its_code_still_shown_and_the_next_release_tries_again(
+        course, monkeypatch):
     change_plot_cell(course, "plt.show()", "plt.show()\nraise ValueError('no axes today')")
     failed = drawn(course)
     assert failed[PLOT]["error"].endswith("ValueError: no axes today"), failed[PLOT]["error"]
     formgrader = grading_page(course)
     assert "The model answer could not be run: ValueError: no axes today" in formgrader
     assert "set_title" in formgrader  # the code, highlighted
+    monkeypatch.setattr(modeloutputs, "_draw", no_kernel)
+    with pytest.raises(AssertionError, match="drawn again"):
+        drawn(course)
+
+
+def test_a_page_never_runs_a_kernel_and_says_when_the_drawing_is_older_than_the_source(course, monkeypatch):
+    monkeypatch.setattr(modeloutputs, "_draw", no_kernel)
+    assert "is not drawn for this version of\n    the source notebook" in grading_page(course)  # never released
+    monkeypatch.undo()
+    drawn(course)
+    assert "not drawn for this version" not in grading_page(course)
+    change_plot_cell(course, 'markersize=2', 'markersize=9')
+    monkeypatch.setattr(modeloutputs, "_draw", no_kernel)
+    page = grading_page(course)
+    assert "not drawn for this version" in page and 'class="model-output"' not in page
 
 
 def test_formgrader_shows_the_criteria_then_the_model_plot_then_its_code_folded(course):
-    """(The feedback of a student whose plot a TA graded shows none of it: test_ta_round.py.)"""
+    """Drawn by the release (DrawModelOutputs). (The feedback of a student whose plot a TA graded shows none of
+    it: test_ta_round.py.)"""
+    course.release(ASSIGNMENT)
     formgrader = grading_page(course)
     kept = json.loads((course.root / modeloutputs.RUBRICS_FOLDER / ASSIGNMENT / f"{ASSIGNMENT}.json").read_text())
     model_png = kept["cells"][PLOT]["outputs"][0]["image/png"].replace("\n", "")
@@ -110,12 +129,3 @@ def test_formgrader_shows_the_criteria_then_the_model_plot_then_its_code_folded(
     assert '<ul class="criteria">' + "".join(f"<li>{line}</li>" for line in criteria) + "</ul>" in formgrader
     assert "<summary>The model answer's code</summary>" in formgrader
     assert formgrader.index(criteria[0]) < formgrader.index(model_png[:100]) < formgrader.index("The model answer's")
-
-
-def test_a_course_folder_that_cannot_be_written_still_gets_the_model_plot(course, monkeypatch):
-    def read_only(path):
-        raise PermissionError(13, "Permission denied", str(path))
-
-    monkeypatch.setattr(modeloutputs.jsonfiles, "updating", read_only)
-    assert image(drawn(course))
-    assert not (course.root / modeloutputs.RUBRICS_FOLDER).exists()

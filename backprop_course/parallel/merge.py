@@ -57,7 +57,8 @@ def job_template_database(course: Course, assignment: str, scratch: Path) -> Pat
         shutil.copyfile(course.db_url[len("sqlite:///"):], base)
         return base
     course.nbgrader("generate_assignment", assignment, "--force", f"--CourseDirectory.db_url=sqlite:///{base}",
-                    f"--CourseDirectory.release_directory={scratch / 'release'}", "--RecordRelease.enabled=False")
+                    f"--CourseDirectory.release_directory={scratch / 'release'}", "--RecordRelease.enabled=False",
+                    "--DrawModelOutputs.enabled=False")
     with Gradebook(course.db_url) as real, Gradebook(f"sqlite:///{base}") as template:
         template.update_or_create_assignment(assignment, duedate=real.find_assignment(assignment).duedate)
         for submission in real.assignment_submissions(assignment):

@@ -7,7 +7,7 @@ earns full marks in its text; a code answer's solution begins with its
 criteria as comment lines, one a line. ``AddRubric`` runs in formgrader's exporter
 (``c.HTMLExporter.preprocessors`` in nbgrader_config.py) and copies, for
 each hand-graded cell of the submission, its model answer, criteria, points
-and, for code, what the model draws (modeloutputs.py) into the cell's
+and, for code, what the model drew at release (modeloutputs.py) into the cell's
 metadata, where the grading page template (``templates/backprop_formgrade``)
 shows them. The feedback exporter runs no such step, and its template shows
 no rubric (tested).
@@ -25,7 +25,7 @@ from nbgrader.coursedir import CourseDirectory
 
 from ...markers import BEGIN_SOLUTION, END_SOLUTION
 from ..cells import is_hand_graded
-from .modeloutputs import model_outputs
+from .modeloutputs import kept_model_outputs
 
 RUBRIC_KEY = "rubric"
 
@@ -61,11 +61,16 @@ class AddRubric(Preprocessor):
         if not source.is_file():
             return nb, resources
         answers = model_answers(source)
-        drawn = model_outputs(course.root, assignment, source)
+        drawn = kept_model_outputs(course.root, assignment, source)
         for cell in nb.cells:
             grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
             if grade_id in answers:
-                cell.metadata.nbgrader[RUBRIC_KEY] = {**answers[grade_id], **drawn.get(grade_id, {})}
+                rubric = dict(answers[grade_id])
+                if rubric["cell_type"] == "code":
+                    kept = (drawn or {}).get(grade_id, {})
+                    rubric.update(outputs=kept.get("outputs", []), error=kept.get("error", ""),
+                                  not_drawn=drawn is None)
+                cell.metadata.nbgrader[RUBRIC_KEY] = rubric
         return nb, resources
 
 

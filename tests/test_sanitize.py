@@ -70,7 +70,8 @@ def hostile_notebook(path):
                   if cell.metadata.get("nbgrader", {}).get("grade_id") == "answer_question_1")
     answer.source = ANSWER
     notebook.cells += [new_raw_cell("<script>PWNED_raw_html()</script>", metadata={"raw_mimetype": "text/html"}),
-                       new_raw_cell("<script>PWNED_raw()</script>"), new_code_cell(OUTPUTS)]
+                       new_raw_cell("<script>PWNED_raw()</script>"),
+                       new_code_cell(OUTPUTS, metadata={"magics_language": 5})]  # stopped both pages
     nbformat.write(notebook, path)
     return path
 

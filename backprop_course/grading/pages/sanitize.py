@@ -133,15 +133,20 @@ FILTERS = {"markdown2html": f"{__name__}.markdown2html", "clean_html": f"{__name
 
 
 class SanitizeStudentHTML(SanitizeHTML):
-    """nbconvert's SanitizeHTML with the course's allow-list: raw cells and outputs.
+    """nbconvert's SanitizeHTML with the course's allow-list: raw cells and outputs; and no cell metadata that
+    stops the page (a ``magics_language`` that is not a string).
 
     Markdown cells are cleaned after they became HTML, by the
     ``markdown2html`` filter: cleaning markdown text would escape the ``<``
     of a code span.
     """
 
+    enabled = True  # wherever it is listed: nbgrader registers feedback's steps as their classes have them
+
     def preprocess_cell(self, cell: NotebookNode, resources: dict[str, Any],
                         cell_index: int) -> tuple[NotebookNode, dict[str, Any]]:
+        if not isinstance(cell.get("metadata", {}).get("magics_language", ""), str):
+            del cell.metadata["magics_language"]  # the highlighter takes it as a language's name, or fails
         if cell.cell_type == "markdown":
             return cell, resources
         return super().preprocess_cell(cell, resources, cell_index)

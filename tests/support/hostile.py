@@ -259,9 +259,9 @@ VERDICT_ATTACKS = (
                                                  "'data': ['-0.0077', True]})]")))),
     # 20 times the judge's cap of 10,000 numbers: dldw runs six times in its test cell, and a bigger
     # record only spends the 10 s cell limit of this class on sending it.
-    HostileCase("forged_record_huge", "dldw emits a record of 200,000 numbers", GRADED, frozenset({"test_dldw"}),
+    HostileCase("forged_record_huge", "dldw emits a record of 100,000 numbers", GRADED, frozenset({"test_dldw"}),
                 (WRONG_DLDW, _inside_dldw(_forge("[dict(" + FORGED + ", result={'kind': 'array', "
-                                                 "'shape': [200000], 'data': [0.5] * 200000})]")))),
+                                                 "'shape': [100000], 'data': [0.5] * 100000})]")))),
     HostileCase("emission_suppressed_and_forged", "the check module's emitter and publish_display_data are "
                 "replaced, and a forged record is emitted instead", GRADED, DLDW_AND_AFTER,
                 (WRONG_DLDW, _inside_dldw(

@@ -48,12 +48,11 @@ class DropDuplicateGradedCells(OneStudentsWrite, NbGraderPreprocessor):
                 continue
             seen.add(grade_id)
             kept.append(cell)
-            if meta is not None and (grade_id is None or meta.get("schema_version") != SCHEMA_VERSION):
-                if grade_id is None:
-                    self.log.warning("Removing nbgrader metadata without a grade_id from a cell of the student's")
-                    del cell.metadata["nbgrader"]
-                else:
-                    meta["schema_version"] = SCHEMA_VERSION
+            if grade_id is not None:
+                meta["schema_version"] = SCHEMA_VERSION
+            elif meta is not None:
+                self.log.warning("Removing nbgrader metadata without a grade_id from a cell of the student's")
+                del cell.metadata["nbgrader"]
         nb.cells = kept
         return nb, resources
 
